@@ -1,0 +1,68 @@
+//! Enumerations stored as short upper-case strings, so the database stays readable and
+//! portable between SQLite and PostgreSQL (no native enum types to migrate).
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Who carries out a commitment (ansvarig part).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ResponsibleParty {
+    #[sea_orm(string_value = "POLICE")]
+    Police,
+    #[sea_orm(string_value = "MUNICIPALITY")]
+    Municipality,
+    #[sea_orm(string_value = "JOINT")]
+    Joint,
+}
+
+/// Where a commitment stands (status för aktiviteten).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CommitmentStatus {
+    #[sea_orm(string_value = "PLANNED")]
+    Planned,
+    #[sea_orm(string_value = "IN_PROGRESS")]
+    InProgress,
+    #[sea_orm(string_value = "DONE")]
+    Done,
+    #[sea_orm(string_value = "NOT_DONE")]
+    NotDone,
+}
+
+/// The period a measurable target is counted over.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TargetPeriod {
+    /// Per calendar year (per år).
+    #[sea_orm(string_value = "YEAR")]
+    Year,
+    /// Per school year (per läsår).
+    #[sea_orm(string_value = "SCHOOL_YEAR")]
+    SchoolYear,
+    /// Once over the whole validity of the promise.
+    #[sea_orm(string_value = "PROMISE_PERIOD")]
+    PromisePeriod,
+}
+
+/// The kind of organisation a contact works for.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OrganisationKind {
+    #[sea_orm(string_value = "POLICE")]
+    Police,
+    #[sea_orm(string_value = "MUNICIPALITY")]
+    Municipality,
+}

@@ -1,0 +1,23 @@
+//! Database entities (sea-orm models) for the medborgarlöften service.
+//!
+//! This crate only describes table shapes: no I/O, no API types, no business rules.
+//! The server maps these models to GraphQL types in `server::graphql::types`.
+
+pub mod commitment;
+pub mod contact;
+pub mod contact_municipality;
+pub mod enums;
+pub mod focus_area;
+pub mod follow_up;
+pub mod municipality;
+pub mod police_area;
+pub mod police_area_municipality;
+pub mod promise;
+pub mod promise_contact;
+pub mod promise_municipality;
+pub mod promise_section;
+pub mod promise_source;
+pub mod routing_rule;
+pub mod signatory;
+
+pub use enums::{CommitmentStatus, OrganisationKind, ResponsibleParty, TargetPeriod};

@@ -1,0 +1,17 @@
+//! Which municipalities a police area covers.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "police_area_municipality")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub police_area_id: i32,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub municipality_id: i32,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,15 @@
+//! Schema migrations. Run automatically by the server at start-up, or by hand with the
+//! `migration` binary (`up`, `down`, `fresh`, `status`, ...). Every step has a real `down()`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261121_000001_catalog;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261121_000001_catalog::Migration)]
+    }
+}

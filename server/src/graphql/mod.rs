@@ -1,0 +1,74 @@
+//! The GraphQL schema: root types, per-request data, error codes, and the SDL export.
+
+pub mod connection;
+pub mod errors;
+mod extensions;
+pub mod ids;
+pub mod loaders;
+mod query;
+pub mod types;
+
+use async_graphql::{
+    EmptyMutation, EmptySubscription, MergedObject, Response, Schema, dataloader::DataLoader,
+};
+use sea_orm::DatabaseConnection;
+
+pub use query::PromiseFilter;
+
+/// Root query: the public catalogue. Further concerns merge in here.
+#[derive(MergedObject, Default)]
+pub struct Query(query::CatalogQuery);
+
+pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+/// Build the schema. `db` is shared; per-request data (loaders, date) is added by
+/// [`prepare_request`].
+pub fn build_schema(db: DatabaseConnection) -> AppSchema {
+    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+        .data(db)
+        .extension(extensions::ErrorCodes)
+        .finish()
+}
+
+/// The exported SDL, as checked in at `schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+        .finish()
+        .sdl()
+}
+
+/// Attach what one request needs: a fresh DataLoader (so its cache never outlives the
+/// request) and the day statuses are computed for.
+pub fn prepare_request(
+    request: async_graphql::Request,
+    db: &DatabaseConnection,
+) -> async_graphql::Request {
+    request
+        .data(DataLoader::new(
+            loaders::CatalogLoader::new(db.clone()),
+            tokio::spawn,
+        ))
+        .data(types::RequestDate(crate::domain::period::today()))
+}
+
+/// Last line of defence for `extensions.code`: resolver errors carry one already and the
+/// [`extensions::ErrorCodes`] extension codes parse and validation errors. What is left is
+/// an argument value that could not be coerced (it has a path: `BAD_USER_INPUT`) or a
+/// request-level problem such as an unknown operation name (`BAD_REQUEST`).
+pub fn add_error_codes(mut response: Response) -> Response {
+    for error in &mut response.errors {
+        let has_code = error
+            .extensions
+            .as_ref()
+            .is_some_and(|e| e.get("code").is_some());
+        if !has_code {
+            let code = if error.path.is_empty() {
+                "BAD_REQUEST"
+            } else {
+                "BAD_USER_INPUT"
+            };
+            extensions::set_code(error, code);
+        }
+    }
+    response
+}

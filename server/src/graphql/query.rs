@@ -1,0 +1,257 @@
+//! Public root query fields: municipalities, promises and Relay node lookup.
+
+use async_graphql::{Context, ID, InputObject, Object};
+use sea_orm::DatabaseConnection;
+
+use super::{
+    connection::{Page, Paged, connection},
+    errors::{ApiError, ApiResult},
+    ids::{self, NodeType},
+    types::{
+        Commitment, Contact, Date, FocusArea, FollowUp, Municipality, Node, PoliceArea, Promise,
+        PromiseStatus, ResponsibleParty, Signatory,
+    },
+};
+use crate::domain::{period, search};
+use crate::service::catalog::{self, Kind, PromiseQuery, Visible};
+
+fn db<'a>(ctx: &Context<'a>) -> ApiResult<&'a DatabaseConnection> {
+    ctx.data::<DatabaseConnection>()
+        .map_err(|_| ApiError::internal("database connection missing from schema data").into())
+}
+
+fn search_terms(field: &str, text: Option<&str>) -> Result<Vec<String>, ApiError> {
+    match text {
+        Some(t) if t.chars().count() > search::MAX_QUERY_CHARS => Err(ApiError::bad_input(
+            field,
+            format!(
+                "search text is longer than {} characters",
+                search::MAX_QUERY_CHARS
+            ),
+        )),
+        Some(t) => Ok(search::query_terms(t)),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Most ids accepted by `nodes(ids:)` in one call.
+pub const MAX_NODES: usize = 100;
+
+/// Filters for `promises`. All given filters must match.
+#[derive(InputObject, Default)]
+pub struct PromiseFilter {
+    /// Municipality by kommunkod ("1461") or slug ("mellerud").
+    pub municipality: Option<String>,
+    /// Only promises in force on this day.
+    pub active_on: Option<Date>,
+    /// Only promises in force at some point during this calendar year.
+    pub year: Option<i32>,
+    /// Only promises with this status today (derived from their dates).
+    pub status: Option<PromiseStatus>,
+    /// Only promises with at least one commitment by this party.
+    pub responsible: Option<ResponsibleParty>,
+    /// Free text, case-insensitive and Swedish-aware: "Trafiksäkerheten" finds promises that
+    /// speak of "trafiksäkerhet". All words must occur.
+    pub search: Option<String>,
+}
+
+#[derive(Default)]
+pub struct CatalogQuery;
+
+#[Object]
+impl CatalogQuery {
+    /// Municipalities (kommuner) in Swedish alphabetical order (Å, Ä, Ö after Z).
+    async fn municipalities(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Free text matched against name, slug, code and county; case-insensitive."
+        )]
+        search: Option<String>,
+        #[graphql(desc = "Page size, at most 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
+    ) -> ApiResult<Paged<Municipality>> {
+        let page = Page::new(first, after.as_deref())?;
+        let terms = search_terms("search", search.as_deref())?;
+        let query = (!terms.is_empty()).then(|| search.unwrap_or_default());
+        let all = catalog::municipalities(db(ctx)?, query.as_deref())
+            .await
+            .map_err(ApiError::from)?;
+        let (items, total) = page.slice(all);
+        Ok(connection(
+            items.into_iter().map(Municipality).collect(),
+            page,
+            total,
+        ))
+    }
+
+    /// One municipality by kommunkod ("0765") or slug ("almhult"). Give exactly one.
+    /// Returns null with a `NOT_FOUND` error when there is no such municipality.
+    async fn municipality(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Four-digit kommunkod, e.g. \"0765\".")] code: Option<String>,
+        #[graphql(desc = "Slug, e.g. \"almhult\".")] slug: Option<String>,
+    ) -> ApiResult<Option<Municipality>> {
+        let key = match (code, slug) {
+            (Some(code), None) => {
+                crate::domain::kommunkod::Kommunkod::parse(code.trim())
+                    .map_err(|m| ApiError::bad_input("code", m))?;
+                code
+            }
+            (None, Some(slug)) => slug,
+            _ => {
+                return Err(
+                    ApiError::bad_input("code", "give exactly one of `code` and `slug`").into(),
+                );
+            }
+        };
+        match catalog::municipality_by_code_or_slug(db(ctx)?, &key)
+            .await
+            .map_err(ApiError::from)?
+        {
+            Some(m) => Ok(Some(Municipality(m))),
+            None => Err(ApiError::NotFound("municipality").into()),
+        }
+    }
+
+    /// Published promises (medborgarlöften), newest period first.
+    async fn promises(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Filters; all given filters must match.")] filter: Option<PromiseFilter>,
+        #[graphql(desc = "Page size, at most 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
+    ) -> ApiResult<Paged<Promise>> {
+        let page = Page::new(first, after.as_deref())?;
+        let filter = filter.unwrap_or_default();
+        let db = db(ctx)?;
+        let mut query = PromiseQuery {
+            active_on: filter.active_on.map(|d| d.0),
+            status: filter.status.map(|s| match s {
+                PromiseStatus::Active => period::PeriodStatus::Active,
+                PromiseStatus::Upcoming => period::PeriodStatus::Upcoming,
+                PromiseStatus::Expired => period::PeriodStatus::Expired,
+            }),
+            today: Some(
+                ctx.data::<super::types::RequestDate>()
+                    .map(|d| d.0)
+                    .unwrap_or_else(|_| period::today()),
+            ),
+            responsible: filter.responsible.map(Into::into),
+            search_terms: search_terms("filter.search", filter.search.as_deref())?,
+            ..Default::default()
+        };
+        if let Some(year) = filter.year {
+            let bounds = (1900..=2200)
+                .contains(&year)
+                .then(|| period::year_bounds(year))
+                .flatten();
+            query.year = Some(bounds.ok_or_else(|| {
+                ApiError::bad_input("filter.year", format!("{year} is not a plausible year"))
+            })?);
+        }
+        if let Some(m) = filter.municipality {
+            match catalog::municipality_by_code_or_slug(db, &m)
+                .await
+                .map_err(ApiError::from)?
+            {
+                Some(found) => query.municipality_id = Some(found.id),
+                None => {
+                    return Err(ApiError::bad_input(
+                        "filter.municipality",
+                        format!(
+                            "no municipality has the code or slug \"{}\"",
+                            m.chars().take(64).collect::<String>()
+                        ),
+                    )
+                    .into());
+                }
+            }
+        }
+        let (items, total) = catalog::promises(db, &query, page.offset as u64, page.limit as u64)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(connection(
+            items.into_iter().map(Promise).collect(),
+            page,
+            total,
+        ))
+    }
+
+    /// One published promise by id. Returns null with a `NOT_FOUND` error when there is no
+    /// such published promise.
+    async fn promise(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id of the promise.")] id: ID,
+    ) -> ApiResult<Option<Promise>> {
+        let row = ids::decode_as(&id, NodeType::Promise, "id")?;
+        match catalog::published_promise(db(ctx)?, row)
+            .await
+            .map_err(ApiError::from)?
+        {
+            Some(p) => Ok(Some(Promise(p))),
+            None => Err(ApiError::NotFound("promise").into()),
+        }
+    }
+
+    /// Any object by its global id (Relay). Null when it does not exist or is not public.
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id.")] id: ID,
+    ) -> ApiResult<Option<Node>> {
+        let (kind, row) = ids::decode(&id, "id")?;
+        fetch_node(db(ctx)?, kind, row).await
+    }
+
+    /// Several objects by global id, in the order asked (null where not found). At most 100.
+    async fn nodes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ids, at most 100.")] ids: Vec<ID>,
+    ) -> ApiResult<Vec<Option<Node>>> {
+        if ids.len() > MAX_NODES {
+            return Err(
+                ApiError::bad_input("ids", format!("at most {MAX_NODES} ids per call")).into(),
+            );
+        }
+        let decoded = ids
+            .iter()
+            .map(|id| ids::decode(id, "ids"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let db = db(ctx)?;
+        let mut out = Vec::with_capacity(decoded.len());
+        for (kind, row) in decoded {
+            out.push(fetch_node(db, kind, row).await?);
+        }
+        Ok(out)
+    }
+}
+
+async fn fetch_node(db: &DatabaseConnection, kind: NodeType, row: i32) -> ApiResult<Option<Node>> {
+    let kind = match kind {
+        NodeType::Municipality => Kind::Municipality,
+        NodeType::PoliceArea => Kind::PoliceArea,
+        NodeType::Promise => Kind::Promise,
+        NodeType::FocusArea => Kind::FocusArea,
+        NodeType::Commitment => Kind::Commitment,
+        NodeType::FollowUp => Kind::FollowUp,
+        NodeType::Signatory => Kind::Signatory,
+        NodeType::Contact => Kind::Contact,
+    };
+    Ok(catalog::visible(db, kind, row)
+        .await
+        .map_err(ApiError::from)?
+        .map(|v| match v {
+            Visible::Municipality(m) => Node::Municipality(Municipality(m)),
+            Visible::PoliceArea(a) => Node::PoliceArea(PoliceArea(a)),
+            Visible::Promise(p) => Node::Promise(Promise(p)),
+            Visible::FocusArea(f) => Node::FocusArea(FocusArea(f)),
+            Visible::Commitment(c) => Node::Commitment(Commitment(c)),
+            Visible::FollowUp(f) => Node::FollowUp(FollowUp(f)),
+            Visible::Signatory(s) => Node::Signatory(Signatory(s)),
+            Visible::Contact(c) => Node::Contact(Contact(c)),
+        }))
+}

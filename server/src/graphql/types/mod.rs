@@ -1,0 +1,14 @@
+//! GraphQL object types. They wrap entity models but are separate types, so the database
+//! can change without changing the API (and private columns such as a contact's email
+//! are simply never exposed).
+
+mod catalog;
+mod enums;
+mod scalars;
+
+pub use catalog::{
+    Commitment, Contact, FocusArea, FollowUp, Municipality, Node, PoliceArea, Promise, RequestDate,
+    Signatory,
+};
+pub use enums::{PromiseStatus, ResponsibleParty};
+pub use scalars::{Date, DateTime};

@@ -1,0 +1,13 @@
+//! The medborgarlöften server as a library: the binary in `main.rs` and the end-to-end
+//! tests both build the same [`app::Application`].
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod graphql;
+pub mod http;
+pub mod seed;
+pub mod service;
+pub mod telemetry;

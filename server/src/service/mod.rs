@@ -1,0 +1,4 @@
+//! Services: plain async functions over a database connection. GraphQL resolvers and the
+//! CLI both call these, so rules live in one place.
+
+pub mod catalog;
