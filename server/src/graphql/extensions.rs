@@ -20,8 +20,29 @@ fn coded(mut error: ServerError, code: &str) -> ServerError {
     error
 }
 
-/// Adds `GRAPHQL_PARSE_FAILED` to syntax errors and `GRAPHQL_VALIDATION_FAILED` to
-/// validation errors.
+/// A validation error about an argument's value (a wrong literal or variable) is the
+/// client's input being wrong: `BAD_USER_INPUT` with the argument as `field`.
+fn validation_coded(mut error: ServerError) -> ServerError {
+    let argument = error
+        .message
+        .strip_prefix("Invalid value for argument \"")
+        .and_then(|rest| rest.split('"').next())
+        .map(str::to_owned);
+    match argument {
+        Some(field) => {
+            set_code(&mut error, "BAD_USER_INPUT");
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("field", field);
+            error
+        }
+        None => coded(error, "GRAPHQL_VALIDATION_FAILED"),
+    }
+}
+
+/// Adds `GRAPHQL_PARSE_FAILED` to syntax errors, `GRAPHQL_VALIDATION_FAILED` to
+/// validation errors, and `BAD_USER_INPUT` to invalid argument values.
 pub struct ErrorCodes;
 
 impl ExtensionFactory for ErrorCodes {
@@ -51,11 +72,8 @@ impl Extension for ErrorCodesExtension {
         ctx: &ExtensionContext<'_>,
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|e| coded(e, "GRAPHQL_VALIDATION_FAILED"))
-                .collect()
-        })
+        next.run(ctx)
+            .await
+            .map_err(|errors| errors.into_iter().map(validation_coded).collect())
     }
 }
