@@ -1,26 +1,13 @@
 //! Relay cursor connections with offset cursors. Cursors are opaque to clients; a page
 //! holds at most [`MAX_PAGE_SIZE`] items and asking for more is a `BAD_USER_INPUT` error.
 
-use async_graphql::{
-    OutputType, SimpleObject,
-    connection::{Connection, Edge},
-};
+use async_graphql::connection::PageInfo;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
 use super::errors::ApiError;
 
 pub const DEFAULT_PAGE_SIZE: usize = 20;
 pub const MAX_PAGE_SIZE: usize = 100;
-
-/// Extra fields every connection carries.
-#[derive(SimpleObject)]
-pub struct ConnectionTotals {
-    /// Number of items in the whole list, across all pages.
-    pub total_count: u64,
-}
-
-/// A connection type with `totalCount`.
-pub type Paged<T> = Connection<String, T, ConnectionTotals>;
 
 /// The window a `first`/`after` pair selects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,21 +64,77 @@ fn decode_cursor(cursor: &str) -> Option<usize> {
     text.strip_prefix("o:")?.parse().ok()
 }
 
-/// Build a connection from one page of items that starts at `page.offset`.
-pub fn connection<T: OutputType>(items: Vec<T>, page: Page, total: u64) -> Paged<T> {
+/// One page of items that starts at `page.offset`, with cursors, ready to become a
+/// concrete connection type (see [`connection_types!`]).
+pub struct Paged<T> {
+    pub edges: Vec<(String, T)>,
+    pub page_info: PageInfo,
+    pub total_count: u64,
+}
+
+pub fn connection<T>(items: Vec<T>, page: Page, total: u64) -> Paged<T> {
     let end = page.offset as u64 + items.len() as u64;
-    let mut connection = Connection::with_additional_fields(
-        page.offset > 0,
-        end < total,
-        ConnectionTotals { total_count: total },
-    );
-    connection.edges.extend(
-        items
-            .into_iter()
-            .enumerate()
-            .map(|(i, node)| Edge::new(encode_cursor(page.offset + i), node)),
-    );
-    connection
+    let edges: Vec<(String, T)> = items
+        .into_iter()
+        .enumerate()
+        .map(|(i, node)| (encode_cursor(page.offset + i), node))
+        .collect();
+    let page_info = PageInfo {
+        has_previous_page: page.offset > 0,
+        has_next_page: end < total,
+        start_cursor: edges.first().map(|e| e.0.clone()),
+        end_cursor: edges.last().map(|e| e.0.clone()),
+    };
+    Paged {
+        edges,
+        page_info,
+        total_count: total,
+    }
+}
+
+/// Declares `XConnection` and `XEdge` for a node type, with descriptions (async-graphql's
+/// generic `Connection` type has none, and every public type must be described).
+#[macro_export]
+macro_rules! connection_types {
+    ($connection:ident, $edge:ident, $node:ident, $what:literal) => {
+        #[doc = concat!("A page of ", $what, " (Relay cursor connection).")]
+        #[derive(async_graphql::SimpleObject)]
+        pub struct $connection {
+            /// The items of this page, each with its cursor.
+            pub edges: Vec<$edge>,
+            /// The items of this page, without cursors.
+            pub nodes: Vec<$node>,
+            /// Where this page lies in the whole list.
+            pub page_info: async_graphql::connection::PageInfo,
+            /// Number of items in the whole list, across all pages.
+            pub total_count: u64,
+        }
+
+        #[doc = concat!("One of ", $what, " with its cursor.")]
+        #[derive(async_graphql::SimpleObject)]
+        pub struct $edge {
+            /// Opaque cursor: pass it as `after` to get the items that follow.
+            pub cursor: String,
+            /// The item.
+            pub node: $node,
+        }
+
+        impl From<$crate::graphql::connection::Paged<$node>> for $connection {
+            fn from(paged: $crate::graphql::connection::Paged<$node>) -> Self {
+                let nodes = paged.edges.iter().map(|(_, node)| node.clone()).collect();
+                Self {
+                    edges: paged
+                        .edges
+                        .into_iter()
+                        .map(|(cursor, node)| $edge { cursor, node })
+                        .collect(),
+                    nodes,
+                    page_info: paged.page_info,
+                    total_count: paged.total_count,
+                }
+            }
+        }
+    };
 }
 
 #[cfg(test)]

@@ -4,12 +4,12 @@ use async_graphql::{Context, ID, InputObject, Object};
 use sea_orm::DatabaseConnection;
 
 use super::{
-    connection::{Page, Paged, connection},
+    connection::{Page, connection},
     errors::{ApiError, ApiResult},
     ids::{self, NodeType},
     types::{
-        Commitment, Contact, Date, FocusArea, FollowUp, Municipality, Node, PoliceArea, Promise,
-        PromiseStatus, ResponsibleParty, Signatory,
+        Commitment, Contact, Date, FocusArea, FollowUp, Municipality, MunicipalityConnection, Node,
+        PoliceArea, Promise, PromiseConnection, PromiseStatus, ResponsibleParty, Signatory,
     },
 };
 use crate::domain::{period, search};
@@ -70,7 +70,7 @@ impl CatalogQuery {
         search: Option<String>,
         #[graphql(desc = "Page size, at most 100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
-    ) -> ApiResult<Paged<Municipality>> {
+    ) -> ApiResult<MunicipalityConnection> {
         let page = Page::new(first, after.as_deref())?;
         let terms = search_terms("search", search.as_deref())?;
         let query = (!terms.is_empty()).then(|| search.unwrap_or_default());
@@ -78,11 +78,7 @@ impl CatalogQuery {
             .await
             .map_err(ApiError::from)?;
         let (items, total) = page.slice(all);
-        Ok(connection(
-            items.into_iter().map(Municipality).collect(),
-            page,
-            total,
-        ))
+        Ok(connection(items.into_iter().map(Municipality).collect(), page, total).into())
     }
 
     /// One municipality by kommunkod ("0765") or slug ("almhult"). Give exactly one.
@@ -122,7 +118,7 @@ impl CatalogQuery {
         #[graphql(desc = "Filters; all given filters must match.")] filter: Option<PromiseFilter>,
         #[graphql(desc = "Page size, at most 100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
-    ) -> ApiResult<Paged<Promise>> {
+    ) -> ApiResult<PromiseConnection> {
         let page = Page::new(first, after.as_deref())?;
         let filter = filter.unwrap_or_default();
         let db = db(ctx)?;
@@ -172,11 +168,7 @@ impl CatalogQuery {
         let (items, total) = catalog::promises(db, &query, page.offset as u64, page.limit as u64)
             .await
             .map_err(ApiError::from)?;
-        Ok(connection(
-            items.into_iter().map(Promise).collect(),
-            page,
-            total,
-        ))
+        Ok(connection(items.into_iter().map(Promise).collect(), page, total).into())
     }
 
     /// One published promise by id. Returns null with a `NOT_FOUND` error when there is no

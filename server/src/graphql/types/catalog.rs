@@ -14,11 +14,20 @@ use super::enums::{
 use super::scalars::{Date, DateTime};
 use crate::domain::{period, progress};
 use crate::graphql::{
-    connection::{Page, Paged, connection},
+    connection::{Page, connection},
     errors::{ApiError, ApiResult},
     ids::{NodeType, encode},
     loaders::*,
 };
+
+crate::connection_types!(
+    MunicipalityConnection,
+    MunicipalityEdge,
+    Municipality,
+    "municipalities"
+);
+crate::connection_types!(PromiseConnection, PromiseEdge, Promise, "promises");
+crate::connection_types!(FollowUpConnection, FollowUpEdge, FollowUp, "follow-ups");
 
 /// The day a request is answered for: statuses within one response agree.
 #[derive(Clone, Copy, Debug)]
@@ -59,14 +68,13 @@ where
     Ok(loader(ctx)?.load_one(key).await.map_err(ApiError::from)?)
 }
 
-/// Sum of achieved quantities reported for a commitment.
-async fn achieved(ctx: &Context<'_>, commitment_id: i32) -> ApiResult<i64> {
-    let follow_ups: Vec<follow_up::Model> = list(ctx, FollowUpsOfCommitment(commitment_id)).await?;
-    Ok(follow_ups
-        .iter()
-        .filter_map(|f| f.achieved_quantity)
-        .map(i64::from)
-        .sum())
+async fn progress_data(
+    ctx: &Context<'_>,
+    promise_id: i32,
+) -> ApiResult<std::sync::Arc<PromiseProgress>> {
+    Ok(one(ctx, ProgressOfPromise(promise_id))
+        .await?
+        .unwrap_or_default())
 }
 
 fn target_of(c: &commitment::Model) -> Option<progress::Target> {
@@ -76,32 +84,9 @@ fn target_of(c: &commitment::Model) -> Option<progress::Target> {
     })
 }
 
-async fn commitment_progress(
-    ctx: &Context<'_>,
-    c: &commitment::Model,
-    years: u32,
-) -> ApiResult<f64> {
-    let done = achieved(ctx, c.id).await?;
-    Ok(progress::commitment(target_of(c), c.status, done, years))
-}
-
-async fn roll_up(
-    ctx: &Context<'_>,
-    commitments: &[commitment::Model],
-    years: u32,
-) -> ApiResult<Option<f64>> {
-    let values = futures_util::future::try_join_all(
-        commitments
-            .iter()
-            .map(|c| commitment_progress(ctx, c, years)),
-    )
-    .await?;
-    Ok(progress::roll_up(values))
-}
-
-async fn promise_years(ctx: &Context<'_>, promise_id: i32) -> ApiResult<u32> {
-    let p: Option<promise::Model> = one(ctx, PromiseById(promise_id)).await?;
-    Ok(p.map_or(1, |p| period::calendar_years(p.valid_from, p.valid_to)))
+fn commitment_progress(data: &PromiseProgress, c: &commitment::Model) -> f64 {
+    let achieved = data.achieved.get(&c.id).copied().unwrap_or(0);
+    progress::commitment(target_of(c), c.status, achieved, data.calendar_years)
 }
 
 /// An object with a global id (Relay Node interface).
@@ -119,8 +104,10 @@ pub enum Node {
 }
 
 /// A municipality (kommun).
+#[derive(Clone)]
 pub struct Municipality(pub municipality::Model);
 
+/// A municipality (kommun).
 #[Object]
 impl Municipality {
     /// Globally unique, opaque id.
@@ -158,7 +145,7 @@ impl Municipality {
         #[graphql(desc = "Only promises with this status today.")] status: Option<PromiseStatus>,
         #[graphql(desc = "Page size, at most 100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
-    ) -> ApiResult<Paged<Promise>> {
+    ) -> ApiResult<PromiseConnection> {
         let page = Page::new(first, after.as_deref())?;
         let today = today(ctx);
         let all: Vec<promise::Model> = list(ctx, PromisesOfMunicipality(self.0.id)).await?;
@@ -172,7 +159,7 @@ impl Municipality {
             .map(Promise)
             .collect();
         let (items, total) = page.slice(matching);
-        Ok(connection(items, page, total))
+        Ok(connection(items, page, total).into())
     }
     /// Public contacts residents can turn to (kontaktpersoner). Email addresses are never shown.
     async fn contacts(&self, ctx: &Context<'_>) -> ApiResult<Vec<Contact>> {
@@ -185,8 +172,10 @@ impl Municipality {
 }
 
 /// A local police area (lokalpolisområde).
+#[derive(Clone)]
 pub struct PoliceArea(pub police_area::Model);
 
+/// A local police area (lokalpolisområde).
 #[Object]
 impl PoliceArea {
     /// Globally unique, opaque id.
@@ -209,8 +198,11 @@ impl PoliceArea {
 
 /// A citizen promise (medborgarlöfte): a public commitment between local police and one or
 /// more municipalities for one or two years.
+#[derive(Clone)]
 pub struct Promise(pub promise::Model);
 
+/// A citizen promise (medborgarlöfte): a public commitment between local police and one or
+/// more municipalities for one or two years.
 #[Object]
 impl Promise {
     /// Globally unique, opaque id.
@@ -303,24 +295,25 @@ impl Promise {
         ctx: &Context<'_>,
         #[graphql(desc = "Only commitments of this party.")] responsible: Option<ResponsibleParty>,
     ) -> ApiResult<Vec<Commitment>> {
-        let all: Vec<commitment::Model> = list(ctx, CommitmentsOfPromise(self.0.id)).await?;
-        Ok(all
-            .into_iter()
+        let data = progress_data(ctx, self.0.id).await?;
+        Ok(data
+            .commitments
+            .iter()
             .filter(|c| c.focus_area_id.is_none())
             .filter(|c| responsible.is_none_or(|r| ResponsibleParty::from(c.responsible) == r))
+            .cloned()
             .map(Commitment)
             .collect())
     }
     /// Share of the promise carried out, 0 to 1: the mean progress of all its commitments;
     /// null when it has none.
     async fn progress(&self, ctx: &Context<'_>) -> ApiResult<Option<f64>> {
-        let all: Vec<commitment::Model> = list(ctx, CommitmentsOfPromise(self.0.id)).await?;
-        roll_up(
-            ctx,
-            &all,
-            period::calendar_years(self.0.valid_from, self.0.valid_to),
-        )
-        .await
+        let data = progress_data(ctx, self.0.id).await?;
+        Ok(progress::roll_up(
+            data.commitments
+                .iter()
+                .map(|c| commitment_progress(&data, c)),
+        ))
     }
     /// People the promise names for questions, tips and ideas (kontaktpersoner).
     async fn contacts(&self, ctx: &Context<'_>) -> ApiResult<Vec<Contact>> {
@@ -387,8 +380,10 @@ pub struct PromiseSection {
 }
 
 /// A person who signed a promise (undertecknare).
+#[derive(Clone)]
 pub struct Signatory(pub signatory::Model);
 
+/// A person who signed a promise (undertecknare).
 #[Object]
 impl Signatory {
     /// Globally unique, opaque id.
@@ -410,8 +405,10 @@ impl Signatory {
 }
 
 /// A focus area (fokusområde) of a promise.
+#[derive(Clone)]
 pub struct FocusArea(pub focus_area::Model);
 
+/// A focus area (fokusområde) of a promise.
 #[Object]
 impl FocusArea {
     /// Globally unique, opaque id.
@@ -440,9 +437,13 @@ impl FocusArea {
     }
     /// Share carried out, 0 to 1: the mean progress of its commitments; null when it has none.
     async fn progress(&self, ctx: &Context<'_>) -> ApiResult<Option<f64>> {
-        let all: Vec<commitment::Model> = list(ctx, CommitmentsOfFocusArea(self.0.id)).await?;
-        let years = promise_years(ctx, self.0.promise_id).await?;
-        roll_up(ctx, &all, years).await
+        let data = progress_data(ctx, self.0.promise_id).await?;
+        Ok(progress::roll_up(
+            data.commitments
+                .iter()
+                .filter(|c| c.focus_area_id == Some(self.0.id))
+                .map(|c| commitment_progress(&data, c)),
+        ))
     }
     /// The contact responsible for this focus area, when one is named.
     async fn contact(&self, ctx: &Context<'_>) -> ApiResult<Option<Contact>> {
@@ -482,8 +483,11 @@ impl Target {
 
 /// A commitment (aktivitet / åtagande): something the police, the municipality or both
 /// promise to do.
+#[derive(Clone)]
 pub struct Commitment(pub commitment::Model);
 
+/// A commitment (aktivitet / åtagande): something the police, the municipality or both
+/// promise to do.
 #[Object]
 impl Commitment {
     /// Globally unique, opaque id.
@@ -511,7 +515,7 @@ impl Commitment {
         let Some(target) = target_of(&self.0) else {
             return Ok(None);
         };
-        let years = promise_years(ctx, self.0.promise_id).await?;
+        let years = progress_data(ctx, self.0.promise_id).await?.calendar_years;
         Ok(Some(Target {
             quantity: target.quantity,
             unit: self.0.target_unit.clone().unwrap_or_default(),
@@ -521,13 +525,14 @@ impl Commitment {
     }
     /// Quantity achieved so far: the sum reported by its follow-ups.
     async fn achieved_quantity(&self, ctx: &Context<'_>) -> ApiResult<i64> {
-        achieved(ctx, self.0.id).await
+        let data = progress_data(ctx, self.0.promise_id).await?;
+        Ok(data.achieved.get(&self.0.id).copied().unwrap_or(0))
     }
     /// Share carried out, 0 to 1, computed from the target and follow-ups (or, without a
     /// target, 1 when done and 0 otherwise).
     async fn progress(&self, ctx: &Context<'_>) -> ApiResult<f64> {
-        let years = promise_years(ctx, self.0.promise_id).await?;
-        commitment_progress(ctx, &self.0, years).await
+        let data = progress_data(ctx, self.0.promise_id).await?;
+        Ok(commitment_progress(&data, &self.0))
     }
     /// Follow-ups (uppföljningar), oldest first.
     async fn follow_ups(
@@ -535,15 +540,11 @@ impl Commitment {
         ctx: &Context<'_>,
         #[graphql(desc = "Page size, at most 100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
-    ) -> ApiResult<Paged<FollowUp>> {
+    ) -> ApiResult<FollowUpConnection> {
         let page = Page::new(first, after.as_deref())?;
         let all: Vec<follow_up::Model> = list(ctx, FollowUpsOfCommitment(self.0.id)).await?;
         let (items, total) = page.slice(all);
-        Ok(connection(
-            items.into_iter().map(FollowUp).collect(),
-            page,
-            total,
-        ))
+        Ok(connection(items.into_iter().map(FollowUp).collect(), page, total).into())
     }
     /// The focus area it belongs to, if any.
     async fn focus_area(&self, ctx: &Context<'_>) -> ApiResult<Option<FocusArea>> {
@@ -566,8 +567,10 @@ impl Commitment {
 }
 
 /// A follow-up (uppföljning) of a commitment.
+#[derive(Clone)]
 pub struct FollowUp(pub follow_up::Model);
 
+/// A follow-up (uppföljning) of a commitment.
 #[Object]
 impl FollowUp {
     /// Globally unique, opaque id.
@@ -590,8 +593,11 @@ impl FollowUp {
 
 /// A person or mailbox residents can turn to (kontaktperson). The email address is private
 /// and never part of the public API.
+#[derive(Clone)]
 pub struct Contact(pub contact::Model);
 
+/// A person or mailbox residents can turn to (kontaktperson). The email address is private
+/// and never part of the public API.
 #[Object]
 impl Contact {
     /// Globally unique, opaque id.

@@ -7,8 +7,8 @@ mod enums;
 mod scalars;
 
 pub use catalog::{
-    Commitment, Contact, FocusArea, FollowUp, Municipality, Node, PoliceArea, Promise, RequestDate,
-    Signatory,
+    Commitment, Contact, FocusArea, FollowUp, Municipality, MunicipalityConnection, Node,
+    PoliceArea, Promise, PromiseConnection, RequestDate, Signatory,
 };
 pub use enums::{PromiseStatus, ResponsibleParty};
 pub use scalars::{Date, DateTime};

@@ -1,0 +1,390 @@
+//! The seed importer: idempotent, updates on edit, refuses bad files whole; drafts stay
+//! hidden; statuses follow the dates; nested lists are batched.
+
+use clap::Parser;
+use e2e::{error_codes, spawn_app, spawn_app_with};
+use entity::{
+    commitment, contact, focus_area, follow_up, municipality, promise, routing_rule, signatory,
+};
+use sea_orm::{ActiveModelTrait, ActiveValue::NotSet, EntityTrait, Set};
+use serde_json::json;
+use server::{cli, seed};
+
+/// Everything the importer writes, in a comparable form.
+async fn snapshot(db: &sea_orm::DatabaseConnection) -> String {
+    format!(
+        "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+        municipality::Entity::find()
+            .all(db)
+            .await
+            .expect("municipalities"),
+        contact::Entity::find().all(db).await.expect("contacts"),
+        promise::Entity::find().all(db).await.expect("promises"),
+        focus_area::Entity::find()
+            .all(db)
+            .await
+            .expect("focus areas"),
+        commitment::Entity::find()
+            .all(db)
+            .await
+            .expect("commitments"),
+        signatory::Entity::find()
+            .all(db)
+            .await
+            .expect("signatories"),
+        routing_rule::Entity::find()
+            .all(db)
+            .await
+            .expect("routing rules"),
+    )
+}
+
+#[tokio::test]
+async fn importing_twice_changes_nothing() {
+    let app = spawn_app().await;
+    let before = snapshot(&app.db).await;
+    let file = seed::load_embedded().expect("valid seed");
+    let report = seed::import(&app.db, &file).await.expect("import");
+    assert!(
+        report.is_unchanged(),
+        "second import changed rows: {report}"
+    );
+    assert_eq!(snapshot(&app.db).await, before);
+}
+
+#[tokio::test]
+async fn editing_the_file_updates_the_data_in_place() {
+    let app = spawn_app().await;
+    let q = "{ municipality(slug: \"mellerud\") { id contacts { id name phone } promises { nodes { id focusAreas { id title } } } } }";
+    let before = app.query(q, json!({})).await;
+    let edited = seed::EMBEDDED
+        .replace("010-56 526 86", "010-56 526 99")
+        .replace(
+            "title = \"Trafiksäkerhet\"",
+            "title = \"Trafiksäkerhet och trafikmiljö\"",
+        );
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("edited.toml");
+    std::fs::write(&path, edited).expect("write");
+    let file = seed::load_path(&path).expect("valid");
+    let report = seed::import(&app.db, &file).await.expect("import");
+    assert_eq!((report.created, report.deleted), (0, 0), "{report}");
+    assert!(report.updated >= 2, "{report}");
+    let after = app.query(q, json!({})).await;
+    let m = &after["municipality"];
+    assert_eq!(m["contacts"][0]["phone"], "010-56 526 99");
+    assert_eq!(
+        m["promises"]["nodes"][0]["focusAreas"][1]["title"],
+        "Trafiksäkerhet och trafikmiljö"
+    );
+    // Ids are stable across edits.
+    assert_eq!(
+        m["contacts"][0]["id"],
+        before["municipality"]["contacts"][0]["id"]
+    );
+    assert_eq!(
+        m["promises"]["nodes"][0]["focusAreas"][1]["id"],
+        before["municipality"]["promises"]["nodes"][0]["focusAreas"][1]["id"]
+    );
+}
+
+#[tokio::test]
+async fn a_bad_file_names_file_line_and_field_and_imports_nothing() {
+    let app = spawn_app().await;
+    let before = snapshot(&app.db).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("bad.toml");
+    // A valid edit early in the file, and an unknown municipality further down.
+    let bad = seed::EMBEDDED
+        .replace("010-56 526 86", "010-00 000 00")
+        .replace(
+            "municipalities = [\"2463\"]\nvalid_from",
+            "municipalities = [\"9999\"]\nvalid_from",
+        );
+    assert_ne!(
+        bad,
+        seed::EMBEDDED.replace("010-56 526 86", "010-00 000 00"),
+        "the test edit applies"
+    );
+    std::fs::write(&path, &bad).expect("write");
+    let line = bad
+        .lines()
+        .position(|l| l.contains("\"9999\""))
+        .expect("line")
+        + 1;
+
+    let err = seed::load_path(&path).expect_err("rejected");
+    assert_eq!(err.file, path.display().to_string());
+    assert_eq!(err.line, line);
+    assert_eq!(err.field, "promise[3].municipalities[0]");
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!("{}:{line}:", path.display())),
+        "{text}"
+    );
+    assert!(text.contains("9999"), "{text}");
+
+    // The CLI path reports the same and writes nothing.
+    let config = server::config::Config {
+        database_url: app.database_url.clone(),
+        ..Default::default()
+    };
+    let err = cli::run(
+        cli::Command::Seed {
+            file: Some(path.clone()),
+        },
+        config,
+    )
+    .await
+    .expect_err("CLI refuses");
+    assert!(format!("{err:#}").contains(&format!(":{line}:")), "{err:#}");
+    assert_eq!(snapshot(&app.db).await, before);
+
+    // A syntax error is located too.
+    std::fs::write(&path, "[[municipality]]\ncode = \"0765\nname = \"x\"\n").expect("write");
+    let err = seed::load_path(&path).expect_err("rejected");
+    assert_eq!(err.line, 2, "{err}");
+}
+
+#[tokio::test]
+async fn the_seed_command_imports_a_file() {
+    let args = cli::Args::try_parse_from(["server", "seed", "--file", "x.toml"]).expect("parses");
+    assert!(
+        matches!(args.command, Some(cli::Command::Seed { file: Some(ref f) }) if f.as_os_str() == "x.toml")
+    );
+
+    let dir = tempfile::tempdir().expect("dir");
+    let config = server::config::Config {
+        database_url: e2e::fresh_database_url(dir.path()).await.expect("db"),
+        ..Default::default()
+    };
+    let path = dir.path().join("seed.toml");
+    std::fs::write(&path, seed::EMBEDDED).expect("write");
+    cli::run(
+        cli::Command::Seed {
+            file: Some(path.clone()),
+        },
+        config.clone(),
+    )
+    .await
+    .expect("first import");
+    cli::run(cli::Command::Seed { file: Some(path) }, config.clone())
+        .await
+        .expect("second import");
+    let db = sea_orm::Database::connect(&config.database_url)
+        .await
+        .expect("connect");
+    assert_eq!(
+        municipality::Entity::find()
+            .all(&db)
+            .await
+            .expect("rows")
+            .len(),
+        6
+    );
+    assert_eq!(
+        promise::Entity::find().all(&db).await.expect("rows").len(),
+        4
+    );
+}
+
+/// A seed file with `n` promises in one municipality, each with two focus areas of two
+/// commitments, two direct commitments, a signatory and a contact.
+fn generated_seed(n: usize, today: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    let year = today.year();
+    let mut s = String::from(
+        "[[municipality]]\ncode = \"0765\"\nname = \"Älmhult\"\nslug = \"almhult\"\ncounty = \"Kronobergs län\"\n\n\
+         [[contact]]\nkey = \"k\"\nname = \"Kim Kontakt\"\nrole = \"kommunpolis\"\norganisation_kind = \"POLICE\"\n\
+         organisation = \"Polismyndigheten\"\nemail = \"k@polisen.example\"\nmunicipalities = [\"0765\"]\n\n",
+    );
+    for i in 0..n {
+        let (from, to, published) = match i {
+            0 => (format!("{year}-01-01"), format!("{year}-12-31"), true),
+            1 => (
+                format!("{}-01-01", year + 1),
+                format!("{}-12-31", year + 1),
+                true,
+            ),
+            2 => (format!("{year}-01-01"), format!("{year}-12-31"), false),
+            _ => (
+                format!("{}-01-01", year - 3),
+                format!("{}-12-31", year - 2),
+                true,
+            ),
+        };
+        s.push_str(&format!(
+            "[[promise]]\nkey = \"p{i}\"\ntitle = \"Löfte {i}\"\nmunicipalities = [\"0765\"]\nvalid_from = {from}\n\
+             valid_to = {to}\nsummary = \"Sammanfattning\"\npublished = {published}\ncontacts = [\"k\"]\n\
+             [[promise.signatory]]\nname = \"S {i}\"\ntitle = \"Ordförande\"\norganisation = \"Kommunen\"\n"
+        ));
+        for f in 0..2 {
+            s.push_str(&format!(
+                "[[promise.focus_area]]\nkey = \"f{f}\"\ntitle = \"Fokus {f}\"\ncontact = \"k\"\n"
+            ));
+            for c in 0..2 {
+                s.push_str(&format!(
+                    "[[promise.focus_area.commitment]]\ntext = \"Åtagande {c}\"\nresponsible = \"POLICE\"\n\
+                     target = {{ quantity = 4, unit = \"insatser\", period = \"YEAR\" }}\n"
+                ));
+            }
+        }
+        for c in 0..2 {
+            s.push_str(&format!(
+                "[[promise.commitment]]\ntext = \"Direkt {c}\"\nresponsible = \"MUNICIPALITY\"\n"
+            ));
+        }
+    }
+    s
+}
+
+async fn spawn_generated(n: usize) -> (e2e::TestApp, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("generated.toml");
+    std::fs::write(&path, generated_seed(n, server::domain::period::today())).expect("write");
+    let app = spawn_app_with(|c| c.seed_file = Some(path)).await;
+    (app, dir)
+}
+
+#[tokio::test]
+async fn statuses_follow_the_dates_and_drafts_stay_hidden() {
+    let (app, _dir) = spawn_generated(4).await;
+    let q =
+        "query($s: PromiseStatus) { promises(filter: {status: $s}) { nodes { title status } } }";
+    let titles = |data: &serde_json::Value| -> Vec<String> {
+        data["promises"]["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .map(|n| n["title"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        titles(&app.query(q, json!({ "s": "ACTIVE" })).await),
+        ["Löfte 0"]
+    );
+    assert_eq!(
+        titles(&app.query(q, json!({ "s": "UPCOMING" })).await),
+        ["Löfte 1"]
+    );
+    assert_eq!(
+        titles(&app.query(q, json!({ "s": "EXPIRED" })).await),
+        ["Löfte 3"]
+    );
+    let all = app.query(q, json!({ "s": null })).await;
+    assert_eq!(
+        titles(&all),
+        ["Löfte 1", "Löfte 0", "Löfte 3"],
+        "drafts are not listed"
+    );
+    let statuses: Vec<&str> = all["promises"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|n| n["status"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(statuses, ["UPCOMING", "ACTIVE", "EXPIRED"]);
+    let m = app.query("{ municipality(code: \"0765\") { promises(status: ACTIVE) { totalCount } all: promises { totalCount } } }", json!({})).await;
+    assert_eq!(
+        (
+            m["municipality"]["promises"]["totalCount"].as_u64(),
+            m["municipality"]["all"]["totalCount"].as_u64()
+        ),
+        (Some(1), Some(3))
+    );
+
+    // The draft cannot be reached by id either.
+    let draft = promise::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("rows")
+        .into_iter()
+        .find(|p| !p.published)
+        .expect("a draft");
+    let draft_id = base64_id(&format!("Promise:{}", draft.id));
+    let body = app
+        .graphql(
+            "query($id: ID!) { promise(id: $id) { title } }",
+            json!({ "id": draft_id }),
+        )
+        .await;
+    assert_eq!(error_codes(&body), ["NOT_FOUND"]);
+    let node = app
+        .query(
+            "query($id: ID!) { node(id: $id) { id } }",
+            json!({ "id": draft_id }),
+        )
+        .await;
+    assert_eq!(node["node"], serde_json::Value::Null);
+    let draft_area = focus_area::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("rows")
+        .into_iter()
+        .find(|f| f.promise_id == draft.id)
+        .expect("area");
+    let node = app
+        .query(
+            "query($id: ID!) { node(id: $id) { id } }",
+            json!({ "id": base64_id(&format!("FocusArea:{}", draft_area.id)) }),
+        )
+        .await;
+    assert_eq!(node["node"], serde_json::Value::Null);
+}
+
+fn base64_id(raw: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+}
+
+const DEEP_QUERY: &str = r#"{ promises(first: 100) { totalCount nodes {
+    title status progress municipalities { name } policeArea { name }
+    signatories { name } contacts { name role }
+    sources { title } sections { heading }
+    commitments { text progress achievedQuantity target { quantity totalQuantity } followUps { totalCount nodes { text achievedQuantity } } }
+    focusAreas { title progress contact { name }
+        commitments { text responsible progress achievedQuantity target { quantity } contact { name }
+            followUps(first: 10) { totalCount nodes { date text achievedQuantity } } } } } } }"#;
+
+/// Statements needed to answer [`DEEP_QUERY`] over `n` promises with follow-ups.
+async fn statements_for(n: usize) -> u64 {
+    let (app, _dir) = spawn_generated(n).await;
+    for c in commitment::Entity::find().all(&app.db).await.expect("rows") {
+        follow_up::ActiveModel {
+            id: NotSet,
+            commitment_id: Set(c.id),
+            date: Set(server::domain::period::today()),
+            text: Set("Genomfört".into()),
+            achieved_quantity: Set(Some(1)),
+            created_at: Set(chrono::Utc::now()),
+        }
+        .insert(&app.db)
+        .await
+        .expect("follow-up");
+    }
+    let before = app.statements.get();
+    let data = app.query(DEEP_QUERY, json!({})).await;
+    let used = app.statements.get() - before;
+    let promises = data["promises"]["nodes"].as_array().expect("nodes");
+    assert_eq!(promises.len(), n - 1, "all published promises returned");
+    let fa = &promises[0]["focusAreas"][0]["commitments"][0];
+    assert_eq!(fa["followUps"]["totalCount"], 1);
+    assert_eq!(fa["achievedQuantity"], 1);
+    used
+}
+
+#[tokio::test]
+async fn nested_lists_use_a_constant_number_of_statements() {
+    // Each relation is fetched once per nesting level for all parents together: about 15
+    // statements for this query. A DataLoader batch that is already running does not take
+    // keys that arrive later, so depending on timing a level may be fetched in two batches;
+    // the bound allows for that. Loading per item would need several hundred statements for
+    // 100 promises (each has 6 commitments with follow-ups).
+    const BOUND: u64 = 32;
+    let small = statements_for(5).await;
+    let large = statements_for(101).await;
+    assert!(
+        small <= BOUND && large <= BOUND,
+        "{small} statements for 4 promises, {large} for 100"
+    );
+}
