@@ -66,3 +66,63 @@ pub enum OrganisationKind {
     #[sea_orm(string_value = "MUNICIPALITY")]
     Municipality,
 }
+
+/// What a resident sends (synpunkt, tips, idé).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum TipKind {
+    #[sea_orm(string_value = "OPINION")]
+    Opinion,
+    #[sea_orm(string_value = "TIP")]
+    Tip,
+    #[sea_orm(string_value = "IDEA")]
+    Idea,
+}
+
+/// Where a tip stands. `UNROUTED` tips had no contact with an email and wait for staff.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum TipStatus {
+    #[sea_orm(string_value = "NEW")]
+    New,
+    #[sea_orm(string_value = "UNROUTED")]
+    Unrouted,
+    #[sea_orm(string_value = "IN_PROGRESS")]
+    InProgress,
+    #[sea_orm(string_value = "HANDLED")]
+    Handled,
+    #[sea_orm(string_value = "NOT_RELEVANT")]
+    NotRelevant,
+}
+
+/// Which message a delivery carries.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum DeliveryKind {
+    /// The tip, to the contact it was routed to.
+    #[sea_orm(string_value = "CONTACT")]
+    Contact,
+    /// The receipt, to the resident.
+    #[sea_orm(string_value = "RECEIPT")]
+    Receipt,
+}
+
+/// State of one outbox row.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum DeliveryStatus {
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    #[sea_orm(string_value = "SENT")]
+    Sent,
+    #[sea_orm(string_value = "DEAD")]
+    Dead,
+}

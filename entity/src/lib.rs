@@ -6,9 +6,11 @@
 pub mod commitment;
 pub mod contact;
 pub mod contact_municipality;
+pub mod delivery;
 pub mod enums;
 pub mod focus_area;
 pub mod follow_up;
+pub mod idempotency_key;
 pub mod municipality;
 pub mod police_area;
 pub mod police_area_municipality;
@@ -18,6 +20,11 @@ pub mod promise_municipality;
 pub mod promise_section;
 pub mod promise_source;
 pub mod routing_rule;
+pub mod server_secret;
 pub mod signatory;
+pub mod tip;
 
-pub use enums::{CommitmentStatus, OrganisationKind, ResponsibleParty, TargetPeriod};
+pub use enums::{
+    CommitmentStatus, DeliveryKind, DeliveryStatus, OrganisationKind, ResponsibleParty,
+    TargetPeriod, TipKind, TipStatus,
+};

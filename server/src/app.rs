@@ -1,16 +1,24 @@
 //! Application assembly: connect and migrate the database, seed an empty one, build the
 //! schema and router, bind the listener, and run until a shutdown signal.
 
-use std::{future::Future, net::SocketAddr, time::Duration};
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
+use tokio::sync::{Notify, watch};
+
 use crate::{
     config::Config,
     db::{self, StatementCounter},
-    graphql, http, seed,
+    delivery::{DeliverySettings, Worker},
+    email::Mailer,
+    graphql::{self, mutation::TipIntake},
+    http,
+    ratelimit::{Limit, TipLimiter},
+    seed,
+    service::tips,
 };
 
 /// A built, bound, not yet serving application. Tests build one on port 0 and read
@@ -20,6 +28,8 @@ pub struct Application {
     router: axum::Router,
     db: DatabaseConnection,
     statements: StatementCounter,
+    worker: Option<Worker>,
+    limiter: Arc<TipLimiter>,
 }
 
 impl Application {
@@ -28,10 +38,47 @@ impl Application {
             db::connect(&config.database_url, config.database_max_connections).await?;
         db::migrate(&db).await?;
         seed_if_empty(&db, config).await?;
+        let trusted_proxies = http::client_ip::parse_trusted(&config.trusted_proxies)
+            .map_err(|e| anyhow::anyhow!("TRUSTED_PROXIES: {e}"))?;
+        let secs = Duration::from_secs;
+        let per_ip = Limit {
+            count: config.tip_limit_per_ip,
+            window: secs(config.tip_limit_per_ip_window_secs),
+        };
+        let limiter = TipLimiter::new(
+            per_ip,
+            Limit {
+                count: config.tip_limit_per_email,
+                window: secs(config.tip_limit_per_email_window_secs),
+            },
+            Limit {
+                count: config.tip_limit_global,
+                window: secs(config.tip_limit_global_window_secs),
+            },
+        );
+        let wake = Arc::new(Notify::new());
+        let configured_key = config.ip_hash_secret.as_ref().map(|s| s.expose());
+        let intake = TipIntake {
+            limiter: limiter.clone(),
+            per_ip,
+            ip_hash_key: tips::ip_hash_key(&db, configured_key).await?,
+            wake_worker: wake.clone(),
+        };
+        let worker = if config.delivery_worker {
+            Some(Worker::new(
+                db.clone(),
+                mailer(config)?,
+                delivery_settings(config)?,
+                wake,
+            ))
+        } else {
+            None
+        };
         let state = http::AppState {
-            schema: graphql::build_schema(db.clone()),
+            schema: graphql::build_schema(db.clone(), intake),
             db: db.clone(),
             graphiql: config.graphiql,
+            trusted_proxies: Arc::new(trusted_proxies),
         };
         let listener = TcpListener::bind(config.listen_addr)
             .await
@@ -41,6 +88,8 @@ impl Application {
             router: http::router(state),
             db,
             statements,
+            worker,
+            limiter,
         })
     }
 
@@ -64,6 +113,18 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let worker = self.worker.map(|w| tokio::spawn(w.run(stop_rx.clone())));
+        let limiter = self.limiter.clone();
+        let mut prune_stop = stop_rx;
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_secs(60)) => limiter.prune(),
+                    _ = prune_stop.changed() => break,
+                }
+            }
+        });
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
@@ -81,9 +142,42 @@ impl Application {
             result = server => result.context("server task failed")?.context("serving HTTP")?,
             () = grace => tracing::warn!("requests still running 10 s after shutdown began; stopping anyway"),
         }
+        let _ = stop_tx.send(true);
+        if let Some(worker) = worker {
+            // A send in progress finishes or its lease expires; nothing is lost either way.
+            let _ = tokio::time::timeout(Duration::from_secs(10), worker).await;
+        }
         self.db.close().await.context("closing the database pool")?;
         Ok(())
     }
+}
+
+fn mailer(config: &Config) -> anyhow::Result<Mailer> {
+    match &config.smtp_url {
+        Some(url) => Mailer::smtp(
+            url.expose(),
+            Duration::from_secs(config.smtp_timeout_secs),
+            config.smtp_pool_size,
+        ),
+        None => Mailer::folder(&config.mail_dir),
+    }
+}
+
+fn delivery_settings(config: &Config) -> anyhow::Result<DeliverySettings> {
+    let from = config
+        .mail_from
+        .parse()
+        .map_err(|e| anyhow::anyhow!("MAIL_FROM is not a valid mailbox: {e}"))?;
+    Ok(DeliverySettings {
+        from,
+        max_attempts: config.delivery_max_attempts.max(1),
+        backoff_base: Duration::from_millis(config.delivery_backoff_base_ms),
+        backoff_max: Duration::from_secs(config.delivery_backoff_max_secs),
+        poll_interval: Duration::from_millis(config.delivery_poll_interval_ms.max(10)),
+        // A lease longer than any send, so a slow send is never claimed twice.
+        lease: Duration::from_secs(config.delivery_lease_secs.max(config.smtp_timeout_secs + 5)),
+        batch_size: config.delivery_batch_size.max(1),
+    })
 }
 
 async fn seed_if_empty(db: &DatabaseConnection, config: &Config) -> anyhow::Result<()> {

@@ -27,6 +27,54 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Upper bound on pooled database connections.
     pub database_max_connections: u32,
+    /// SMTP relay in lettre's URL format (`smtp://host:2525`, `smtp://user:pass@host:587?tls=required`,
+    /// `smtps://user:pass@host:465`). Unset: emails are written as `.eml` files to `mail_dir`.
+    pub smtp_url: Option<Secret>,
+    /// Sender of every email, e.g. `Medborgarlöften <noreply@kommun.se>`.
+    pub mail_from: String,
+    /// Folder for `.eml` files when no SMTP relay is configured.
+    pub mail_dir: PathBuf,
+    pub smtp_timeout_secs: u64,
+    pub smtp_pool_size: u32,
+    /// Comma-separated CIDRs of reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: String,
+    /// Key for hashing client IPs. Unset: generated once and kept in the database.
+    pub ip_hash_secret: Option<Secret>,
+    pub tip_limit_per_ip: u32,
+    pub tip_limit_per_ip_window_secs: u64,
+    pub tip_limit_per_email: u32,
+    pub tip_limit_per_email_window_secs: u64,
+    pub tip_limit_global: u32,
+    pub tip_limit_global_window_secs: u64,
+    /// Run the delivery worker in this process.
+    pub delivery_worker: bool,
+    pub delivery_max_attempts: i32,
+    pub delivery_backoff_base_ms: u64,
+    pub delivery_backoff_max_secs: u64,
+    pub delivery_poll_interval_ms: u64,
+    pub delivery_lease_secs: u64,
+    pub delivery_batch_size: u64,
+}
+
+/// A configuration value that must never be printed (passwords, keys).
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,6 +93,26 @@ impl Default for Config {
             seed_file: None,
             log_format: LogFormat::Text,
             database_max_connections: 10,
+            smtp_url: None,
+            mail_from: "Medborgarlöften <noreply@medborgarloften.example>".to_owned(),
+            mail_dir: PathBuf::from("data/mail"),
+            smtp_timeout_secs: 20,
+            smtp_pool_size: 4,
+            trusted_proxies: String::new(),
+            ip_hash_secret: None,
+            tip_limit_per_ip: 5,
+            tip_limit_per_ip_window_secs: 600,
+            tip_limit_per_email: 3,
+            tip_limit_per_email_window_secs: 3600,
+            tip_limit_global: 120,
+            tip_limit_global_window_secs: 60,
+            delivery_worker: true,
+            delivery_max_attempts: 10,
+            delivery_backoff_base_ms: 5000,
+            delivery_backoff_max_secs: 3600,
+            delivery_poll_interval_ms: 2000,
+            delivery_lease_secs: 120,
+            delivery_batch_size: 20,
         }
     }
 }
@@ -67,6 +135,26 @@ impl Config {
                 "SEED_FILE",
                 "LOG_FORMAT",
                 "DATABASE_MAX_CONNECTIONS",
+                "SMTP_URL",
+                "MAIL_FROM",
+                "MAIL_DIR",
+                "SMTP_TIMEOUT_SECS",
+                "SMTP_POOL_SIZE",
+                "TRUSTED_PROXIES",
+                "IP_HASH_SECRET",
+                "TIP_LIMIT_PER_IP",
+                "TIP_LIMIT_PER_IP_WINDOW_SECS",
+                "TIP_LIMIT_PER_EMAIL",
+                "TIP_LIMIT_PER_EMAIL_WINDOW_SECS",
+                "TIP_LIMIT_GLOBAL",
+                "TIP_LIMIT_GLOBAL_WINDOW_SECS",
+                "DELIVERY_WORKER",
+                "DELIVERY_MAX_ATTEMPTS",
+                "DELIVERY_BACKOFF_BASE_MS",
+                "DELIVERY_BACKOFF_MAX_SECS",
+                "DELIVERY_POLL_INTERVAL_MS",
+                "DELIVERY_LEASE_SECS",
+                "DELIVERY_BATCH_SIZE",
             ]))
             .extract()
             .map_err(Box::new)
@@ -111,6 +199,15 @@ mod tests {
             redact_url_password("postgres://app@db/x"),
             "postgres://app@db/x"
         );
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let config = Config {
+            smtp_url: Some(Secret::new("smtp://u:hunter2@h")),
+            ..Config::default()
+        };
+        assert!(!format!("{config:?}").contains("hunter2"));
     }
 
     #[test]

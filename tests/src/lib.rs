@@ -69,6 +69,7 @@ pub async fn test_config(dir: &std::path::Path) -> anyhow::Result<Config> {
     Ok(Config {
         database_url: fresh_database_url(dir).await?,
         listen_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        mail_dir: dir.join("mail"),
         ..Config::default()
     })
 }

@@ -13,6 +13,10 @@ pub enum ApiError {
     BadUserInput { field: String, message: String },
     /// The thing asked for does not exist or is not visible to the caller.
     NotFound(&'static str),
+    /// Too many submissions; try again after the given number of seconds.
+    RateLimited { retry_after_secs: u64 },
+    /// An idempotency key was reused for a different request.
+    IdempotencyConflict,
     /// Something failed on our side. The detail stays in the log.
     Internal,
 }
@@ -30,6 +34,12 @@ impl ApiError {
         match self {
             Self::BadUserInput { message, .. } => message.clone(),
             Self::NotFound(what) => format!("{what} not found"),
+            Self::RateLimited { retry_after_secs } => {
+                format!("too many submissions; try again in {retry_after_secs} seconds")
+            }
+            Self::IdempotencyConflict => {
+                "this idempotency key was already used for a different submission".to_owned()
+            }
             Self::Internal => "internal server error".to_owned(),
         }
     }
@@ -38,6 +48,8 @@ impl ApiError {
         match self {
             Self::BadUserInput { .. } => "BAD_USER_INPUT",
             Self::NotFound(_) => "NOT_FOUND",
+            Self::RateLimited { .. } => "RATE_LIMITED",
+            Self::IdempotencyConflict => "IDEMPOTENCY_CONFLICT",
             Self::Internal => "INTERNAL",
         }
     }
@@ -65,8 +77,12 @@ impl ErrorExtensions for ApiError {
     fn extend(&self) -> async_graphql::Error {
         async_graphql::Error::new(self.message()).extend_with(|_, ext| {
             ext.set("code", self.code());
-            if let Self::BadUserInput { field, .. } = self {
-                ext.set("field", field.as_str());
+            match self {
+                Self::BadUserInput { field, .. } => ext.set("field", field.as_str()),
+                Self::RateLimited { retry_after_secs } => {
+                    ext.set("retryAfterSeconds", *retry_after_secs)
+                }
+                _ => {}
             }
         })
     }

@@ -5,12 +5,11 @@ pub mod errors;
 mod extensions;
 pub mod ids;
 pub mod loaders;
+pub mod mutation;
 mod query;
 pub mod types;
 
-use async_graphql::{
-    EmptyMutation, EmptySubscription, MergedObject, Response, Schema, dataloader::DataLoader,
-};
+use async_graphql::{EmptySubscription, MergedObject, Response, Schema, dataloader::DataLoader};
 use sea_orm::DatabaseConnection;
 
 pub use query::PromiseFilter;
@@ -19,20 +18,25 @@ pub use query::PromiseFilter;
 #[derive(MergedObject, Default)]
 pub struct Query(query::CatalogQuery);
 
-pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+/// Root mutation: residents' tips. Further concerns merge in here.
+#[derive(MergedObject, Default)]
+pub struct Mutation(mutation::TipMutation);
+
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Build the schema. `db` is shared; per-request data (loaders, date) is added by
 /// [`prepare_request`].
-pub fn build_schema(db: DatabaseConnection) -> AppSchema {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+pub fn build_schema(db: DatabaseConnection, intake: mutation::TipIntake) -> AppSchema {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .data(db)
+        .data(intake)
         .extension(extensions::ErrorCodes)
         .finish()
 }
 
 /// The exported SDL, as checked in at `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .finish()
         .sdl()
 }

@@ -6,15 +6,17 @@ use async_graphql::{
     http::GraphiQLSource,
     parser::types::{DocumentOperations, OperationType},
 };
+use std::net::SocketAddr;
+
 use axum::{
     body::Bytes,
-    extract::{RawQuery, State, rejection::BytesRejection},
+    extract::{ConnectInfo, RawQuery, State, rejection::BytesRejection},
     http::{HeaderMap, StatusCode, header},
     response::{Html, IntoResponse, Response},
 };
 
 use super::{AppState, json_error};
-use crate::graphql::{add_error_codes, prepare_request};
+use crate::graphql::{add_error_codes, mutation::ClientIp, prepare_request};
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 
@@ -33,6 +35,7 @@ fn accepts(headers: &HeaderMap, media_type: &str) -> bool {
 
 pub async fn get(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
@@ -68,11 +71,12 @@ pub async fn get(
             .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
         return response;
     }
-    execute(&state, &headers, request).await
+    execute(&state, peer, &headers, request).await
 }
 
 pub async fn post(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -121,7 +125,7 @@ pub async fn post(
             );
         }
     };
-    execute(&state, &headers, request).await
+    execute(&state, peer, &headers, request).await
 }
 
 trait Classify {
@@ -142,26 +146,50 @@ impl Classify for serde_json::Error {
 
 async fn execute(
     state: &AppState,
+    peer: SocketAddr,
     headers: &HeaderMap,
     request: async_graphql::Request,
 ) -> Response {
-    let request = prepare_request(request, &state.db);
+    let ip = super::client_ip::client_ip(peer.ip(), headers, &state.trusted_proxies);
+    let request = prepare_request(request, &state.db).data(ClientIp(ip));
     let response = add_error_codes(state.schema.execute(request).await);
+    let retry_after = response.errors.iter().find_map(|e| {
+        let ext = e.extensions.as_ref()?;
+        if ext.get("code")? != &async_graphql::Value::from("RATE_LIMITED") {
+            return None;
+        }
+        match ext.get("retryAfterSeconds")? {
+            async_graphql::Value::Number(n) => n.as_u64(),
+            _ => None,
+        }
+    });
     let graphql_response = accepts(headers, GRAPHQL_RESPONSE);
     // With the newer media type, a request that failed before execution is a 400.
-    let status =
-        if graphql_response && response.data == async_graphql::Value::Null && response.is_err() {
-            StatusCode::BAD_REQUEST
-        } else {
-            StatusCode::OK
-        };
+    // Over a rate limit: 429 with Retry-After. With the newer media type, a request that
+    // failed before execution is a 400.
+    let status = if retry_after.is_some() {
+        StatusCode::TOO_MANY_REQUESTS
+    } else if graphql_response && response.data == async_graphql::Value::Null && response.is_err() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
     let content_type = if graphql_response {
         GRAPHQL_RESPONSE
     } else {
         "application/json"
     };
     match serde_json::to_vec(&response) {
-        Ok(body) => (status, [(header::CONTENT_TYPE, content_type)], body).into_response(),
+        Ok(body) => {
+            let mut response =
+                (status, [(header::CONTENT_TYPE, content_type)], body).into_response();
+            if let Some(secs) = retry_after {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+            }
+            response
+        }
         Err(err) => {
             tracing::error!(error = %err, "could not serialise a GraphQL response");
             json_error(

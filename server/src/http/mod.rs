@@ -1,5 +1,6 @@
 //! HTTP surface: the router, GraphQL over HTTP, health checks, and shared middleware.
 
+pub mod client_ip;
 mod graphql;
 mod health;
 
@@ -25,6 +26,8 @@ pub struct AppState {
     pub schema: AppSchema,
     pub db: DatabaseConnection,
     pub graphiql: bool,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: std::sync::Arc<Vec<ipnet::IpNet>>,
 }
 
 pub fn router(state: AppState) -> Router {

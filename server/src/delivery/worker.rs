@@ -1,0 +1,217 @@
+//! The worker loop and how one delivery is rendered and sent.
+
+use std::{sync::Arc, time::Duration};
+
+use chrono::Utc;
+use entity::{DeliveryKind, commitment, contact, delivery, focus_area, municipality, promise, tip};
+use lettre::message::Mailbox;
+use sea_orm::{DatabaseConnection, DbErr, EntityTrait};
+use tokio::sync::{Notify, watch};
+
+use super::claim;
+use crate::{
+    domain::{backoff, routing::RoutingReason},
+    email::{
+        Mailer,
+        render::{self, Recipient, TipEmail},
+    },
+};
+
+/// Knobs of the delivery worker (see the README for defaults).
+#[derive(Clone, Debug)]
+pub struct DeliverySettings {
+    pub from: Mailbox,
+    pub max_attempts: i32,
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+    pub poll_interval: Duration,
+    /// Must exceed the SMTP timeout, so a slow send is never claimed twice.
+    pub lease: Duration,
+    pub batch_size: u64,
+}
+
+#[derive(Clone)]
+pub struct Worker {
+    db: DatabaseConnection,
+    mailer: Mailer,
+    settings: Arc<DeliverySettings>,
+    id: String,
+    wake: Arc<Notify>,
+}
+
+impl Worker {
+    pub fn new(
+        db: DatabaseConnection,
+        mailer: Mailer,
+        settings: DeliverySettings,
+        wake: Arc<Notify>,
+    ) -> Self {
+        let id = format!("worker-{}", uuid_like());
+        Self {
+            db,
+            mailer,
+            settings: Arc::new(settings),
+            id,
+            wake,
+        }
+    }
+
+    /// Run until `stop` turns true: work while there is work, otherwise sleep until woken
+    /// by a new tip or the poll interval passes (tips accepted by other replicas).
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        tracing::info!(worker = %self.id, transport = self.mailer.describe(), "delivery worker started");
+        loop {
+            if *stop.borrow() {
+                break;
+            }
+            match self.step().await {
+                Ok(n) if n > 0 => continue,
+                Ok(_) => {}
+                Err(err) => {
+                    tracing::error!(error = %err, "delivery worker could not reach the database")
+                }
+            }
+            tokio::select! {
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(self.settings.poll_interval) => {}
+                _ = stop.changed() => {}
+            }
+        }
+        tracing::info!(worker = %self.id, "delivery worker stopped");
+    }
+
+    /// Claim and process one batch; returns how many rows were claimed.
+    pub async fn step(&self) -> Result<usize, DbErr> {
+        let now = Utc::now();
+        let lease_until = now + self.settings.lease;
+        let claimed = claim::claim(
+            &self.db,
+            &self.id,
+            now,
+            lease_until,
+            self.settings.batch_size,
+        )
+        .await?;
+        let count = claimed.len();
+        // Sends of one batch run concurrently; the SMTP pool bounds the connections.
+        let sends = claimed.into_iter().map(|d| self.process(d));
+        for result in futures_util::future::join_all(sends).await {
+            result?;
+        }
+        Ok(count)
+    }
+
+    async fn process(&self, row: delivery::Model) -> Result<(), DbErr> {
+        let outcome = match self.render(&row).await? {
+            Ok(message) => self.mailer.send(message).await,
+            Err(err) => Err(err),
+        };
+        match outcome {
+            Ok(()) => {
+                if !claim::mark_sent(&self.db, row.id, &self.id, Utc::now()).await? {
+                    tracing::warn!(
+                        delivery = row.id,
+                        "lease lost before the delivery was marked sent"
+                    );
+                }
+                tracing::info!(delivery = row.id, kind = ?row.kind, attempt = row.attempts, "delivery sent");
+            }
+            Err(error) if row.attempts >= self.settings.max_attempts => {
+                claim::mark_failed(&self.db, row.id, &self.id, &error, None).await?;
+                tracing::error!(delivery = row.id, attempts = row.attempts, %error, "delivery gave up");
+            }
+            Err(error) => {
+                let wait = backoff::delay(
+                    row.attempts,
+                    self.settings.backoff_base,
+                    self.settings.backoff_max,
+                );
+                let retry_at = Utc::now() + wait;
+                claim::mark_failed(&self.db, row.id, &self.id, &error, Some(retry_at)).await?;
+                tracing::warn!(delivery = row.id, attempt = row.attempts, retry_in_ms = wait.as_millis() as u64, %error, "delivery failed; will retry");
+            }
+        }
+        Ok(())
+    }
+
+    /// Build the email for a row from the current tip data. `Ok(Err(_))` is a permanent
+    /// problem with this row (it will be retried, then given up).
+    async fn render(
+        &self,
+        row: &delivery::Model,
+    ) -> Result<Result<lettre::Message, String>, DbErr> {
+        let Some(tip) = tip::Entity::find_by_id(row.tip_id).one(&self.db).await? else {
+            return Ok(Err("the tip no longer exists".into()));
+        };
+        let municipality = municipality::Entity::find_by_id(tip.municipality_id)
+            .one(&self.db)
+            .await?
+            .map_or_else(String::new, |m| m.name);
+        let concerns = self.concerns(&tip).await?;
+        let resident_email = tip
+            .email
+            .as_deref()
+            .and_then(|e| e.parse::<lettre::Address>().ok());
+        let email = TipEmail {
+            reference: tip.reference.clone(),
+            kind: tip.kind,
+            municipality,
+            message: tip.message.clone(),
+            concerns,
+            resident_name: tip.name.clone(),
+            resident_email,
+            resident_phone: tip.phone.clone(),
+            wants_reply: tip.wants_reply,
+            reason: RoutingReason::parse(&tip.routing_reason),
+            received_at: tip.received_at,
+        };
+        let Ok(address) = row.recipient_email.parse::<lettre::Address>() else {
+            return Ok(Err("the recipient address is not valid".into()));
+        };
+        let to = Mailbox::new(row.recipient_name.clone(), address);
+        let from = &self.settings.from;
+        let message = match row.kind {
+            DeliveryKind::Contact => render::to_contact(from, to, &email, row.id),
+            DeliveryKind::Receipt => {
+                let recipient = match tip.routed_contact_id {
+                    Some(id) => contact::Entity::find_by_id(id)
+                        .one(&self.db)
+                        .await?
+                        .map(|c| Recipient {
+                            name: c.name,
+                            role: c.role,
+                        }),
+                    None => None,
+                };
+                render::receipt(from, to, &email, recipient.as_ref(), row.id)
+            }
+        };
+        Ok(message.map_err(|e| format!("could not build the message: {e}")))
+    }
+
+    /// "Promise title › focus area title" for what the tip is about.
+    async fn concerns(&self, tip: &tip::Model) -> Result<Option<String>, DbErr> {
+        let mut parts = Vec::new();
+        if let Some(id) = tip.concerns_promise_id
+            && let Some(p) = promise::Entity::find_by_id(id).one(&self.db).await?
+        {
+            parts.push(p.title);
+        }
+        if let Some(id) = tip.concerns_focus_area_id
+            && let Some(fa) = focus_area::Entity::find_by_id(id).one(&self.db).await?
+        {
+            parts.push(format!("fokusområde {}", fa.title));
+        }
+        if let Some(id) = tip.concerns_commitment_id
+            && let Some(c) = commitment::Entity::find_by_id(id).one(&self.db).await?
+        {
+            parts.push(format!("aktivitet \"{}\"", c.text));
+        }
+        Ok((!parts.is_empty()).then(|| parts.join(" › ")))
+    }
+}
+
+fn uuid_like() -> String {
+    let bytes: [u8; 8] = rand::random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

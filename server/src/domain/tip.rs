@@ -1,0 +1,213 @@
+//! Validated values of a resident's tip. Each constructor returns the offending field's
+//! name with a message, so the API can answer `BAD_USER_INPUT` with `extensions.field`.
+
+use std::str::FromStr;
+
+/// Shortest and longest message, in characters after trimming.
+pub const MESSAGE_MIN_CHARS: usize = 10;
+pub const MESSAGE_MAX_CHARS: usize = 5000;
+const NAME_MAX_CHARS: usize = 200;
+const EMAIL_MAX_CHARS: usize = 254;
+const IDEMPOTENCY_KEY_MAX_CHARS: usize = 128;
+
+/// A validation failure: the input field and a message for the resident's app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    pub field: &'static str,
+    pub message: String,
+}
+
+fn invalid(field: &'static str, message: impl Into<String>) -> Invalid {
+    Invalid {
+        field,
+        message: message.into(),
+    }
+}
+
+/// Any control character, including CR and LF: not allowed in single-line fields.
+fn has_control(s: &str) -> bool {
+    s.chars()
+        .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))
+}
+
+/// The free-text message: 10–5000 characters after trimming; line breaks and tabs are
+/// allowed, other control characters are not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TipMessage(String);
+
+impl TipMessage {
+    pub fn parse(input: &str) -> Result<Self, Invalid> {
+        let text = input.trim().replace("\r\n", "\n");
+        if text
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\t'))
+        {
+            return Err(invalid(
+                "message",
+                "the message contains control characters",
+            ));
+        }
+        let len = text.chars().count();
+        if len < MESSAGE_MIN_CHARS {
+            return Err(invalid(
+                "message",
+                format!("the message must be at least {MESSAGE_MIN_CHARS} characters"),
+            ));
+        }
+        if len > MESSAGE_MAX_CHARS {
+            return Err(invalid(
+                "message",
+                format!("the message must be at most {MESSAGE_MAX_CHARS} characters"),
+            ));
+        }
+        Ok(Self(text))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A resident's name: one line, at most 200 characters; empty means not given.
+pub fn parse_name(input: Option<&str>) -> Result<Option<String>, Invalid> {
+    let Some(name) = input.map(str::trim).filter(|n| !n.is_empty()) else {
+        return Ok(None);
+    };
+    if has_control(name) {
+        return Err(invalid(
+            "name",
+            "the name must be a single line without control characters",
+        ));
+    }
+    if name.chars().count() > NAME_MAX_CHARS {
+        return Err(invalid(
+            "name",
+            format!("the name must be at most {NAME_MAX_CHARS} characters"),
+        ));
+    }
+    Ok(Some(name.to_owned()))
+}
+
+/// An email address, parsed by lettre's RFC 5321 address parser.
+pub fn parse_email(input: Option<&str>) -> Result<Option<lettre::Address>, Invalid> {
+    let Some(email) = input.map(str::trim).filter(|e| !e.is_empty()) else {
+        return Ok(None);
+    };
+    if has_control(email) || email.chars().count() > EMAIL_MAX_CHARS {
+        return Err(invalid("email", "the email address is not valid"));
+    }
+    lettre::Address::from_str(email)
+        .map(Some)
+        .map_err(|_| invalid("email", "the email address is not valid"))
+}
+
+/// A telephone number, checked with libphonenumber's rules (Swedish numbers by default,
+/// international ones with a leading +). Stored as typed.
+pub fn parse_phone(input: Option<&str>) -> Result<Option<String>, Invalid> {
+    let Some(phone) = input.map(str::trim).filter(|p| !p.is_empty()) else {
+        return Ok(None);
+    };
+    let bad = || invalid("phone", "the telephone number is not valid");
+    if has_control(phone) || phone.chars().count() > 40 {
+        return Err(bad());
+    }
+    let number =
+        phonenumber::parse(Some(phonenumber::country::Id::SE), phone).map_err(|_| bad())?;
+    if !phonenumber::is_valid(&number) {
+        return Err(bad());
+    }
+    Ok(Some(phone.to_owned()))
+}
+
+/// A client-chosen idempotency key: 1–128 visible ASCII characters.
+pub fn parse_idempotency_key(input: Option<&str>) -> Result<Option<String>, Invalid> {
+    let Some(key) = input else { return Ok(None) };
+    if key.is_empty()
+        || key.len() > IDEMPOTENCY_KEY_MAX_CHARS
+        || !key.bytes().all(|b| b.is_ascii_graphic())
+    {
+        return Err(invalid(
+            "idempotencyKey",
+            format!(
+                "the idempotency key must be 1–{IDEMPOTENCY_KEY_MAX_CHARS} visible ASCII characters"
+            ),
+        ));
+    }
+    Ok(Some(key.to_owned()))
+}
+
+/// A reply needs a way to reply.
+pub fn check_reply(wants_reply: bool, email: bool, phone: bool) -> Result<(), Invalid> {
+    if wants_reply && !email && !phone {
+        return Err(invalid(
+            "wantsReply",
+            "to get a reply, give an email address or a telephone number",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages() {
+        assert!(TipMessage::parse("  kort  ").is_err());
+        assert_eq!(
+            TipMessage::parse("  Hej, det är mörkt vid busshållplatsen.  ").map(|m| m.0.len() > 10),
+            Ok(true)
+        );
+        assert!(TipMessage::parse(&"å".repeat(5000)).is_ok());
+        assert!(TipMessage::parse(&"å".repeat(5001)).is_err());
+        assert!(TipMessage::parse("Rad ett\r\nrad två\ttab").is_ok());
+        assert_eq!(
+            TipMessage::parse("Rad ett\r\nrad två").map(|m| m.0),
+            Ok("Rad ett\nrad två".into())
+        );
+        assert!(TipMessage::parse("Tio tecken\u{0}mer").is_err());
+        assert!(TipMessage::parse("Tio tecken\u{1b}[31m").is_err());
+    }
+
+    #[test]
+    fn single_line_fields() {
+        assert_eq!(
+            parse_name(Some("  Åsa Öberg ")),
+            Ok(Some("Åsa Öberg".into()))
+        );
+        assert_eq!(parse_name(Some("   ")), Ok(None));
+        assert!(parse_name(Some("Eve\r\nBcc: x@y.se")).is_err());
+        assert!(parse_name(Some("Eve\u{2028}x")).is_err());
+        assert!(parse_email(Some("a@b.se\r\nBcc: c@d.se")).is_err());
+        assert!(parse_email(Some("not-an-email")).is_err());
+        assert!(parse_email(Some("åsa@exempel.se")).is_ok());
+        assert!(parse_email(Some("x@y.se")).is_ok());
+    }
+
+    #[test]
+    fn phones() {
+        assert!(parse_phone(Some("010-56 526 86")).is_ok());
+        assert!(parse_phone(Some("0530-181 03")).is_ok());
+        assert!(parse_phone(Some("+46 70 123 45 67")).is_ok());
+        assert!(parse_phone(Some("070-123 45 67")).is_ok());
+        assert!(parse_phone(Some("12")).is_err());
+        assert!(parse_phone(Some("ring mig")).is_err());
+        assert!(parse_phone(Some("070\n1234567")).is_err());
+    }
+
+    #[test]
+    fn reply_needs_a_channel() {
+        assert!(check_reply(true, false, false).is_err());
+        assert!(check_reply(true, true, false).is_ok());
+        assert!(check_reply(true, false, true).is_ok());
+        assert!(check_reply(false, false, false).is_ok());
+    }
+
+    #[test]
+    fn idempotency_keys() {
+        assert!(parse_idempotency_key(Some("0d1f7d8e-3c2b-4e4f-9a55-1d0e6f1f2a3b")).is_ok());
+        assert!(parse_idempotency_key(Some("")).is_err());
+        assert!(parse_idempotency_key(Some("med mellanslag")).is_err());
+        assert!(parse_idempotency_key(Some(&"k".repeat(129))).is_err());
+    }
+}

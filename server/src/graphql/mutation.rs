@@ -1,0 +1,161 @@
+//! Public mutations: `submitTip`.
+
+use std::{net::IpAddr, sync::Arc, time::Duration};
+
+use async_graphql::{Context, Object};
+use chrono::Utc;
+use sea_orm::DatabaseConnection;
+use tokio::sync::Notify;
+
+use super::{
+    errors::{ApiError, ApiResult},
+    ids::{self, NodeType},
+    types::{SubmitTipInput, SubmitTipPayload, Tip},
+};
+use crate::{
+    email::render::EMERGENCY_NOTICE_SV,
+    ratelimit::{Limit, Refused, TipLimiter, retry_after_secs},
+    service::tips::{self, Concerns, SubmitError, TipSubmission},
+};
+
+/// What `submitTip` needs besides the database; one per process.
+pub struct TipIntake {
+    pub limiter: Arc<TipLimiter>,
+    pub per_ip: Limit,
+    pub ip_hash_key: Vec<u8>,
+    /// Wakes the delivery worker at once for a new tip.
+    pub wake_worker: Arc<Notify>,
+}
+
+/// The client's address for this request (after the trusted-proxy walk).
+#[derive(Clone, Copy, Debug)]
+pub struct ClientIp(pub IpAddr);
+
+fn limited(refused: Refused) -> ApiError {
+    ApiError::RateLimited {
+        retry_after_secs: retry_after_secs(refused.retry_after),
+    }
+}
+
+fn submit_error(err: SubmitError) -> ApiError {
+    match err {
+        SubmitError::Invalid(i) => ApiError::bad_input(i.field, i.message),
+        SubmitError::IdempotencyConflict => ApiError::IdempotencyConflict,
+        SubmitError::Db(e) => ApiError::from(e),
+    }
+}
+
+fn decode_concerns(id: &str) -> Result<Concerns, ApiError> {
+    match ids::decode(id, "concerns")? {
+        (NodeType::Promise, row) => Ok(Concerns::Promise(row)),
+        (NodeType::FocusArea, row) => Ok(Concerns::FocusArea(row)),
+        (NodeType::Commitment, row) => Ok(Concerns::Commitment(row)),
+        _ => Err(ApiError::bad_input(
+            "concerns",
+            "expected the id of a promise, focus area or commitment",
+        )),
+    }
+}
+
+#[derive(Default)]
+pub struct TipMutation;
+
+#[Object]
+impl TipMutation {
+    /// Send an opinion, tip or idea (synpunkt, tips eller idé) to the people behind a
+    /// municipality's promise. It is routed to the named kommunpolis or strategist and
+    /// delivered by email; a receipt goes to the resident's email if given. Rate-limited
+    /// per client, per email address and in total (`RATE_LIMITED`).
+    async fn submit_tip(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The tip.")] input: SubmitTipInput,
+    ) -> ApiResult<SubmitTipPayload> {
+        let db = ctx
+            .data::<DatabaseConnection>()
+            .map_err(|_| ApiError::internal("database missing"))?;
+        let intake = ctx
+            .data::<TipIntake>()
+            .map_err(|_| ApiError::internal("tip intake missing"))?;
+        let ip = ctx.data::<ClientIp>().map(|c| c.0).ok();
+        let now = Utc::now();
+
+        let submission = TipSubmission {
+            municipality: input.municipality,
+            kind: input.kind.into(),
+            message: input.message,
+            concerns: input
+                .concerns
+                .as_deref()
+                .map(|id| decode_concerns(id))
+                .transpose()?,
+            recipient: input
+                .recipient
+                .as_deref()
+                .map(|id| ids::decode_as(id, NodeType::Contact, "recipient"))
+                .transpose()?,
+            name: input.name,
+            email: input.email,
+            phone: input.phone,
+            wants_reply: input.wants_reply,
+            idempotency_key: input.idempotency_key,
+        };
+
+        // A replay is answered before any limit: it stores and sends nothing.
+        if let Some(key) = &submission.idempotency_key
+            && let Some(original) = tips::replay(db, key, &submission.request_hash(), now)
+                .await
+                .map_err(submit_error)?
+        {
+            return Ok(payload(original));
+        }
+
+        if let Some(ip) = ip {
+            intake.limiter.check_ip(ip).map_err(limited)?;
+        }
+        intake.limiter.check_global().map_err(limited)?;
+        let valid = tips::validate(db, &submission)
+            .await
+            .map_err(submit_error)?;
+        if let Some(email) = &valid.email {
+            intake
+                .limiter
+                .check_email(email.as_ref())
+                .map_err(limited)?;
+        }
+        let ip_hash = ip.map(|ip| tips::hash_ip(&intake.ip_hash_key, ip));
+        if let Some(hash) = &ip_hash {
+            // The same window, counted across every replica.
+            let (count, oldest) = tips::ip_window(db, hash, intake.per_ip.window, now)
+                .await
+                .map_err(ApiError::from)?;
+            if count >= u64::from(intake.per_ip.count) {
+                let free_at = oldest.map_or(now, |t| t + intake.per_ip.window);
+                let wait = (free_at - now).to_std().unwrap_or(Duration::from_secs(1));
+                return Err(limited(Refused { retry_after: wait }).into());
+            }
+        }
+        let accepted = tips::store(db, &valid, ip_hash, now)
+            .await
+            .map_err(submit_error)?;
+        intake.wake_worker.notify_one();
+        tracing::info!(
+            reference = %accepted.tip.reference,
+            kind = ?accepted.tip.kind,
+            routed = accepted.routed_to.is_some(),
+            "tip accepted"
+        );
+        Ok(payload(accepted))
+    }
+}
+
+fn payload(accepted: tips::Accepted) -> SubmitTipPayload {
+    SubmitTipPayload {
+        tip: Tip {
+            tip: accepted.tip,
+            municipality: accepted.municipality,
+            routed_to: accepted.routed_to,
+        },
+        notice: EMERGENCY_NOTICE_SV.to_owned(),
+    }
+}

@@ -1,0 +1,521 @@
+//! Accepting a tip: validate, route, and store the tip with its outbox rows and
+//! idempotency key in one transaction. Nothing here waits for SMTP.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use entity::{
+    DeliveryKind, DeliveryStatus, TipKind, TipStatus, commitment, contact, contact_municipality,
+    delivery, focus_area, idempotency_key, municipality, promise, promise_municipality,
+    routing_rule, server_secret, tip,
+};
+use hmac::{Hmac, Mac};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, SqlErr, TransactionTrait,
+};
+use sha2::{Digest, Sha256};
+
+use crate::domain::{
+    reference,
+    routing::{self, RoutingFacts, RoutingReason, Rule},
+    tip::{self as rules, Invalid, TipMessage},
+};
+
+/// How long an idempotency key is remembered.
+pub const IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// What a tip is about, as decoded from a global id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Concerns {
+    Promise(i32),
+    FocusArea(i32),
+    Commitment(i32),
+}
+
+/// The submission as the client sent it (ids already decoded).
+#[derive(Clone, Debug)]
+pub struct TipSubmission {
+    pub municipality: String,
+    pub kind: TipKind,
+    pub message: String,
+    pub concerns: Option<Concerns>,
+    pub recipient: Option<i32>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub wants_reply: bool,
+    pub idempotency_key: Option<String>,
+}
+
+impl TipSubmission {
+    /// Fingerprint of everything the client sent except the key itself.
+    pub fn request_hash(&self) -> String {
+        let canonical = serde_json::json!([
+            self.municipality,
+            format!("{:?}", self.kind),
+            self.message,
+            self.concerns.map(|c| format!("{c:?}")),
+            self.recipient,
+            self.name,
+            self.email,
+            self.phone,
+            self.wants_reply,
+        ]);
+        hex(&Sha256::digest(canonical.to_string().as_bytes()))
+    }
+}
+
+/// A submission that passed validation, with its routing decided.
+#[derive(Clone, Debug)]
+pub struct ValidTip {
+    pub municipality: municipality::Model,
+    pub kind: TipKind,
+    pub message: TipMessage,
+    pub concerns: Option<Concerns>,
+    pub concerns_focus_area: Option<i32>,
+    pub concerns_promise: Option<i32>,
+    pub name: Option<String>,
+    pub email: Option<lettre::Address>,
+    pub phone: Option<String>,
+    pub wants_reply: bool,
+    pub idempotency_key: Option<String>,
+    pub request_hash: String,
+    pub routed_to: Option<contact::Model>,
+    pub reason: RoutingReason,
+}
+
+/// Why a submission was not accepted.
+#[derive(Debug)]
+pub enum SubmitError {
+    Invalid(Invalid),
+    IdempotencyConflict,
+    Db(DbErr),
+}
+
+impl From<DbErr> for SubmitError {
+    fn from(e: DbErr) -> Self {
+        Self::Db(e)
+    }
+}
+
+impl From<Invalid> for SubmitError {
+    fn from(e: Invalid) -> Self {
+        Self::Invalid(e)
+    }
+}
+
+fn invalid(field: &'static str, message: impl Into<String>) -> SubmitError {
+    SubmitError::Invalid(Invalid {
+        field,
+        message: message.into(),
+    })
+}
+
+/// A stored tip and what the API shows of it.
+#[derive(Clone, Debug)]
+pub struct Accepted {
+    pub tip: tip::Model,
+    pub municipality: municipality::Model,
+    pub routed_to: Option<contact::Model>,
+}
+
+/// If the key was used within the window: the original tip, or a conflict when the
+/// request differs.
+pub async fn replay(
+    db: &impl ConnectionTrait,
+    key: &str,
+    request_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Accepted>, SubmitError> {
+    let Some(row) = idempotency_key::Entity::find_by_id(key.to_owned())
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if row.created_at < now - IDEMPOTENCY_WINDOW {
+        return Ok(None);
+    }
+    if row.request_hash != request_hash {
+        return Err(SubmitError::IdempotencyConflict);
+    }
+    Ok(load_accepted(db, row.tip_id).await?)
+}
+
+async fn load_accepted(db: &impl ConnectionTrait, tip_id: i32) -> Result<Option<Accepted>, DbErr> {
+    let Some(tip) = tip::Entity::find_by_id(tip_id).one(db).await? else {
+        return Ok(None);
+    };
+    let Some(municipality) = municipality::Entity::find_by_id(tip.municipality_id)
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let routed_to = match tip.routed_contact_id {
+        Some(id) => contact::Entity::find_by_id(id).one(db).await?,
+        None => None,
+    };
+    Ok(Some(Accepted {
+        tip,
+        municipality,
+        routed_to,
+    }))
+}
+
+/// Validate every field and decide the recipient. Reads only.
+pub async fn validate(
+    db: &impl ConnectionTrait,
+    input: &TipSubmission,
+) -> Result<ValidTip, SubmitError> {
+    let municipality = super::catalog::municipality_by_code_or_slug(db, &input.municipality)
+        .await?
+        .ok_or_else(|| invalid("municipality", "no municipality has that code or slug"))?;
+    let message = TipMessage::parse(&input.message)?;
+    let name = rules::parse_name(input.name.as_deref())?;
+    let email = rules::parse_email(input.email.as_deref())?;
+    let phone = rules::parse_phone(input.phone.as_deref())?;
+    rules::check_reply(input.wants_reply, email.is_some(), phone.is_some())?;
+    let idempotency_key = rules::parse_idempotency_key(input.idempotency_key.as_deref())?;
+
+    let serving: Vec<i32> = contact_municipality::Entity::find()
+        .filter(contact_municipality::Column::MunicipalityId.eq(municipality.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| l.contact_id)
+        .collect();
+    if let Some(r) = input.recipient
+        && !serving.contains(&r)
+    {
+        return Err(invalid(
+            "recipient",
+            "the recipient is not a contact of this municipality",
+        ));
+    }
+
+    // What the tip concerns must be a published part of a promise made in this municipality.
+    let (
+        mut concerns_promise,
+        mut concerns_focus_area,
+        mut commitment_contact,
+        mut focus_area_contact,
+    ) = (None, None, None, None);
+    if let Some(concerns) = input.concerns {
+        let not_here = || {
+            invalid(
+                "concerns",
+                "that is not part of a promise in this municipality",
+            )
+        };
+        let promise_id = match concerns {
+            Concerns::Promise(id) => id,
+            Concerns::FocusArea(id) => {
+                let fa = focus_area::Entity::find_by_id(id)
+                    .one(db)
+                    .await?
+                    .ok_or_else(not_here)?;
+                concerns_focus_area = Some(fa.id);
+                focus_area_contact = fa.contact_id;
+                fa.promise_id
+            }
+            Concerns::Commitment(id) => {
+                let c = commitment::Entity::find_by_id(id)
+                    .one(db)
+                    .await?
+                    .ok_or_else(not_here)?;
+                commitment_contact = c.contact_id;
+                if let Some(fa_id) = c.focus_area_id {
+                    concerns_focus_area = Some(fa_id);
+                    focus_area_contact = focus_area::Entity::find_by_id(fa_id)
+                        .one(db)
+                        .await?
+                        .and_then(|fa| fa.contact_id);
+                }
+                c.promise_id
+            }
+        };
+        let published = promise::Entity::find_by_id(promise_id)
+            .filter(promise::Column::Published.eq(true))
+            .one(db)
+            .await?
+            .is_some();
+        let in_municipality = promise_municipality::Entity::find()
+            .filter(promise_municipality::Column::PromiseId.eq(promise_id))
+            .filter(promise_municipality::Column::MunicipalityId.eq(municipality.id))
+            .one(db)
+            .await?
+            .is_some();
+        if !published || !in_municipality {
+            return Err(not_here());
+        }
+        concerns_promise = Some(promise_id);
+    }
+
+    let rules: Vec<Rule> = routing_rule::Entity::find()
+        .filter(routing_rule::Column::MunicipalityId.eq(municipality.id))
+        .order_by_asc(routing_rule::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| Rule {
+            focus_area_id: r.focus_area_id,
+            contact_id: r.contact_id,
+        })
+        .collect();
+    let mut candidate_ids: Vec<i32> = rules.iter().map(|r| r.contact_id).collect();
+    candidate_ids.extend(
+        input
+            .recipient
+            .iter()
+            .chain(&commitment_contact)
+            .chain(&focus_area_contact),
+    );
+    let candidates = contact::Entity::find()
+        .filter(contact::Column::Id.is_in(candidate_ids))
+        .all(db)
+        .await?;
+    let reachable: Vec<i32> = candidates
+        .iter()
+        .filter(|c| c.email.as_deref().is_some_and(|e| !e.trim().is_empty()))
+        .map(|c| c.id)
+        .collect();
+    let (routed, reason) = routing::route(&RoutingFacts {
+        explicit_recipient: input.recipient,
+        focus_area_id: concerns_focus_area,
+        commitment_contact,
+        focus_area_contact,
+        rules: &rules,
+        reachable: &reachable,
+    });
+    let routed_to = routed.and_then(|id| candidates.into_iter().find(|c| c.id == id));
+
+    Ok(ValidTip {
+        municipality,
+        kind: input.kind,
+        message,
+        concerns: input.concerns,
+        concerns_focus_area,
+        concerns_promise,
+        name,
+        email,
+        phone,
+        wants_reply: input.wants_reply,
+        idempotency_key,
+        request_hash: input.request_hash(),
+        routed_to,
+        reason,
+    })
+}
+
+/// Tips accepted from this IP hash within `window`, and the oldest one's time: the
+/// database half of the per-IP limit, shared by every replica.
+pub async fn ip_window(
+    db: &impl ConnectionTrait,
+    ip_hash: &str,
+    window: Duration,
+    now: DateTime<Utc>,
+) -> Result<(u64, Option<DateTime<Utc>>), DbErr> {
+    let since = now - window;
+    let recent = tip::Entity::find()
+        .filter(tip::Column::IpHash.eq(ip_hash))
+        .filter(tip::Column::ReceivedAt.gt(since));
+    let count = recent.clone().count(db).await?;
+    let oldest = recent
+        .order_by_asc(tip::Column::ReceivedAt)
+        .one(db)
+        .await?
+        .map(|t| t.received_at);
+    Ok((count, oldest))
+}
+
+/// Store the tip, one delivery per message and the idempotency key, in one transaction.
+pub async fn store(
+    db: &DatabaseConnection,
+    valid: &ValidTip,
+    ip_hash: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<Accepted, SubmitError> {
+    match store_once(db, valid, ip_hash, now).await {
+        Err(SubmitError::Db(err))
+            if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) =>
+        {
+            // Another request with the same idempotency key won the race: answer as it did.
+            match &valid.idempotency_key {
+                Some(key) => replay(db, key, &valid.request_hash, now)
+                    .await?
+                    .ok_or(SubmitError::Db(err)),
+                None => Err(SubmitError::Db(err)),
+            }
+        }
+        other => other,
+    }
+}
+
+async fn store_once(
+    db: &DatabaseConnection,
+    valid: &ValidTip,
+    ip_hash: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<Accepted, SubmitError> {
+    let txn = db.begin().await?;
+    if let Some(key) = &valid.idempotency_key {
+        // An expired key may be reused.
+        idempotency_key::Entity::delete_many()
+            .filter(idempotency_key::Column::Key.eq(key.as_str()))
+            .filter(idempotency_key::Column::CreatedAt.lt(now - IDEMPOTENCY_WINDOW))
+            .exec(&txn)
+            .await?;
+    }
+    let mut reference = reference::generate(&valid.municipality.slug);
+    for _ in 0..8 {
+        let taken = tip::Entity::find()
+            .filter(tip::Column::Reference.eq(reference.as_str()))
+            .one(&txn)
+            .await?;
+        if taken.is_none() {
+            break;
+        }
+        reference = reference::generate(&valid.municipality.slug);
+    }
+    let (concerns_commitment, concerns_focus_area) = match valid.concerns {
+        Some(Concerns::Commitment(id)) => (Some(id), valid.concerns_focus_area),
+        _ => (None, valid.concerns_focus_area),
+    };
+    let status = if valid.routed_to.is_some() {
+        TipStatus::New
+    } else {
+        TipStatus::Unrouted
+    };
+    let tip = tip::ActiveModel {
+        id: NotSet,
+        reference: Set(reference),
+        municipality_id: Set(valid.municipality.id),
+        kind: Set(valid.kind),
+        message: Set(valid.message.as_str().to_owned()),
+        concerns_promise_id: Set(valid.concerns_promise),
+        concerns_focus_area_id: Set(concerns_focus_area),
+        concerns_commitment_id: Set(concerns_commitment),
+        routed_contact_id: Set(valid.routed_to.as_ref().map(|c| c.id)),
+        routing_reason: Set(valid.reason.as_str().to_owned()),
+        status: Set(status),
+        name: Set(valid.name.clone()),
+        email: Set(valid.email.as_ref().map(ToString::to_string)),
+        phone: Set(valid.phone.clone()),
+        wants_reply: Set(valid.wants_reply),
+        ip_hash: Set(ip_hash),
+        received_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+
+    let mut outbox = Vec::new();
+    if let Some(contact) = &valid.routed_to
+        && let Some(email) = &contact.email
+    {
+        outbox.push((
+            DeliveryKind::Contact,
+            Some(contact.name.clone()),
+            email.clone(),
+        ));
+    }
+    if let Some(email) = &valid.email {
+        outbox.push((DeliveryKind::Receipt, valid.name.clone(), email.to_string()));
+    }
+    for (kind, name, email) in outbox {
+        delivery::ActiveModel {
+            id: NotSet,
+            tip_id: Set(tip.id),
+            kind: Set(kind),
+            recipient_name: Set(name),
+            recipient_email: Set(email),
+            status: Set(DeliveryStatus::Pending),
+            attempts: Set(0),
+            next_attempt_at: Set(now),
+            locked_until: Set(None),
+            locked_by: Set(None),
+            last_error: Set(None),
+            sent_at: Set(None),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    if let Some(key) = &valid.idempotency_key {
+        idempotency_key::ActiveModel {
+            key: Set(key.clone()),
+            request_hash: Set(valid.request_hash.clone()),
+            tip_id: Set(tip.id),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(Accepted {
+        tip,
+        municipality: valid.municipality.clone(),
+        routed_to: valid.routed_to.clone(),
+    })
+}
+
+/// The key used to hash client IPs: configured, or generated once and stored in the
+/// database so every replica uses the same one.
+pub async fn ip_hash_key(
+    db: &impl ConnectionTrait,
+    configured: Option<&str>,
+) -> Result<Vec<u8>, DbErr> {
+    if let Some(secret) = configured.filter(|s| !s.is_empty()) {
+        return Ok(secret.as_bytes().to_vec());
+    }
+    let generated: [u8; 32] = rand::random();
+    server_secret::Entity::insert(server_secret::ActiveModel {
+        name: Set("ip_hash".to_owned()),
+        value: Set(hex(&generated)),
+    })
+    .on_conflict_do_nothing()
+    .exec(db)
+    .await?;
+    let stored = server_secret::Entity::find_by_id("ip_hash".to_owned())
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("server secret ip_hash".into()))?;
+    Ok(stored.value.into_bytes())
+}
+
+/// HMAC-SHA256 of the address: comparable across replicas, useless without the key.
+pub fn hash_ip(key: &[u8], ip: std::net::IpAddr) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| {
+        // HMAC accepts keys of any length; this branch cannot happen.
+        <Hmac<Sha256> as Mac>::new_from_slice(b"medborgarloften").expect("fixed key")
+    });
+    mac.update(ip.to_string().as_bytes());
+    hex(&mac.finalize().into_bytes())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ip_hashes_are_keyed() {
+        let ip: std::net::IpAddr = "203.0.113.5".parse().expect("ip");
+        let a = hash_ip(b"key-a", ip);
+        assert_eq!(a.len(), 64);
+        assert_eq!(a, hash_ip(b"key-a", ip));
+        assert_ne!(a, hash_ip(b"key-b", ip));
+        assert!(!a.contains("203"));
+    }
+}
