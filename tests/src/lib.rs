@@ -5,6 +5,8 @@
 //! `TEST_DATABASE_URL` points at a PostgreSQL server, a freshly created database there, so
 //! tests run in parallel without seeing each other's data.
 
+pub mod smtp;
+
 use std::net::SocketAddr;
 
 use anyhow::Context;

@@ -359,6 +359,19 @@ async fn store_once(
     ip_hash: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<Accepted, SubmitError> {
+    // Choose the reference before the transaction, so the transaction's first statement
+    // is a write: on SQLite a read that later upgrades to a write can fail with SQLITE_BUSY.
+    let mut reference = reference::generate(&valid.municipality.slug);
+    for _ in 0..8 {
+        let taken = tip::Entity::find()
+            .filter(tip::Column::Reference.eq(reference.as_str()))
+            .one(db)
+            .await?;
+        if taken.is_none() {
+            break;
+        }
+        reference = reference::generate(&valid.municipality.slug);
+    }
     let txn = db.begin().await?;
     if let Some(key) = &valid.idempotency_key {
         // An expired key may be reused.
@@ -367,17 +380,6 @@ async fn store_once(
             .filter(idempotency_key::Column::CreatedAt.lt(now - IDEMPOTENCY_WINDOW))
             .exec(&txn)
             .await?;
-    }
-    let mut reference = reference::generate(&valid.municipality.slug);
-    for _ in 0..8 {
-        let taken = tip::Entity::find()
-            .filter(tip::Column::Reference.eq(reference.as_str()))
-            .one(&txn)
-            .await?;
-        if taken.is_none() {
-            break;
-        }
-        reference = reference::generate(&valid.municipality.slug);
     }
     let (concerns_commitment, concerns_focus_area) = match valid.concerns {
         Some(Concerns::Commitment(id)) => (Some(id), valid.concerns_focus_area),

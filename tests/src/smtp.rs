@@ -1,0 +1,128 @@
+//! A real SMTP server on a TCP port, inside the test process (mailin-embedded), that
+//! records what it receives and can be told to refuse mail or hang, to imitate an outage.
+
+use std::{
+    net::{SocketAddr, TcpListener},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use mailin_embedded::{Handler, Response, Server, response};
+
+/// How the server behaves right now.
+#[derive(Clone, Default)]
+struct Switches {
+    /// Answer 421 to MAIL: a temporary outage.
+    down: Arc<AtomicBool>,
+    /// Hold the end of DATA for a while, then fail: a server that hangs.
+    hang: Arc<AtomicBool>,
+}
+
+#[derive(Clone)]
+struct Recorder {
+    messages: Arc<Mutex<Vec<Vec<u8>>>>,
+    switches: Switches,
+    current: Vec<u8>,
+}
+
+impl Handler for Recorder {
+    fn mail(&mut self, _ip: std::net::IpAddr, _domain: &str, _from: &str) -> Response {
+        self.current.clear();
+        if self.switches.down.load(Ordering::SeqCst) {
+            response::NO_SERVICE
+        } else {
+            response::OK
+        }
+    }
+
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.current.extend_from_slice(buf);
+        Ok(())
+    }
+
+    fn data_end(&mut self) -> Response {
+        if self.switches.hang.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_secs(5));
+            return response::INTERNAL_ERROR;
+        }
+        if let Ok(mut messages) = self.messages.lock() {
+            messages.push(std::mem::take(&mut self.current));
+        }
+        response::OK
+    }
+}
+
+/// The running SMTP server.
+pub struct SmtpSink {
+    pub addr: SocketAddr,
+    messages: Arc<Mutex<Vec<Vec<u8>>>>,
+    switches: Switches,
+}
+
+impl SmtpSink {
+    /// Listen on a free loopback port; the server thread lives as long as the test process.
+    pub fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind SMTP port");
+        let addr = listener.local_addr().expect("address");
+        let messages = Arc::new(Mutex::new(Vec::new()));
+        let switches = Switches::default();
+        let handler = Recorder {
+            messages: messages.clone(),
+            switches: switches.clone(),
+            current: Vec::new(),
+        };
+        let mut server = Server::new(handler);
+        server
+            .with_name("smtp.test")
+            .with_num_threads(64)
+            .with_tcp_listener(listener);
+        std::thread::spawn(move || {
+            let _ = server.serve();
+        });
+        Self {
+            addr,
+            messages,
+            switches,
+        }
+    }
+
+    /// `SMTP_URL` for the server under test (plain SMTP on loopback).
+    pub fn url(&self) -> String {
+        format!("smtp://{}", self.addr)
+    }
+
+    pub fn set_down(&self, down: bool) {
+        self.switches.down.store(down, Ordering::SeqCst);
+    }
+
+    pub fn set_hang(&self, hang: bool) {
+        self.switches.hang.store(hang, Ordering::SeqCst);
+    }
+
+    pub fn messages(&self) -> Vec<Vec<u8>> {
+        self.messages.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+
+    /// Wait (bounded) until at least `n` messages have arrived; returns them all.
+    pub async fn wait_for(&self, n: usize, limit: Duration) -> Vec<Vec<u8>> {
+        let start = Instant::now();
+        loop {
+            let messages = self.messages();
+            if messages.len() >= n || start.elapsed() > limit {
+                return messages;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// The `Message-ID` header of a raw message.
+pub fn message_id(raw: &[u8]) -> Option<String> {
+    mail_parser::MessageParser::default()
+        .parse(raw)?
+        .message_id()
+        .map(str::to_owned)
+}

@@ -1,0 +1,773 @@
+//! Tip intake end to end: the real server over HTTP, a real SMTP server over TCP.
+
+use std::time::Duration;
+
+use e2e::{TestApp, error_codes, smtp::SmtpSink, spawn_app_with};
+use entity::{DeliveryStatus, contact, delivery, tip};
+use mail_parser::MessageParser;
+use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, PaginatorTrait, Set};
+use serde_json::{Value, json};
+use server::config::{Config, Secret};
+
+const SUBMIT: &str = r#"mutation($input: SubmitTipInput!) { submitTip(input: $input) {
+    tip { reference status kind receivedAt municipality { name } routedTo { name role organisation } }
+    notice } }"#;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// Fast retries and generous limits, so tests are about behaviour, not waiting.
+fn quick(config: &mut Config, smtp: Option<&SmtpSink>) {
+    config.smtp_url = smtp.map(|s| Secret::new(s.url()));
+    config.delivery_backoff_base_ms = 50;
+    config.delivery_backoff_max_secs = 1;
+    config.delivery_poll_interval_ms = 100;
+    config.smtp_timeout_secs = 2;
+    config.smtp_pool_size = 2;
+    config.delivery_lease_secs = 3;
+    config.tip_limit_per_ip = 10_000;
+    config.tip_limit_per_email = 10_000;
+    config.tip_limit_global = 10_000;
+}
+
+async fn submit(app: &TestApp, input: Value) -> Value {
+    app.graphql(SUBMIT, json!({ "input": input })).await
+}
+
+fn tip_input(municipality: &str, message: &str) -> Value {
+    json!({ "municipality": municipality, "kind": "TIP", "message": message })
+}
+
+async fn contact_id(app: &TestApp, name: &str) -> String {
+    let data = app
+        .query(
+            "{ municipalities(first: 100) { nodes { contacts { id name } } } }",
+            json!({}),
+        )
+        .await;
+    data["municipalities"]["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|m| m["contacts"].as_array().cloned().unwrap_or_default())
+        .find(|c| c["name"] == name)
+        .and_then(|c| c["id"].as_str().map(str::to_owned))
+        .expect("contact exists")
+}
+
+async fn focus_area_id(app: &TestApp, municipality: &str, title: &str) -> String {
+    let data = app
+        .query("query($m: String) { promises(filter: {municipality: $m}) { nodes { focusAreas { id title } } } }", json!({ "m": municipality }))
+        .await;
+    data["promises"]["nodes"][0]["focusAreas"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["title"] == title)
+        .and_then(|f| f["id"].as_str().map(str::to_owned))
+        .expect("focus area exists")
+}
+
+async fn counts(app: &TestApp) -> (u64, u64) {
+    (
+        tip::Entity::find().count(&app.db).await.expect("count"),
+        delivery::Entity::find()
+            .count(&app.db)
+            .await
+            .expect("count"),
+    )
+}
+
+fn header_block(raw: &[u8]) -> String {
+    let text = String::from_utf8_lossy(raw);
+    text.split("\r\n\r\n").next().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn a_tip_reaches_the_kommunpolis_and_the_resident_gets_a_receipt() {
+    let smtp = SmtpSink::start();
+    let app = spawn_app_with(|c| quick(c, Some(&smtp))).await;
+    let body = submit(
+        &app,
+        json!({
+            "municipality": "mellerud", "kind": "TIP",
+            "message": "Det körs för fort på Storgatan vid skolan, särskilt på kvällarna. Går det att göra något åt?",
+            "name": "Åsa Öberg", "email": "asa.oberg@exempel.se", "phone": "070-123 45 67", "wantsReply": true
+        }),
+    )
+    .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let payload = &body["data"]["submitTip"];
+    let reference = payload["tip"]["reference"]
+        .as_str()
+        .expect("reference")
+        .to_owned();
+    assert!(
+        reference.starts_with("MEL-") && reference.len() == 11,
+        "{reference}"
+    );
+    assert_eq!(payload["tip"]["status"], "NEW");
+    assert_eq!(payload["tip"]["kind"], "TIP");
+    assert_eq!(payload["tip"]["municipality"]["name"], "Mellerud");
+    assert_eq!(
+        payload["tip"]["routedTo"],
+        json!({ "name": "Erika Gustavsson", "role": "kommunpolis", "organisation": "Polismyndigheten" })
+    );
+    let notice = payload["notice"].as_str().expect("notice");
+    assert!(
+        notice.contains("112") && notice.contains("114 14") && notice.contains("polisen.se"),
+        "{notice}"
+    );
+    assert!(
+        !body.to_string().contains("polisen.example"),
+        "contact emails stay private"
+    );
+
+    let messages = smtp.wait_for(2, WAIT).await;
+    assert_eq!(messages.len(), 2);
+    let parser = MessageParser::default();
+    let parsed: Vec<_> = messages
+        .iter()
+        .map(|m| parser.parse(m).expect("parsable"))
+        .collect();
+    let to = |m: &mail_parser::Message| {
+        m.to()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let contact_mail = parsed
+        .iter()
+        .find(|m| to(m) == "erika.gustavsson@polisen.example")
+        .expect("mail to the kommunpolis");
+    let receipt = parsed
+        .iter()
+        .find(|m| to(m) == "asa.oberg@exempel.se")
+        .expect("receipt");
+
+    assert_eq!(
+        contact_mail.subject(),
+        Some(format!("[Medborgarlöfte Mellerud] Tips {reference}").as_str())
+    );
+    let raw_headers = header_block(
+        messages
+            .iter()
+            .find(|m| header_block(m).contains("erika.gustavsson"))
+            .expect("raw"),
+    );
+    assert!(
+        raw_headers.contains("Subject: =?"),
+        "non-ASCII subject is RFC 2047 encoded: {raw_headers}"
+    );
+    assert!(raw_headers.is_ascii(), "headers are 7-bit: {raw_headers}");
+    assert!(raw_headers.contains("Date: "), "{raw_headers}");
+    let from = contact_mail.from().and_then(|a| a.first()).expect("from");
+    assert_eq!(from.name(), Some("Medborgarlöften"));
+    let to_name = contact_mail
+        .to()
+        .and_then(|a| a.first())
+        .and_then(|a| a.name())
+        .unwrap_or_default();
+    assert_eq!(to_name, "Erika Gustavsson");
+    let reply_to = contact_mail
+        .reply_to()
+        .and_then(|a| a.first())
+        .expect("reply-to");
+    assert_eq!(reply_to.address(), Some("asa.oberg@exempel.se"));
+    assert_eq!(reply_to.name(), Some("Åsa Öberg"));
+    let id = contact_mail.message_id().expect("message id");
+    assert!(
+        id.starts_with("delivery-") && id.ends_with("@medborgarloften.example"),
+        "{id}"
+    );
+    let text = contact_mail.body_text(0).expect("text part");
+    assert!(text.contains("särskilt på kvällarna"), "{text}");
+    assert!(
+        text.contains("Åsa Öberg") && text.contains("070-123 45 67"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Du tar emot tips för kommunen"),
+        "routing reason: {text}"
+    );
+    assert!(
+        contact_mail
+            .body_html(0)
+            .expect("html part")
+            .contains("särskilt på kvällarna")
+    );
+
+    assert_eq!(
+        receipt.subject().map(|s| s.contains(&reference)),
+        Some(true)
+    );
+    let receipt_text = receipt.body_text(0).expect("text");
+    assert!(receipt_text.contains(&reference));
+    assert!(
+        receipt_text.contains("Erika Gustavsson (kommunpolis)"),
+        "{receipt_text}"
+    );
+    assert!(receipt_text.contains("112"));
+    assert!(
+        !receipt_text.contains("Storgatan"),
+        "the receipt holds nothing beyond the reference: {receipt_text}"
+    );
+    assert_ne!(receipt.message_id(), contact_mail.message_id());
+
+    // Both deliveries are marked sent.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let rows = delivery::Entity::find().all(&app.db).await.expect("rows");
+    assert_eq!(rows.len(), 2);
+    assert!(
+        rows.iter()
+            .all(|d| d.status == DeliveryStatus::Sent && d.sent_at.is_some()),
+        "{rows:?}"
+    );
+}
+
+#[tokio::test]
+async fn without_smtp_the_email_is_written_to_the_mail_folder() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mail_dir = dir.path().join("mail");
+    let app = spawn_app_with(|c| {
+        quick(c, None);
+        c.mail_dir = mail_dir.clone();
+    })
+    .await;
+    let body = submit(
+        &app,
+        tip_input("1461", "Belysningen vid gång- och cykelvägen är trasig."),
+    )
+    .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let mut files = Vec::new();
+    for _ in 0..200 {
+        files = std::fs::read_dir(&mail_dir)
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        if !files.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(files[0].extension().and_then(|e| e.to_str()), Some("eml"));
+    let raw = std::fs::read(&files[0]).expect("read");
+    let parsed = MessageParser::default().parse(&raw).expect("parsable");
+    assert!(
+        parsed
+            .subject()
+            .unwrap_or_default()
+            .starts_with("[Medborgarlöfte Mellerud] Tips MEL-")
+    );
+}
+
+#[tokio::test]
+async fn routing_follows_recipient_focus_area_and_fallback() {
+    let app = spawn_app_with(|c| quick(c, None)).await;
+    let glenn = contact_id(&app, "Glenn Nordling").await;
+    let body = submit(&app, json!({ "municipality": "mellerud", "kind": "IDEA", "message": "Fler vuxna ute på helgerna vore bra.", "recipient": glenn })).await;
+    assert_eq!(
+        body["data"]["submitTip"]["tip"]["routedTo"]["name"], "Glenn Nordling",
+        "{body}"
+    );
+
+    let samverkan = focus_area_id(&app, "almhult", "Samverkan").await;
+    let body = submit(&app, json!({ "municipality": "almhult", "kind": "OPINION", "message": "Bra att ni startar ett brottsförebyggande råd.", "concerns": samverkan })).await;
+    assert_eq!(
+        body["data"]["submitTip"]["tip"]["routedTo"]["name"], "Håkan Helgesson",
+        "{body}"
+    );
+    let synlighet = focus_area_id(&app, "0765", "Synlighet").await;
+    let body = submit(&app, json!({ "municipality": "0765", "kind": "OPINION", "message": "Polisen borde synas mer i skolorna.", "concerns": synlighet })).await;
+    assert_eq!(
+        body["data"]["submitTip"]["tip"]["routedTo"]["name"], "Staffan Käll",
+        "{body}"
+    );
+    let body = submit(
+        &app,
+        tip_input("almhult", "Ett allmänt tips om trafiken i centrum."),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["submitTip"]["tip"]["routedTo"]["name"], "Staffan Käll",
+        "{body}"
+    );
+
+    // Pages that name nobody fall back to the municipality's placeholder mailbox.
+    let body = submit(
+        &app,
+        tip_input("asele", "Det behövs fler trafikkontroller i Åsele."),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["submitTip"]["tip"]["routedTo"]["name"], "Åsele kommun",
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn an_unroutable_tip_is_kept() {
+    let app = spawn_app_with(|c| quick(c, None)).await;
+    for c in contact::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("contacts")
+    {
+        let mut am = c.into_active_model();
+        am.email = Set(None);
+        am.update(&app.db).await.expect("update");
+    }
+    let body = submit(&app, json!({ "municipality": "mellerud", "kind": "TIP", "message": "Ingen kan ta emot det här just nu.", "email": "boende@exempel.se" })).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    assert_eq!(body["data"]["submitTip"]["tip"]["status"], "UNROUTED");
+    assert_eq!(body["data"]["submitTip"]["tip"]["routedTo"], Value::Null);
+    let tips = tip::Entity::find().all(&app.db).await.expect("tips");
+    assert_eq!(tips.len(), 1);
+    assert_eq!(tips[0].routing_reason, "UNROUTED");
+    // Only the receipt is queued.
+    let deliveries = delivery::Entity::find().all(&app.db).await.expect("rows");
+    assert_eq!(deliveries.len(), 1);
+    assert_eq!(deliveries[0].recipient_email, "boende@exempel.se");
+}
+
+#[tokio::test]
+async fn invalid_tips_are_refused_and_change_nothing() {
+    let smtp = SmtpSink::start();
+    let app = spawn_app_with(|c| quick(c, Some(&smtp))).await;
+    let staffan = contact_id(&app, "Staffan Käll").await;
+    let almhult_area = focus_area_id(&app, "almhult", "Trygghet").await;
+    let ok = "Ett tips som är tillräckligt långt.";
+    let cases = vec![
+        (
+            json!({ "municipality": "atlantis", "kind": "TIP", "message": ok }),
+            "municipality",
+        ),
+        (
+            json!({ "municipality": "mellerud", "kind": "TIP", "message": ok, "recipient": staffan }),
+            "recipient",
+        ),
+        (
+            json!({ "municipality": "mellerud", "kind": "TIP", "message": ok, "recipient": "bm9wZQ" }),
+            "recipient",
+        ),
+        (
+            json!({ "municipality": "mellerud", "kind": "TIP", "message": ok, "concerns": almhult_area }),
+            "concerns",
+        ),
+        (
+            json!({ "municipality": "mellerud", "kind": "TIP", "message": "  för kort  " }),
+            "message",
+        ),
+        (
+            json!({ "municipality": "mellerud", "kind": "TIP", "message": "ö".repeat(5001) }),
+            "message",
+        ),
+        (
+            json!({ "municipality": "mellerud", "kind": "TIP", "message": ok, "email": "inte-en-adress" }),
+            "email",
+        ),
+        (
+            json!({ "municipality": "mellerud", "kind": "TIP", "message": ok, "email": "a@b.se\r\nBcc: x@y.se" }),
+            "email",
+        ),
+        (
+            json!({ "municipality": "mellerud", "kind": "TIP", "message": ok, "phone": "ring mig" }),
+            "phone",
+        ),
+        (
+            json!({ "municipality": "mellerud", "kind": "TIP", "message": ok, "name": "Eve\r\nBcc: evil@example.com" }),
+            "name",
+        ),
+        (
+            json!({ "municipality": "mellerud", "kind": "TIP", "message": ok, "name": "Tab\tname" }),
+            "name",
+        ),
+        (
+            json!({ "municipality": "mellerud", "kind": "TIP", "message": ok, "wantsReply": true }),
+            "wantsReply",
+        ),
+        (
+            json!({ "municipality": "mellerud", "kind": "TIP", "message": "Meddelande med \u{0007} klocka" }),
+            "message",
+        ),
+        (
+            json!({ "municipality": "mellerud", "kind": "TIP", "message": ok, "idempotencyKey": "" }),
+            "idempotencyKey",
+        ),
+    ];
+    for (input, field) in cases {
+        let body = submit(&app, input.clone()).await;
+        assert_eq!(error_codes(&body), ["BAD_USER_INPUT"], "{input}: {body}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["field"], field,
+            "{input}: {body}"
+        );
+    }
+    let body = submit(
+        &app,
+        json!({ "municipality": "mellerud", "kind": "GOSSIP", "message": ok }),
+    )
+    .await;
+    assert_eq!(error_codes(&body), ["BAD_USER_INPUT"]);
+    assert_eq!(counts(&app).await, (0, 0), "nothing stored");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(smtp.messages().is_empty(), "nothing sent");
+}
+
+#[tokio::test]
+async fn header_injection_through_the_message_is_harmless() {
+    let smtp = SmtpSink::start();
+    let app = spawn_app_with(|c| quick(c, Some(&smtp))).await;
+    let message = "Hej\r\nBcc: evil@example.com\r\nSubject: hacked\r\n\r\n<script>alert('x')</script> & mer text";
+    let body = submit(&app, json!({ "municipality": "mellerud", "kind": "TIP", "message": message, "name": "Robert'); DROP TABLE tip;--" })).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let messages = smtp.wait_for(1, WAIT).await;
+    assert_eq!(messages.len(), 1);
+    let headers = header_block(&messages[0]);
+    assert!(!headers.to_lowercase().contains("bcc:"), "{headers}");
+    assert!(!headers.contains("hacked"), "{headers}");
+    let parsed = MessageParser::default()
+        .parse(&messages[0])
+        .expect("parsable");
+    assert!(
+        parsed
+            .subject()
+            .unwrap_or_default()
+            .starts_with("[Medborgarlöfte Mellerud] Tips ")
+    );
+    let html = parsed.body_html(0).expect("html");
+    assert!(!html.contains("<script>"), "{html}");
+    assert!(html.contains("&lt;script&gt;"), "{html}");
+    assert!(
+        parsed
+            .body_text(0)
+            .expect("text")
+            .contains("<script>alert('x')</script>")
+    );
+    assert_eq!(tip::Entity::find().count(&app.db).await.expect("count"), 1);
+}
+
+#[tokio::test]
+async fn idempotent_replay_and_conflict() {
+    let smtp = SmtpSink::start();
+    let app = spawn_app_with(|c| quick(c, Some(&smtp))).await;
+    let input = json!({ "municipality": "mellerud", "kind": "IDEA", "message": "Ordna en trygghetsvandring i centrum.", "idempotencyKey": "3f9d7a4e-1111-4a6b-9c2d-000000000001" });
+    let first = submit(&app, input.clone()).await;
+    let second = submit(&app, input.clone()).await;
+    assert!(first.get("errors").is_none(), "{first}");
+    assert_eq!(
+        first["data"], second["data"],
+        "the replay returns the original payload"
+    );
+    assert_eq!(counts(&app).await, (1, 1));
+    let mut changed = input.clone();
+    changed["message"] = json!("Ett helt annat meddelande med samma nyckel.");
+    let conflict = submit(&app, changed).await;
+    assert_eq!(error_codes(&conflict), ["IDEMPOTENCY_CONFLICT"]);
+    assert_eq!(counts(&app).await, (1, 1));
+    smtp.wait_for(1, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(smtp.messages().len(), 1, "one email, not two");
+}
+
+async fn post_from(app: &TestApp, forwarded_for: Option<&str>, input: Value) -> reqwest::Response {
+    let mut request = app
+        .http
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": SUBMIT, "variables": { "input": input } }));
+    if let Some(xff) = forwarded_for {
+        request = request.header("x-forwarded-for", xff);
+    }
+    request.send().await.expect("sent")
+}
+
+#[tokio::test]
+async fn rate_limits_are_exact_and_not_fooled_by_forwarded_headers() {
+    let app = spawn_app_with(|c| {
+        quick(c, None);
+        c.tip_limit_per_ip = 3;
+    })
+    .await;
+    for i in 0..3 {
+        let response = post_from(
+            &app,
+            Some(&format!("198.51.100.{i}")),
+            tip_input("mellerud", "Ett tips bland flera i rad."),
+        )
+        .await;
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.expect("json");
+        assert!(body.get("errors").is_none(), "{body}");
+    }
+    // A spoofed X-Forwarded-For from an untrusted peer changes nothing.
+    let response = post_from(
+        &app,
+        Some("203.0.113.77"),
+        tip_input("mellerud", "Ett fjärde tips som ska stoppas."),
+    )
+    .await;
+    assert_eq!(response.status(), 429);
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=600).contains(&retry_after), "{retry_after}");
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(error_codes(&body), ["RATE_LIMITED"]);
+    assert_eq!(
+        body["errors"][0]["extensions"]["retryAfterSeconds"].as_u64(),
+        Some(retry_after)
+    );
+    assert_eq!(counts(&app).await.0, 3, "nothing stored when limited");
+    // Queries are not throttled.
+    let data = app
+        .query("{ municipalities { totalCount } }", json!({}))
+        .await;
+    assert_eq!(data["municipalities"]["totalCount"], 6);
+}
+
+#[tokio::test]
+async fn trusted_proxies_pass_on_the_client_address() {
+    let app = spawn_app_with(|c| {
+        quick(c, None);
+        c.tip_limit_per_ip = 1;
+        c.trusted_proxies = "127.0.0.1/32".into();
+    })
+    .await;
+    for client in ["198.51.100.1", "198.51.100.2"] {
+        let response = post_from(
+            &app,
+            Some(&format!("6.6.6.6, {client}")),
+            tip_input("orust", "Ett tips via en proxy i kedjan."),
+        )
+        .await;
+        assert_eq!(response.status(), 200, "{client}");
+    }
+    let response = post_from(
+        &app,
+        Some("1.1.1.1, 198.51.100.1"),
+        tip_input("orust", "Samma klient igen via proxyn."),
+    )
+    .await;
+    assert_eq!(response.status(), 429);
+}
+
+#[tokio::test]
+async fn the_per_ip_window_is_shared_through_the_database() {
+    let first = spawn_app_with(|c| {
+        quick(c, None);
+        c.tip_limit_per_ip = 2;
+    })
+    .await;
+    let url = first.database_url.clone();
+    let second = spawn_app_with(|c| {
+        quick(c, None);
+        c.tip_limit_per_ip = 2;
+        c.database_url = url;
+    })
+    .await;
+    for _ in 0..2 {
+        assert_eq!(
+            post_from(
+                &first,
+                None,
+                tip_input("tjorn", "Tips till den första repliken.")
+            )
+            .await
+            .status(),
+            200
+        );
+    }
+    // The second replica has never seen this client, but the database has.
+    let response = post_from(
+        &second,
+        None,
+        tip_input("tjorn", "Tips till den andra repliken."),
+    )
+    .await;
+    assert_eq!(response.status(), 429);
+    let hashes: Vec<Option<String>> = tip::Entity::find()
+        .all(&first.db)
+        .await
+        .expect("tips")
+        .into_iter()
+        .map(|t| t.ip_hash)
+        .collect();
+    assert_eq!(hashes.len(), 2);
+    assert!(hashes.iter().all(|h| {
+        h.as_deref()
+            .is_some_and(|h| h.len() == 64 && !h.contains("127.0.0.1"))
+    }));
+}
+
+async fn distinct_ids(messages: &[Vec<u8>]) -> std::collections::HashSet<String> {
+    messages
+        .iter()
+        .filter_map(|m| e2e::smtp::message_id(m))
+        .collect()
+}
+
+#[tokio::test]
+async fn tips_accepted_while_smtp_is_down_are_delivered_once_it_is_back() {
+    let smtp = SmtpSink::start();
+    smtp.set_down(true);
+    let app = spawn_app_with(|c| quick(c, Some(&smtp))).await;
+    for i in 0..50 {
+        let body = submit(
+            &app,
+            tip_input(
+                "mellerud",
+                &format!("Tips nummer {i} medan e-posten ligger nere."),
+            ),
+        )
+        .await;
+        assert!(body.get("errors").is_none(), "{body}");
+    }
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(smtp.messages().is_empty());
+    let failed = delivery::Entity::find().all(&app.db).await.expect("rows");
+    assert!(
+        failed
+            .iter()
+            .any(|d| d.attempts >= 1 && d.last_error.is_some()),
+        "attempts were made and failed"
+    );
+
+    smtp.set_down(false);
+    let messages = smtp.wait_for(50, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let messages = if messages.len() >= 50 {
+        smtp.messages()
+    } else {
+        messages
+    };
+    assert_eq!(messages.len(), 50, "every tip delivered exactly once");
+    assert_eq!(distinct_ids(&messages).await.len(), 50);
+    let rows = delivery::Entity::find().all(&app.db).await.expect("rows");
+    assert!(
+        rows.iter().all(|d| d.status == DeliveryStatus::Sent),
+        "{:?}",
+        rows.iter().map(|d| d.status).collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test]
+async fn a_crashed_server_leaves_nothing_stuck() {
+    let smtp = SmtpSink::start();
+    smtp.set_hang(true);
+    let dir = tempfile::tempdir().expect("dir");
+    let mut config = e2e::test_config(dir.path()).await.expect("config");
+    quick(&mut config, Some(&smtp));
+    let database_url = config.database_url.clone();
+
+    // The first server runs on its own runtime so it can be killed without any shutdown.
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    let (kill_tx, kill_rx) = std::sync::mpsc::channel::<()>();
+    let crashed = std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        let app = rt
+            .block_on(server::app::Application::build(&config))
+            .expect("build");
+        let _ = addr_tx.send(app.local_addr());
+        rt.spawn(app.run_until(std::future::pending()));
+        let _ = kill_rx.recv();
+        rt.shutdown_background();
+    });
+    let addr = addr_rx.recv().expect("address");
+    let client = reqwest::Client::new();
+    for i in 0..10 {
+        let body: Value = client
+            .post(format!("http://{addr}/graphql"))
+            .json(&json!({ "query": SUBMIT, "variables": { "input": tip_input("mellerud", &format!("Tips {i} före kraschen.")) } }))
+            .send()
+            .await
+            .expect("sent")
+            .json()
+            .await
+            .expect("json");
+        assert!(body.get("errors").is_none(), "{body}");
+    }
+    // Let the worker claim rows and hang in the middle of sending, then kill it.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    kill_tx.send(()).expect("kill");
+    crashed.join().expect("killed");
+    smtp.set_hang(false);
+
+    let second = spawn_app_with(|c| {
+        quick(c, Some(&smtp));
+        c.database_url = database_url;
+    })
+    .await;
+    let messages = smtp.wait_for(10, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(smtp.messages().len(), 10, "{} messages", messages.len());
+    assert_eq!(distinct_ids(&smtp.messages()).await.len(), 10);
+    let rows = delivery::Entity::find()
+        .all(&second.db)
+        .await
+        .expect("rows");
+    assert!(rows.iter().all(|d| d.status == DeliveryStatus::Sent));
+}
+
+#[tokio::test]
+async fn two_servers_on_one_database_send_each_delivery_once() {
+    let smtp = SmtpSink::start();
+    let first = spawn_app_with(|c| quick(c, Some(&smtp))).await;
+    let url = first.database_url.clone();
+    let second = spawn_app_with(|c| {
+        quick(c, Some(&smtp));
+        c.database_url = url;
+    })
+    .await;
+    for i in 0..200 {
+        let app = if i % 2 == 0 { &first } else { &second };
+        let body = submit(
+            app,
+            tip_input("almhult", &format!("Tips {i} till två servrar samtidigt.")),
+        )
+        .await;
+        assert!(body.get("errors").is_none(), "{body}");
+    }
+    smtp.wait_for(200, Duration::from_secs(60)).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let messages = smtp.messages();
+    assert_eq!(messages.len(), 200, "each delivery sent exactly once");
+    assert_eq!(distinct_ids(&messages).await.len(), 200);
+}
+
+#[tokio::test]
+async fn a_delivery_that_keeps_failing_is_given_up_with_its_last_error() {
+    let smtp = SmtpSink::start();
+    smtp.set_down(true);
+    let app = spawn_app_with(|c| {
+        quick(c, Some(&smtp));
+        c.delivery_max_attempts = 3;
+    })
+    .await;
+    let body = submit(&app, tip_input("orust", "Ett tips som aldrig kommer fram.")).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let mut row = None;
+    for _ in 0..200 {
+        let rows = delivery::Entity::find().all(&app.db).await.expect("rows");
+        if rows
+            .first()
+            .is_some_and(|d| d.status == DeliveryStatus::Dead)
+        {
+            row = rows.into_iter().next();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let row = row.expect("the delivery is given up");
+    assert_eq!(row.attempts, 3);
+    assert!(
+        row.last_error.as_deref().is_some_and(|e| e.contains("421")),
+        "{:?}",
+        row.last_error
+    );
+    assert!(row.sent_at.is_none());
+    // The tip itself is kept.
+    assert_eq!(tip::Entity::find().count(&app.db).await.expect("count"), 1);
+}
