@@ -17,32 +17,28 @@ pub async fn claim(
     limit: u64,
 ) -> Result<Vec<delivery::Model>, DbErr> {
     let backend = db.get_database_backend();
-    let sql = match backend {
-        DbBackend::Postgres => {
-            r#"UPDATE delivery SET attempts = attempts + 1, locked_until = $1, locked_by = $2
-               WHERE id IN (
-                 SELECT id FROM delivery
-                 WHERE status = 'PENDING' AND next_attempt_at <= $3
-                   AND (locked_until IS NULL OR locked_until < $3)
-                 ORDER BY next_attempt_at, id
-                 LIMIT $4
-                 FOR UPDATE SKIP LOCKED)
-               RETURNING *"#
-        }
-        _ => {
-            // SQLite has one writer at a time, so this statement is atomic; the WHERE
-            // repeats the conditions so a row is never claimed twice.
-            r#"UPDATE delivery SET attempts = attempts + 1, locked_until = $1, locked_by = $2
-               WHERE id IN (
-                 SELECT id FROM delivery
-                 WHERE status = 'PENDING' AND next_attempt_at <= $3
-                   AND (locked_until IS NULL OR locked_until < $3)
-                 ORDER BY next_attempt_at, id
-                 LIMIT $4)
-               AND status = 'PENDING' AND (locked_until IS NULL OR locked_until < $3)
-               RETURNING *"#
-        }
+    // PostgreSQL: rows another worker is claiming right now are skipped. SQLite has one
+    // writer at a time, so the statement is atomic as it is; the outer WHERE repeats the
+    // conditions so a row is never claimed twice.
+    let (lock, recheck) = match backend {
+        DbBackend::Postgres => ("FOR UPDATE SKIP LOCKED", ""),
+        _ => (
+            "",
+            "AND status = 'PENDING' AND (locked_until IS NULL OR locked_until < $3)",
+        ),
     };
+    let sql = format!(
+        r#"UPDATE delivery SET attempts = attempts + 1, locked_until = $1, locked_by = $2
+           WHERE id IN (
+             SELECT id FROM delivery
+             WHERE status = 'PENDING' AND next_attempt_at <= $3
+               AND (locked_until IS NULL OR locked_until < $3)
+             ORDER BY next_attempt_at, id
+             LIMIT $4
+             {lock})
+           {recheck}
+           RETURNING *"#
+    );
     let stmt = Statement::from_sql_and_values(
         backend,
         sql,

@@ -69,7 +69,9 @@ impl From<PeriodStatus> for PromiseStatus {
     }
 }
 
-macro_rules! mirror {
+/// `From` both ways between an API enum and the entity enum with the same variants.
+#[macro_export]
+macro_rules! mirror_enum {
     ($api:ident <=> $db:path { $($variant:ident),+ }) => {
         impl From<$db> for $api {
             fn from(v: $db) -> Self {
@@ -84,7 +86,7 @@ macro_rules! mirror {
     };
 }
 
-mirror!(ResponsibleParty <=> entity::ResponsibleParty { Police, Municipality, Joint });
-mirror!(CommitmentStatus <=> entity::CommitmentStatus { Planned, InProgress, Done, NotDone });
-mirror!(TargetPeriod <=> entity::TargetPeriod { Year, SchoolYear, PromisePeriod });
-mirror!(OrganisationKind <=> entity::OrganisationKind { Police, Municipality });
+crate::mirror_enum!(ResponsibleParty <=> entity::ResponsibleParty { Police, Municipality, Joint });
+crate::mirror_enum!(CommitmentStatus <=> entity::CommitmentStatus { Planned, InProgress, Done, NotDone });
+crate::mirror_enum!(TargetPeriod <=> entity::TargetPeriod { Year, SchoolYear, PromisePeriod });
+crate::mirror_enum!(OrganisationKind <=> entity::OrganisationKind { Police, Municipality });

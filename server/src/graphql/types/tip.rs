@@ -32,19 +32,8 @@ pub enum TipStatus {
     NotRelevant,
 }
 
-macro_rules! mirror {
-    ($api:ident <=> $db:path { $($variant:ident),+ }) => {
-        impl From<$db> for $api {
-            fn from(v: $db) -> Self { match v { $(<$db>::$variant => Self::$variant),+ } }
-        }
-        impl From<$api> for $db {
-            fn from(v: $api) -> Self { match v { $($api::$variant => Self::$variant),+ } }
-        }
-    };
-}
-
-mirror!(TipKind <=> entity::TipKind { Opinion, Tip, Idea });
-mirror!(TipStatus <=> entity::TipStatus { New, Unrouted, InProgress, Handled, NotRelevant });
+crate::mirror_enum!(TipKind <=> entity::TipKind { Opinion, Tip, Idea });
+crate::mirror_enum!(TipStatus <=> entity::TipStatus { New, Unrouted, InProgress, Handled, NotRelevant });
 
 /// A resident's submission to `submitTip`.
 #[derive(InputObject, Clone, Debug)]
