@@ -126,3 +126,20 @@ pub enum DeliveryStatus {
     #[sea_orm(string_value = "DEAD")]
     Dead,
 }
+
+/// What a staff token may do.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum StaffRole {
+    /// Everything.
+    #[sea_orm(string_value = "ADMIN")]
+    Admin,
+    /// Promises, contacts and routing rules of its municipalities.
+    #[sea_orm(string_value = "EDITOR")]
+    Editor,
+    /// Reads and triages the tips routed to its contact or municipalities.
+    #[sea_orm(string_value = "RECIPIENT")]
+    Recipient,
+}

@@ -3,6 +3,8 @@
 //! This crate only describes table shapes: no I/O, no API types, no business rules.
 //! The server maps these models to GraphQL types in `server::graphql::types`.
 
+pub mod api_token;
+pub mod api_token_municipality;
 pub mod commitment;
 pub mod contact;
 pub mod contact_municipality;
@@ -23,8 +25,9 @@ pub mod routing_rule;
 pub mod server_secret;
 pub mod signatory;
 pub mod tip;
+pub mod tip_event;
 
 pub use enums::{
-    CommitmentStatus, DeliveryKind, DeliveryStatus, OrganisationKind, ResponsibleParty,
+    CommitmentStatus, DeliveryKind, DeliveryStatus, OrganisationKind, ResponsibleParty, StaffRole,
     TargetPeriod, TipKind, TipStatus,
 };

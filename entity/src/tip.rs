@@ -31,6 +31,10 @@ pub struct Model {
     pub ip_hash: Option<String>,
     pub received_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// SHA-256 of the resident's private status token.
+    pub status_token_hash: Option<String>,
+    /// When the tip reached `HANDLED` or `NOT_RELEVANT`.
+    pub handled_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_catalog;
 mod m20261121_000002_tips;
+mod m20261122_000003_staff;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261121_000001_catalog::Migration),
             Box::new(m20261121_000002_tips::Migration),
+            Box::new(m20261122_000003_staff::Migration),
         ]
     }
 }

@@ -32,6 +32,35 @@ pub enum Command {
     Migrate,
     /// Print the GraphQL schema (SDL) to standard output.
     Schema,
+    /// Manage staff API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create a token and print its secret (shown only once).
+    Create {
+        /// admin, editor or recipient.
+        #[arg(long, value_parser = ["admin", "editor", "recipient"])]
+        role: String,
+        /// Municipality (kommunkod or slug) the token is limited to; repeat for several.
+        #[arg(long = "municipality")]
+        municipalities: Vec<String>,
+        /// For recipients: the contact (seed key) whose tips the token reads.
+        #[arg(long)]
+        contact: Option<String>,
+        /// Who or what the token is for.
+        #[arg(long)]
+        name: String,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by id.
+    Revoke {
+        /// Token id from `server token list`.
+        id: i32,
+    },
 }
 
 pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
@@ -65,6 +94,77 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Schema => {
             print!("{}", graphql::sdl());
             Ok(())
+        }
+        Command::Token(command) => token(command, &config).await,
+    }
+}
+
+async fn token(command: TokenCommand, config: &Config) -> anyhow::Result<()> {
+    use crate::service::staff;
+    let (conn, _) = db::connect(&config.database_url, 2).await?;
+    db::migrate(&conn).await?;
+    match command {
+        TokenCommand::Create {
+            role,
+            municipalities,
+            contact,
+            name,
+        } => {
+            let role = match role.as_str() {
+                "admin" => entity::StaffRole::Admin,
+                "editor" => entity::StaffRole::Editor,
+                _ => entity::StaffRole::Recipient,
+            };
+            let created =
+                staff::create_token(&conn, &name, role, &municipalities, contact.as_deref())
+                    .await
+                    .map_err(|e| match e {
+                        staff::StaffError::Invalid { field, message } => {
+                            anyhow::anyhow!("{field}: {message}")
+                        }
+                        other => anyhow::anyhow!("could not create the token: {other:?}"),
+                    })?;
+            println!(
+                "token {} created; its secret is shown only now:",
+                created.token.id
+            );
+            println!("{}", created.secret);
+            Ok(())
+        }
+        TokenCommand::List => {
+            for (t, municipalities) in staff::list_tokens(&conn).await? {
+                let state = if t.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                println!(
+                    "{}\t{:?}\t{}\t{}\t{}\tcreated {}\tlast used {}",
+                    t.id,
+                    t.role,
+                    state,
+                    t.name,
+                    if municipalities.is_empty() {
+                        "all".to_owned()
+                    } else {
+                        municipalities.join(",")
+                    },
+                    t.created_at.format("%Y-%m-%d"),
+                    t.last_used_at.map_or_else(
+                        || "never".to_owned(),
+                        |d| d.format("%Y-%m-%d %H:%M").to_string()
+                    ),
+                );
+            }
+            Ok(())
+        }
+        TokenCommand::Revoke { id } => {
+            if staff::revoke_token(&conn, id).await? {
+                println!("token {id} revoked");
+                Ok(())
+            } else {
+                anyhow::bail!("no active token with id {id}")
+            }
         }
     }
 }

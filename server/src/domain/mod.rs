@@ -9,3 +9,4 @@ pub mod reference;
 pub mod routing;
 pub mod search;
 pub mod tip;
+pub mod triage;

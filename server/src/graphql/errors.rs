@@ -17,6 +17,10 @@ pub enum ApiError {
     RateLimited { retry_after_secs: u64 },
     /// An idempotency key was reused for a different request.
     IdempotencyConflict,
+    /// A staff field was asked for without a valid token.
+    Unauthenticated,
+    /// The token's role may not do this.
+    Forbidden,
     /// Something failed on our side. The detail stays in the log.
     Internal,
 }
@@ -40,6 +44,8 @@ impl ApiError {
             Self::IdempotencyConflict => {
                 "this idempotency key was already used for a different submission".to_owned()
             }
+            Self::Unauthenticated => "a valid staff token is required".to_owned(),
+            Self::Forbidden => "this token may not do that".to_owned(),
             Self::Internal => "internal server error".to_owned(),
         }
     }
@@ -50,6 +56,8 @@ impl ApiError {
             Self::NotFound(_) => "NOT_FOUND",
             Self::RateLimited { .. } => "RATE_LIMITED",
             Self::IdempotencyConflict => "IDEMPOTENCY_CONFLICT",
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::Forbidden => "FORBIDDEN",
             Self::Internal => "INTERNAL",
         }
     }

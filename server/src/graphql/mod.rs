@@ -7,6 +7,7 @@ pub mod ids;
 pub mod loaders;
 pub mod mutation;
 mod query;
+pub mod staff;
 pub mod types;
 
 use async_graphql::{EmptySubscription, MergedObject, Response, Schema, dataloader::DataLoader};
@@ -16,11 +17,11 @@ pub use query::PromiseFilter;
 
 /// Root query: the public catalogue. Further concerns merge in here.
 #[derive(MergedObject, Default)]
-pub struct Query(query::CatalogQuery);
+pub struct Query(query::CatalogQuery, staff::StaffQuery);
 
 /// Root mutation: residents' tips. Further concerns merge in here.
 #[derive(MergedObject, Default)]
-pub struct Mutation(mutation::TipMutation);
+pub struct Mutation(mutation::TipMutation, staff::StaffMutation);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 

@@ -103,9 +103,15 @@ impl TipMutation {
 
         // A replay is answered before any limit: it stores and sends nothing.
         if let Some(key) = &submission.idempotency_key
-            && let Some(original) = tips::replay(db, key, &submission.request_hash(), now)
-                .await
-                .map_err(submit_error)?
+            && let Some(original) = tips::replay(
+                db,
+                &intake.ip_hash_key,
+                key,
+                &submission.request_hash(),
+                now,
+            )
+            .await
+            .map_err(submit_error)?
         {
             return Ok(payload(original));
         }
@@ -135,7 +141,7 @@ impl TipMutation {
                 return Err(limited(Refused { retry_after: wait }).into());
             }
         }
-        let accepted = tips::store(db, &valid, ip_hash, now)
+        let accepted = tips::store(db, &intake.ip_hash_key, &valid, ip_hash, now)
             .await
             .map_err(submit_error)?;
         intake.wake_worker.notify_one();
@@ -156,6 +162,7 @@ fn payload(accepted: tips::Accepted) -> SubmitTipPayload {
             municipality: accepted.municipality,
             routed_to: accepted.routed_to,
         },
+        status_token: accepted.status_token,
         notice: EMERGENCY_NOTICE_SV.to_owned(),
     }
 }

@@ -16,7 +16,7 @@ use axum::{
 };
 
 use super::{AppState, json_error};
-use crate::graphql::{add_error_codes, mutation::ClientIp, prepare_request};
+use crate::graphql::{add_error_codes, mutation::ClientIp, prepare_request, staff::Caller};
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 
@@ -151,7 +151,10 @@ async fn execute(
     request: async_graphql::Request,
 ) -> Response {
     let ip = super::client_ip::client_ip(peer.ip(), headers, &state.trusted_proxies);
-    let request = prepare_request(request, &state.db).data(ClientIp(ip));
+    let caller = caller(state, headers).await;
+    let request = prepare_request(request, &state.db)
+        .data(ClientIp(ip))
+        .data(caller);
     let response = add_error_codes(state.schema.execute(request).await);
     let retry_after = response.errors.iter().find_map(|e| {
         let ext = e.extensions.as_ref()?;
@@ -214,5 +217,28 @@ fn is_mutation(request: &async_graphql::Request) -> bool {
                 .is_some_and(|op| op.node.ty == OperationType::Mutation),
             None => ops.values().any(|op| op.node.ty == OperationType::Mutation),
         },
+    }
+}
+
+/// Who is calling: a staff principal for a valid `Authorization: Bearer` token.
+async fn caller(state: &AppState, headers: &HeaderMap) -> Caller {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Caller::Anonymous;
+    };
+    let Some(token) = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+    else {
+        return Caller::InvalidToken;
+    };
+    match crate::service::staff::authenticate(&state.db, token).await {
+        Ok(Some(principal)) => Caller::Staff(principal),
+        Ok(None) => Caller::InvalidToken,
+        Err(err) => {
+            tracing::error!(error = %err, "could not check a staff token");
+            Caller::InvalidToken
+        }
     }
 }

@@ -2,4 +2,5 @@
 //! CLI both call these, so rules live in one place.
 
 pub mod catalog;
+pub mod staff;
 pub mod tips;

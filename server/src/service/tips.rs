@@ -115,6 +115,8 @@ fn invalid(field: &'static str, message: impl Into<String>) -> SubmitError {
 /// A stored tip and what the API shows of it.
 #[derive(Clone, Debug)]
 pub struct Accepted {
+    /// The resident's private token for `tipStatus`; derived, so a replay returns it too.
+    pub status_token: String,
     pub tip: tip::Model,
     pub municipality: municipality::Model,
     pub routed_to: Option<contact::Model>,
@@ -124,6 +126,7 @@ pub struct Accepted {
 /// request differs.
 pub async fn replay(
     db: &impl ConnectionTrait,
+    secret: &[u8],
     key: &str,
     request_hash: &str,
     now: DateTime<Utc>,
@@ -140,10 +143,14 @@ pub async fn replay(
     if row.request_hash != request_hash {
         return Err(SubmitError::IdempotencyConflict);
     }
-    Ok(load_accepted(db, row.tip_id).await?)
+    Ok(load_accepted(db, secret, row.tip_id).await?)
 }
 
-async fn load_accepted(db: &impl ConnectionTrait, tip_id: i32) -> Result<Option<Accepted>, DbErr> {
+async fn load_accepted(
+    db: &impl ConnectionTrait,
+    secret: &[u8],
+    tip_id: i32,
+) -> Result<Option<Accepted>, DbErr> {
     let Some(tip) = tip::Entity::find_by_id(tip_id).one(db).await? else {
         return Ok(None);
     };
@@ -158,6 +165,7 @@ async fn load_accepted(db: &impl ConnectionTrait, tip_id: i32) -> Result<Option<
         None => None,
     };
     Ok(Some(Accepted {
+        status_token: status_token(secret, &tip.reference),
         tip,
         municipality,
         routed_to,
@@ -333,17 +341,18 @@ pub async fn ip_window(
 /// Store the tip, one delivery per message and the idempotency key, in one transaction.
 pub async fn store(
     db: &DatabaseConnection,
+    secret: &[u8],
     valid: &ValidTip,
     ip_hash: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<Accepted, SubmitError> {
-    match store_once(db, valid, ip_hash, now).await {
+    match store_once(db, secret, valid, ip_hash, now).await {
         Err(SubmitError::Db(err))
             if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) =>
         {
             // Another request with the same idempotency key won the race: answer as it did.
             match &valid.idempotency_key {
-                Some(key) => replay(db, key, &valid.request_hash, now)
+                Some(key) => replay(db, secret, key, &valid.request_hash, now)
                     .await?
                     .ok_or(SubmitError::Db(err)),
                 None => Err(SubmitError::Db(err)),
@@ -355,6 +364,7 @@ pub async fn store(
 
 async fn store_once(
     db: &DatabaseConnection,
+    secret: &[u8],
     valid: &ValidTip,
     ip_hash: Option<String>,
     now: DateTime<Utc>,
@@ -392,7 +402,7 @@ async fn store_once(
     };
     let tip = tip::ActiveModel {
         id: NotSet,
-        reference: Set(reference),
+        reference: Set(reference.clone()),
         municipality_id: Set(valid.municipality.id),
         kind: Set(valid.kind),
         message: Set(valid.message.as_str().to_owned()),
@@ -409,10 +419,23 @@ async fn store_once(
         ip_hash: Set(ip_hash),
         received_at: Set(now),
         updated_at: Set(now),
+        status_token_hash: Set(Some(sha256_hex(&status_token(secret, &reference)))),
+        handled_at: Set(None),
     }
     .insert(&txn)
     .await?;
 
+    entity::tip_event::ActiveModel {
+        id: NotSet,
+        tip_id: Set(tip.id),
+        at: Set(now),
+        actor: Set("resident".to_owned()),
+        from_status: Set(None),
+        to_status: Set(status),
+        note: Set(None),
+    }
+    .insert(&txn)
+    .await?;
     let mut outbox = Vec::new();
     if let Some(contact) = &valid.routed_to
         && let Some(email) = &contact.email
@@ -457,6 +480,7 @@ async fn store_once(
     }
     txn.commit().await?;
     Ok(Accepted {
+        status_token: status_token(secret, &tip.reference),
         tip,
         municipality: valid.municipality.clone(),
         routed_to: valid.routed_to.clone(),
@@ -495,6 +519,22 @@ pub fn hash_ip(key: &[u8], ip: std::net::IpAddr) -> String {
     });
     mac.update(ip.to_string().as_bytes());
     hex(&mac.finalize().into_bytes())
+}
+
+/// The resident's private token for a tip: an HMAC of its reference with the server
+/// secret, so it can be given again on an idempotent replay without being stored.
+pub fn status_token(secret: &[u8], reference: &str) -> String {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).unwrap_or_else(|_| {
+        <Hmac<Sha256> as Mac>::new_from_slice(b"medborgarloften").expect("fixed key")
+    });
+    mac.update(b"status-token:");
+    mac.update(reference.as_bytes());
+    URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+}
+
+pub fn sha256_hex(text: &str) -> String {
+    hex(&Sha256::digest(text.as_bytes()))
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -103,6 +103,9 @@ impl Tip {
 pub struct SubmitTipPayload {
     /// The received tip.
     pub tip: Tip,
+    /// Private token for `tipStatus`: keep it to check later whether the tip was handled.
+    /// Shown only here.
+    pub status_token: String,
     /// Short Swedish notice to show the resident: tips are not for emergencies or crime reports.
     pub notice: String,
 }

@@ -1,0 +1,381 @@
+//! Staff fields (bearer token required) and the resident's public status lookup.
+//!
+//! No token on a staff field is `UNAUTHENTICATED`; a role that may not use the field is
+//! `FORBIDDEN`; a tip outside one's scope is `NOT_FOUND`, like one that does not exist.
+
+use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
+use entity::{contact, delivery, municipality, tip, tip_event};
+use sea_orm::{DatabaseConnection, EntityTrait};
+
+use super::{
+    connection::{Page, connection},
+    errors::{ApiError, ApiResult},
+    types::{DateTime, TipKind, TipStatus},
+};
+use crate::service::staff::{self, Principal, StaffError, TipQuery};
+
+/// The caller's identity for this request, from the `Authorization: Bearer` header.
+#[derive(Clone, Debug)]
+pub enum Caller {
+    Anonymous,
+    /// A token was sent but is unknown or revoked.
+    InvalidToken,
+    Staff(Principal),
+}
+
+fn principal<'a>(ctx: &Context<'a>) -> Result<&'a Principal, ApiError> {
+    match ctx.data::<Caller>() {
+        Ok(Caller::Staff(p)) => Ok(p),
+        _ => Err(ApiError::Unauthenticated),
+    }
+}
+
+fn db<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection, ApiError> {
+    ctx.data::<DatabaseConnection>()
+        .map_err(|_| ApiError::internal("database missing"))
+}
+
+fn staff_error(err: StaffError) -> ApiError {
+    match err {
+        StaffError::Invalid { field, message } => ApiError::bad_input(field, message),
+        StaffError::NotFound => ApiError::NotFound("tip"),
+        StaffError::InvalidTransition { from, to } => ApiError::bad_input(
+            "status",
+            format!(
+                "a tip cannot go from {} to {}",
+                status_name(from),
+                status_name(to)
+            ),
+        ),
+        StaffError::Db(e) => ApiError::from(e),
+    }
+}
+
+fn status_name(s: entity::TipStatus) -> &'static str {
+    match s {
+        entity::TipStatus::New => "NEW",
+        entity::TipStatus::Unrouted => "UNROUTED",
+        entity::TipStatus::InProgress => "IN_PROGRESS",
+        entity::TipStatus::Handled => "HANDLED",
+        entity::TipStatus::NotRelevant => "NOT_RELEVANT",
+    }
+}
+
+crate::connection_types!(
+    StaffTipConnection,
+    StaffTipEdge,
+    StaffTip,
+    "tips (staff view)"
+);
+
+/// Filters of the staff tip inbox.
+#[derive(InputObject, Default)]
+pub struct TipFilter {
+    /// Municipality by kommunkod or slug.
+    pub municipality: Option<String>,
+    /// Only tips in this status.
+    pub status: Option<TipStatus>,
+    /// Only tips of this kind.
+    pub kind: Option<TipKind>,
+    /// Received at or after this time.
+    pub received_after: Option<DateTime>,
+    /// Received before this time.
+    pub received_before: Option<DateTime>,
+}
+
+/// A tip as staff see it, with the resident's message and contact details.
+#[derive(Clone)]
+pub struct StaffTip(pub tip::Model);
+
+#[Object]
+/// A tip as staff see it, with the resident's message and contact details.
+impl StaffTip {
+    /// Reference, e.g. "MEL-7K3F-9Q".
+    async fn reference(&self) -> &str {
+        &self.0.reference
+    }
+    /// Triage status.
+    async fn status(&self) -> TipStatus {
+        self.0.status.into()
+    }
+    /// Opinion, tip or idea.
+    async fn kind(&self) -> TipKind {
+        self.0.kind.into()
+    }
+    /// The resident's message.
+    async fn message(&self) -> &str {
+        &self.0.message
+    }
+    /// The resident's name, if given.
+    async fn name(&self) -> Option<&str> {
+        self.0.name.as_deref()
+    }
+    /// The resident's email, if given.
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
+    }
+    /// The resident's telephone number, if given.
+    async fn phone(&self) -> Option<&str> {
+        self.0.phone.as_deref()
+    }
+    /// The resident would like an answer.
+    async fn wants_reply(&self) -> bool {
+        self.0.wants_reply
+    }
+    /// Name of the municipality.
+    async fn municipality(&self, ctx: &Context<'_>) -> ApiResult<String> {
+        let m = municipality::Entity::find_by_id(self.0.municipality_id)
+            .one(db(ctx)?)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(m.map(|m| m.name).unwrap_or_default())
+    }
+    /// Name of the contact it was routed to; null when unrouted.
+    async fn routed_to(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
+        let Some(id) = self.0.routed_contact_id else {
+            return Ok(None);
+        };
+        let c = contact::Entity::find_by_id(id)
+            .one(db(ctx)?)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(c.map(|c| c.name))
+    }
+    /// When it was received.
+    async fn received_at(&self) -> DateTime {
+        DateTime(self.0.received_at)
+    }
+    /// When it was closed (handled or not relevant).
+    async fn handled_at(&self) -> Option<DateTime> {
+        self.0.handled_at.map(DateTime)
+    }
+    /// Emails sent for this tip.
+    async fn deliveries(&self, ctx: &Context<'_>) -> ApiResult<Vec<Delivery>> {
+        let rows = staff::deliveries(db(ctx)?, self.0.id)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(rows.into_iter().map(Delivery).collect())
+    }
+    /// Status changes with internal notes, oldest first.
+    async fn history(&self, ctx: &Context<'_>) -> ApiResult<Vec<TipEvent>> {
+        let rows = staff::history(db(ctx)?, self.0.id)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(rows.into_iter().map(TipEvent).collect())
+    }
+}
+
+/// Delivery state of one email.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeliveryStatus {
+    /// Waiting to be sent or retried.
+    Pending,
+    /// Sent.
+    Sent,
+    /// Given up after the maximum number of attempts.
+    Dead,
+}
+
+crate::mirror_enum!(DeliveryStatus <=> entity::DeliveryStatus { Pending, Sent, Dead });
+
+/// One email sent for a tip.
+pub struct Delivery(delivery::Model);
+
+#[Object]
+/// One email sent for a tip.
+impl Delivery {
+    /// Whether it went to the contact or is the resident's receipt.
+    async fn to_contact(&self) -> bool {
+        self.0.kind == entity::DeliveryKind::Contact
+    }
+    /// Recipient name.
+    async fn recipient_name(&self) -> Option<&str> {
+        self.0.recipient_name.as_deref()
+    }
+    /// Delivery state.
+    async fn status(&self) -> DeliveryStatus {
+        self.0.status.into()
+    }
+    /// Attempts made.
+    async fn attempts(&self) -> i32 {
+        self.0.attempts
+    }
+    /// Last error, if any attempt failed.
+    async fn last_error(&self) -> Option<&str> {
+        self.0.last_error.as_deref()
+    }
+    /// When it was sent.
+    async fn sent_at(&self) -> Option<DateTime> {
+        self.0.sent_at.map(DateTime)
+    }
+}
+
+/// A step in a tip's history.
+pub struct TipEvent(tip_event::Model);
+
+#[Object]
+/// A step in a tip's history.
+impl TipEvent {
+    /// When.
+    async fn at(&self) -> DateTime {
+        DateTime(self.0.at)
+    }
+    /// Who: a token's name, or "resident".
+    async fn actor(&self) -> &str {
+        &self.0.actor
+    }
+    /// Status before; null for the submission.
+    async fn from_status(&self) -> Option<TipStatus> {
+        self.0.from_status.map(Into::into)
+    }
+    /// Status after.
+    async fn to_status(&self) -> TipStatus {
+        self.0.to_status.into()
+    }
+    /// Internal note.
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
+}
+
+/// What a resident may learn about their tip: nothing of its content.
+#[derive(SimpleObject)]
+pub struct TipStatusResult {
+    /// Triage status.
+    pub status: TipStatus,
+    /// When it was handled, if it has been.
+    pub handled_at: Option<DateTime>,
+}
+
+#[derive(Default)]
+pub struct StaffQuery;
+
+#[Object]
+impl StaffQuery {
+    /// Tips in the caller's scope, newest first (staff: ADMIN, or RECIPIENT for the tips
+    /// routed to their contact or municipalities).
+    async fn tips(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Filters; all given filters must match.")] filter: Option<TipFilter>,
+        #[graphql(desc = "Page size, at most 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
+    ) -> ApiResult<StaffTipConnection> {
+        let p = principal(ctx)?;
+        let page = Page::new(first, after.as_deref())?;
+        let filter = filter.unwrap_or_default();
+        let db = db(ctx)?;
+        let municipality_id = match filter.municipality {
+            Some(m) => Some(
+                crate::service::catalog::municipality_by_code_or_slug(db, &m)
+                    .await
+                    .map_err(ApiError::from)?
+                    .ok_or_else(|| {
+                        ApiError::bad_input(
+                            "filter.municipality",
+                            "no municipality has that code or slug",
+                        )
+                    })?
+                    .id,
+            ),
+            None => None,
+        };
+        let query = TipQuery {
+            municipality_id,
+            status: filter.status.map(Into::into),
+            kind: filter.kind.map(Into::into),
+            received_after: filter.received_after.map(|d| d.0),
+            received_before: filter.received_before.map(|d| d.0),
+        };
+        let (items, total) = staff::tips(db, p, &query, page.offset as u64, page.limit as u64)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or(ApiError::Forbidden)?;
+        Ok(connection(items.into_iter().map(StaffTip).collect(), page, total).into())
+    }
+
+    /// One tip in the caller's scope by reference; `NOT_FOUND` when missing or out of scope.
+    async fn tip(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Reference, e.g. \"MEL-7K3F-9Q\".")] reference: String,
+    ) -> ApiResult<StaffTip> {
+        let p = principal(ctx)?;
+        if p.role == entity::StaffRole::Editor {
+            return Err(ApiError::Forbidden.into());
+        }
+        let found = staff::tip_in_scope(db(ctx)?, p, &reference)
+            .await
+            .map_err(ApiError::from)?;
+        found
+            .map(StaffTip)
+            .ok_or_else(|| ApiError::NotFound("tip").into())
+    }
+
+    /// For residents: the status of their tip, given the reference and the private
+    /// `statusToken` from `submitTip`. Never the content. `NOT_FOUND` when they do not match.
+    async fn tip_status(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Reference, e.g. \"MEL-7K3F-9Q\".")] reference: String,
+        #[graphql(desc = "The statusToken returned by submitTip.")] status_token: String,
+    ) -> ApiResult<TipStatusResult> {
+        let found = staff::public_status(db(ctx)?, &reference, &status_token)
+            .await
+            .map_err(ApiError::from)?;
+        let (status, handled_at) = found.ok_or(ApiError::NotFound("tip"))?;
+        Ok(TipStatusResult {
+            status: status.into(),
+            handled_at: handled_at.map(DateTime),
+        })
+    }
+}
+
+/// Input of `updateTipStatus`.
+#[derive(InputObject)]
+pub struct UpdateTipStatusInput {
+    /// Reference of the tip.
+    pub reference: String,
+    /// The new status: IN_PROGRESS, HANDLED or NOT_RELEVANT.
+    pub status: TipStatus,
+    /// Internal note kept in the tip's history (never shown to the resident).
+    pub note: Option<String>,
+}
+
+/// Result of `updateTipStatus`.
+#[derive(SimpleObject)]
+pub struct UpdateTipStatusPayload {
+    /// The tip after the change.
+    pub tip: StaffTip,
+}
+
+#[derive(Default)]
+pub struct StaffMutation;
+
+#[Object]
+impl StaffMutation {
+    /// Move a tip along NEW → IN_PROGRESS → HANDLED | NOT_RELEVANT (staff with the tip in scope).
+    async fn update_tip_status(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The change.")] input: UpdateTipStatusInput,
+    ) -> ApiResult<UpdateTipStatusPayload> {
+        let p = principal(ctx)?;
+        if p.role == entity::StaffRole::Editor {
+            return Err(ApiError::Forbidden.into());
+        }
+        let updated = staff::transition(
+            db(ctx)?,
+            p,
+            &input.reference,
+            input.status.into(),
+            input.note,
+        )
+        .await
+        .map_err(staff_error)?;
+        tracing::info!(reference = %updated.reference, status = status_name(updated.status), "tip status changed");
+        Ok(UpdateTipStatusPayload {
+            tip: StaffTip(updated),
+        })
+    }
+}

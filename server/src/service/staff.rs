@@ -1,0 +1,388 @@
+//! Staff: API tokens (create, list, revoke, authenticate) and the tip inbox with triage.
+
+use chrono::{DateTime, Utc};
+use entity::{
+    StaffRole, TipStatus, api_token, api_token_municipality, contact, delivery, municipality, tip,
+    tip_event,
+};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+
+use super::tips::sha256_hex;
+use crate::domain::triage;
+
+/// Who is calling, established from a bearer token.
+#[derive(Clone, Debug)]
+pub struct Principal {
+    pub token_id: i32,
+    pub name: String,
+    pub role: StaffRole,
+    /// Municipalities in scope; empty means all (admins, or a token without limits).
+    pub municipality_ids: Vec<i32>,
+    pub contact_id: Option<i32>,
+}
+
+/// A new token; the secret is shown once and never stored.
+pub struct NewToken {
+    pub token: api_token::Model,
+    pub secret: String,
+}
+
+#[derive(Debug)]
+pub enum StaffError {
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    NotFound,
+    InvalidTransition {
+        from: TipStatus,
+        to: TipStatus,
+    },
+    Db(DbErr),
+}
+
+impl From<DbErr> for StaffError {
+    fn from(e: DbErr) -> Self {
+        Self::Db(e)
+    }
+}
+
+/// Create a token. `municipalities` are codes or slugs; `contact` a contact key.
+pub async fn create_token(
+    db: &DatabaseConnection,
+    name: &str,
+    role: StaffRole,
+    municipalities: &[String],
+    contact_key: Option<&str>,
+) -> Result<NewToken, StaffError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().any(char::is_control) {
+        return Err(StaffError::Invalid {
+            field: "name",
+            message: "a token needs a one-line name".into(),
+        });
+    }
+    let mut ids = Vec::new();
+    for m in municipalities {
+        let found = super::catalog::municipality_by_code_or_slug(db, m)
+            .await?
+            .ok_or_else(|| StaffError::Invalid {
+                field: "municipality",
+                message: format!("no municipality has the code or slug \"{m}\""),
+            })?;
+        ids.push(found.id);
+    }
+    if role != StaffRole::Admin && ids.is_empty() {
+        return Err(StaffError::Invalid {
+            field: "municipality",
+            message: "editor and recipient tokens need at least one municipality".into(),
+        });
+    }
+    let contact_id = match contact_key {
+        Some(key) => Some(
+            contact::Entity::find()
+                .filter(contact::Column::Key.eq(key))
+                .one(db)
+                .await?
+                .ok_or_else(|| StaffError::Invalid {
+                    field: "contact",
+                    message: format!("no contact has the key \"{key}\""),
+                })?
+                .id,
+        ),
+        None => None,
+    };
+    let bytes: [u8; 32] = rand::random();
+    let secret = {
+        use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+        format!("mlt_{}", URL_SAFE_NO_PAD.encode(bytes))
+    };
+    let txn = db.begin().await?;
+    let token = api_token::ActiveModel {
+        id: NotSet,
+        name: Set(name.to_owned()),
+        role: Set(role),
+        token_hash: Set(sha256_hex(&secret)),
+        contact_id: Set(contact_id),
+        created_at: Set(Utc::now()),
+        last_used_at: Set(None),
+        revoked_at: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    for id in ids {
+        api_token_municipality::ActiveModel {
+            token_id: Set(token.id),
+            municipality_id: Set(id),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(NewToken { token, secret })
+}
+
+pub async fn list_tokens(
+    db: &DatabaseConnection,
+) -> Result<Vec<(api_token::Model, Vec<String>)>, DbErr> {
+    let tokens = api_token::Entity::find()
+        .order_by_asc(api_token::Column::Id)
+        .all(db)
+        .await?;
+    let mut out = Vec::new();
+    for t in tokens {
+        let links = api_token_municipality::Entity::find()
+            .filter(api_token_municipality::Column::TokenId.eq(t.id))
+            .all(db)
+            .await?;
+        let names = municipality::Entity::find()
+            .filter(municipality::Column::Id.is_in(links.iter().map(|l| l.municipality_id)))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|m| m.slug)
+            .collect();
+        out.push((t, names));
+    }
+    Ok(out)
+}
+
+/// Revoke a token; returns false when there is no such active token.
+pub async fn revoke_token(db: &DatabaseConnection, id: i32) -> Result<bool, DbErr> {
+    let res = api_token::Entity::update_many()
+        .col_expr(
+            api_token::Column::RevokedAt,
+            sea_orm::sea_query::Expr::value(Some(Utc::now())),
+        )
+        .filter(api_token::Column::Id.eq(id))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// The principal behind a bearer secret, or `None` for an unknown or revoked token.
+pub async fn authenticate(
+    db: &DatabaseConnection,
+    secret: &str,
+) -> Result<Option<Principal>, DbErr> {
+    let Some(token) = api_token::Entity::find()
+        .filter(api_token::Column::TokenHash.eq(sha256_hex(secret)))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let now = Utc::now();
+    // Record use at most once a minute, so reads do not all become writes.
+    if token
+        .last_used_at
+        .is_none_or(|t| now - t > chrono::Duration::minutes(1))
+    {
+        let mut am = token.clone().into_active_model();
+        am.last_used_at = Set(Some(now));
+        am.update(db).await?;
+    }
+    let municipality_ids = api_token_municipality::Entity::find()
+        .filter(api_token_municipality::Column::TokenId.eq(token.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| l.municipality_id)
+        .collect();
+    Ok(Some(Principal {
+        token_id: token.id,
+        name: token.name,
+        role: token.role,
+        municipality_ids,
+        contact_id: token.contact_id,
+    }))
+}
+
+/// The tips a principal may see: admins all; recipients those routed to their contact or
+/// in their municipalities. Editors see none (they maintain promises, not tips).
+fn tip_scope(p: &Principal) -> Option<Condition> {
+    match p.role {
+        StaffRole::Admin if p.municipality_ids.is_empty() => Some(Condition::all()),
+        StaffRole::Admin => Some(
+            Condition::all().add(tip::Column::MunicipalityId.is_in(p.municipality_ids.clone())),
+        ),
+        StaffRole::Recipient => {
+            let mut any = Condition::any();
+            if let Some(c) = p.contact_id {
+                any = any.add(tip::Column::RoutedContactId.eq(c));
+            }
+            if !p.municipality_ids.is_empty() && p.contact_id.is_none() {
+                any = any.add(tip::Column::MunicipalityId.is_in(p.municipality_ids.clone()));
+            }
+            Some(any)
+        }
+        StaffRole::Editor => None,
+    }
+}
+
+/// Filters of the staff tip inbox.
+#[derive(Clone, Debug, Default)]
+pub struct TipQuery {
+    pub municipality_id: Option<i32>,
+    pub status: Option<TipStatus>,
+    pub kind: Option<entity::TipKind>,
+    pub received_after: Option<DateTime<Utc>>,
+    pub received_before: Option<DateTime<Utc>>,
+}
+
+/// One page of tips in scope, newest first, and the total; `None` when the role may not
+/// read tips at all.
+pub async fn tips(
+    db: &impl ConnectionTrait,
+    p: &Principal,
+    q: &TipQuery,
+    offset: u64,
+    limit: u64,
+) -> Result<Option<(Vec<tip::Model>, u64)>, DbErr> {
+    let Some(scope) = tip_scope(p) else {
+        return Ok(None);
+    };
+    let mut select = tip::Entity::find().filter(scope);
+    if let Some(m) = q.municipality_id {
+        select = select.filter(tip::Column::MunicipalityId.eq(m));
+    }
+    if let Some(s) = q.status {
+        select = select.filter(tip::Column::Status.eq(s));
+    }
+    if let Some(k) = q.kind {
+        select = select.filter(tip::Column::Kind.eq(k));
+    }
+    if let Some(t) = q.received_after {
+        select = select.filter(tip::Column::ReceivedAt.gte(t));
+    }
+    if let Some(t) = q.received_before {
+        select = select.filter(tip::Column::ReceivedAt.lt(t));
+    }
+    let total = select.clone().count(db).await?;
+    let items = select
+        .order_by_desc(tip::Column::ReceivedAt)
+        .order_by_desc(tip::Column::Id)
+        .offset(offset)
+        .limit(limit)
+        .all(db)
+        .await?;
+    Ok(Some((items, total)))
+}
+
+/// A tip by reference if the principal may see it. Out of scope and missing look the same.
+pub async fn tip_in_scope(
+    db: &impl ConnectionTrait,
+    p: &Principal,
+    reference: &str,
+) -> Result<Option<tip::Model>, DbErr> {
+    let Some(scope) = tip_scope(p) else {
+        return Ok(None);
+    };
+    tip::Entity::find()
+        .filter(scope)
+        .filter(tip::Column::Reference.eq(reference.trim()))
+        .one(db)
+        .await
+}
+
+pub async fn deliveries(
+    db: &impl ConnectionTrait,
+    tip_id: i32,
+) -> Result<Vec<delivery::Model>, DbErr> {
+    delivery::Entity::find()
+        .filter(delivery::Column::TipId.eq(tip_id))
+        .order_by_asc(delivery::Column::Id)
+        .all(db)
+        .await
+}
+
+pub async fn history(
+    db: &impl ConnectionTrait,
+    tip_id: i32,
+) -> Result<Vec<tip_event::Model>, DbErr> {
+    tip_event::Entity::find()
+        .filter(tip_event::Column::TipId.eq(tip_id))
+        .order_by_asc(tip_event::Column::At)
+        .order_by_asc(tip_event::Column::Id)
+        .all(db)
+        .await
+}
+
+/// Move a tip to a new triage status with an optional internal note, in one transaction
+/// with its history entry.
+pub async fn transition(
+    db: &DatabaseConnection,
+    p: &Principal,
+    reference: &str,
+    to: TipStatus,
+    note: Option<String>,
+) -> Result<tip::Model, StaffError> {
+    if let Some(n) = &note
+        && n.chars().count() > 2000
+    {
+        return Err(StaffError::Invalid {
+            field: "note",
+            message: "the note must be at most 2000 characters".into(),
+        });
+    }
+    let txn = db.begin().await?;
+    let current = tip_in_scope(&txn, p, reference)
+        .await?
+        .ok_or(StaffError::NotFound)?;
+    if !triage::allowed(current.status, to) {
+        return Err(StaffError::InvalidTransition {
+            from: current.status,
+            to,
+        });
+    }
+    let now = Utc::now();
+    let from = current.status;
+    let mut am = current.into_active_model();
+    am.status = Set(to);
+    am.updated_at = Set(now);
+    am.handled_at = Set(triage::closes(to).then_some(now));
+    let updated = am.update(&txn).await?;
+    tip_event::ActiveModel {
+        id: NotSet,
+        tip_id: Set(updated.id),
+        at: Set(now),
+        actor: Set(p.name.clone()),
+        from_status: Set(Some(from)),
+        to_status: Set(to),
+        note: Set(note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty())),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Public status lookup: the status and when it was handled, if reference and token match.
+pub async fn public_status(
+    db: &impl ConnectionTrait,
+    reference: &str,
+    token: &str,
+) -> Result<Option<(TipStatus, Option<DateTime<Utc>>)>, DbErr> {
+    let Some(t) = tip::Entity::find()
+        .filter(tip::Column::Reference.eq(reference.trim()))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let matches = t
+        .status_token_hash
+        .as_deref()
+        .is_some_and(|h| constant_time_eq(h.as_bytes(), sha256_hex(token).as_bytes()));
+    Ok(matches.then_some((t.status, t.handled_at)))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
