@@ -1,0 +1,137 @@
+//! Logs never contain a resident's message, name, email, phone or IP: the whole cycle of
+//! submit → deliver → triage → status runs with verbose logging captured.
+
+use std::{
+    io::Write,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use e2e::{smtp::SmtpSink, spawn_app_with};
+use entity::StaffRole;
+use serde_json::json;
+use server::config::Secret;
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut b) = self.0.lock() {
+            b.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_full_cycle_logs_no_personal_data() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    tracing_subscriber::fmt()
+        .with_env_filter("info,server=trace,tower_http=trace,lettre=debug")
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .init();
+
+    let smtp = SmtpSink::start();
+    let app = spawn_app_with(|c| {
+        c.smtp_url = Some(Secret::new(smtp.url()));
+        c.trusted_proxies = "127.0.0.1/32".into();
+        c.delivery_poll_interval_ms = 100;
+    })
+    .await;
+    let (message, name, email, phone, ip) = (
+        "Hemligt meddelande om grannens garage på Villagatan 12",
+        "Zlatan Personsson",
+        "zlatan.personsson@exempel.se",
+        "070-987 65 43",
+        "198.51.100.123",
+    );
+    let body: serde_json::Value = app
+        .http
+        .post(app.url("/graphql"))
+        .header("x-forwarded-for", ip)
+        .json(&json!({
+            "query": "mutation($i: SubmitTipInput!) { submitTip(input: $i) { statusToken tip { reference } } }",
+            "variables": { "i": { "municipality": "mellerud", "kind": "TIP", "message": message, "name": name, "email": email, "phone": phone, "wantsReply": true } }
+        }))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    let reference = body["data"]["submitTip"]["tip"]["reference"]
+        .as_str()
+        .expect("accepted")
+        .to_owned();
+    let status_token = body["data"]["submitTip"]["statusToken"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    assert_eq!(smtp.wait_for(2, Duration::from_secs(20)).await.len(), 2);
+
+    let secret =
+        server::service::staff::create_token(&app.db, "Triage", StaffRole::Admin, &[], None)
+            .await
+            .map_err(|e| format!("{e:?}"))
+            .expect("token")
+            .secret;
+    for status in ["IN_PROGRESS", "HANDLED"] {
+        let body: serde_json::Value = app
+            .http
+            .post(app.url("/graphql"))
+            .bearer_auth(&secret)
+            .json(&json!({
+                "query": "mutation($i: UpdateTipStatusInput!) { updateTipStatus(input: $i) { tip { status message email } } }",
+                "variables": { "i": { "reference": reference, "status": status } }
+            }))
+            .send()
+            .await
+            .expect("sent")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(
+            body["data"]["updateTipStatus"]["tip"]["status"], status,
+            "{body}"
+        );
+    }
+    let status = app
+        .query(
+            "query($r: String!, $t: String!) { tipStatus(reference: $r, statusToken: $t) { status } }",
+            json!({ "r": reference, "t": status_token }),
+        )
+        .await;
+    assert_eq!(status["tipStatus"]["status"], "HANDLED");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let logs = String::from_utf8_lossy(&captured.0.lock().expect("logs")).into_owned();
+    assert!(
+        logs.contains("tip accepted")
+            && logs.contains("delivery sent")
+            && logs.contains(&reference),
+        "the cycle was logged:\n{logs}"
+    );
+    for secret_value in [
+        message,
+        "Villagatan",
+        name,
+        "Personsson",
+        email,
+        phone,
+        ip,
+        &status_token,
+        &secret,
+    ] {
+        assert!(
+            !logs.contains(secret_value),
+            "log contains {secret_value:?}:\n{logs}"
+        );
+    }
+}
