@@ -35,6 +35,8 @@ pub struct Model {
     pub status_token_hash: Option<String>,
     /// When the tip reached `HANDLED` or `NOT_RELEVANT`.
     pub handled_at: Option<DateTimeUtc>,
+    /// When the personal data (message, name, email, phone, IP hash) was erased.
+    pub erased_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

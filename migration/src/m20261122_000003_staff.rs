@@ -44,6 +44,7 @@ enum Tip {
     Id,
     StatusTokenHash,
     HandledAt,
+    ErasedAt,
 }
 
 #[derive(DeriveIden)]
@@ -146,10 +147,26 @@ impl MigrationTrait for Migration {
                     .add_column(timestamp_with_time_zone_null(Tip::HandledAt))
                     .to_owned(),
             )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Tip::Table)
+                    .add_column(timestamp_with_time_zone_null(Tip::ErasedAt))
+                    .to_owned(),
+            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Tip::Table)
+                    .drop_column(Tip::ErasedAt)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .alter_table(
                 Table::alter()

@@ -18,7 +18,10 @@ use crate::{
     http,
     ratelimit::{Limit, TipLimiter},
     seed,
-    service::tips,
+    service::{
+        privacy::{self, Retention},
+        tips,
+    },
 };
 
 /// A built, bound, not yet serving application. Tests build one on port 0 and read
@@ -30,6 +33,7 @@ pub struct Application {
     statements: StatementCounter,
     worker: Option<Worker>,
     limiter: Arc<TipLimiter>,
+    retention: (Retention, Duration),
 }
 
 impl Application {
@@ -83,6 +87,15 @@ impl Application {
         let listener = TcpListener::bind(config.listen_addr)
             .await
             .with_context(|| format!("binding {}", config.listen_addr))?;
+        let day = Duration::from_secs(24 * 60 * 60);
+        let retention = (
+            Retention {
+                after_handled: day
+                    * u32::try_from(config.retention_days_after_handled).unwrap_or(u32::MAX),
+                max_age: day * u32::try_from(config.retention_days_max).unwrap_or(u32::MAX),
+            },
+            secs(config.retention_interval_secs.max(1)),
+        );
         Ok(Self {
             listener,
             router: http::router(state),
@@ -90,6 +103,7 @@ impl Application {
             statements,
             worker,
             limiter,
+            retention,
         })
     }
 
@@ -116,6 +130,23 @@ impl Application {
         let (stop_tx, stop_rx) = watch::channel(false);
         let worker = self.worker.map(|w| tokio::spawn(w.run(stop_rx.clone())));
         let limiter = self.limiter.clone();
+        let (retention, every) = self.retention;
+        let (db, mut retention_stop) = (self.db.clone(), stop_rx.clone());
+        tokio::spawn(async move {
+            loop {
+                match privacy::erase_expired(&db, retention, chrono::Utc::now()).await {
+                    Ok(0) => {}
+                    Ok(n) => {
+                        tracing::info!(tips = n, "personal data erased after the retention period")
+                    }
+                    Err(err) => tracing::error!(error = %err, "the retention job failed"),
+                }
+                tokio::select! {
+                    () = tokio::time::sleep(every) => {}
+                    _ = retention_stop.changed() => break,
+                }
+            }
+        });
         let mut prune_stop = stop_rx;
         tokio::spawn(async move {
             loop {

@@ -54,6 +54,12 @@ pub struct Config {
     pub delivery_poll_interval_ms: u64,
     pub delivery_lease_secs: u64,
     pub delivery_batch_size: u64,
+    /// Personal data of a tip is erased this many days after it was closed …
+    pub retention_days_after_handled: u64,
+    /// … and at the latest this many days after it was received.
+    pub retention_days_max: u64,
+    /// How often the erasure job runs.
+    pub retention_interval_secs: u64,
 }
 
 /// A configuration value that must never be printed (passwords, keys).
@@ -113,6 +119,9 @@ impl Default for Config {
             delivery_poll_interval_ms: 2000,
             delivery_lease_secs: 120,
             delivery_batch_size: 20,
+            retention_days_after_handled: 180,
+            retention_days_max: 365,
+            retention_interval_secs: 3600,
         }
     }
 }
@@ -155,6 +164,9 @@ impl Config {
                 "DELIVERY_POLL_INTERVAL_MS",
                 "DELIVERY_LEASE_SECS",
                 "DELIVERY_BATCH_SIZE",
+                "RETENTION_DAYS_AFTER_HANDLED",
+                "RETENTION_DAYS_MAX",
+                "RETENTION_INTERVAL_SECS",
             ]))
             .extract()
             .map_err(Box::new)

@@ -10,9 +10,12 @@ use sea_orm::{DatabaseConnection, EntityTrait};
 use super::{
     connection::{Page, connection},
     errors::{ApiError, ApiResult},
-    types::{DateTime, TipKind, TipStatus},
+    types::{Date, DateTime, TipKind, TipStatus},
 };
-use crate::service::staff::{self, Principal, StaffError, TipQuery};
+use crate::service::{
+    privacy,
+    staff::{self, Principal, StaffError, TipQuery},
+};
 
 /// The caller's identity for this request, from the `Authorization: Bearer` header.
 #[derive(Clone, Debug)]
@@ -149,6 +152,10 @@ impl StaffTip {
     async fn handled_at(&self) -> Option<DateTime> {
         self.0.handled_at.map(DateTime)
     }
+    /// When its personal data was erased (retention or request); the message is then empty.
+    async fn erased_at(&self) -> Option<DateTime> {
+        self.0.erased_at.map(DateTime)
+    }
     /// Emails sent for this tip.
     async fn deliveries(&self, ctx: &Context<'_>) -> ApiResult<Vec<Delivery>> {
         let rows = staff::deliveries(db(ctx)?, self.0.id)
@@ -247,6 +254,31 @@ pub struct TipStatusResult {
     pub handled_at: Option<DateTime>,
 }
 
+/// Tips of one kind received in one month.
+#[derive(SimpleObject)]
+pub struct TipCount {
+    /// Month, "YYYY-MM".
+    pub month: String,
+    /// Kind of tip.
+    pub kind: TipKind,
+    /// Number of tips (always at least 5; smaller groups are left out).
+    pub count: u64,
+}
+
+/// Anonymous statistics about tips. Groups of fewer than 5 tips are never shown, so no
+/// one can be singled out.
+#[derive(SimpleObject)]
+pub struct TipStatistics {
+    /// Tips received in the period; null when fewer than 5.
+    pub total_count: Option<u64>,
+    /// Counts per month and kind, leaving out groups of fewer than 5.
+    pub counts: Vec<TipCount>,
+    /// Share of tips closed (handled or not relevant), 0 to 1; null when fewer than 5 tips.
+    pub share_handled: Option<f64>,
+    /// Median hours from receipt to closing; null when fewer than 5 tips were closed.
+    pub median_hours_to_handled: Option<f64>,
+}
+
 #[derive(Default)]
 pub struct StaffQuery;
 
@@ -312,6 +344,53 @@ impl StaffQuery {
             .ok_or_else(|| ApiError::NotFound("tip").into())
     }
 
+    /// Public, anonymous statistics of the tips sent to a municipality.
+    async fn tip_statistics(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Municipality by kommunkod or slug.")] municipality: String,
+        #[graphql(desc = "First day (inclusive).")] from: Date,
+        #[graphql(desc = "Last day (inclusive).")] to: Date,
+    ) -> ApiResult<TipStatistics> {
+        let db = db(ctx)?;
+        if to.0 < from.0 {
+            return Err(ApiError::bad_input("to", "`to` is before `from`").into());
+        }
+        let m = crate::service::catalog::municipality_by_code_or_slug(db, &municipality)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| {
+                ApiError::bad_input("municipality", "no municipality has that code or slug")
+            })?;
+        let start = from.0.and_hms_opt(0, 0, 0).map(|d| d.and_utc());
+        let end =
+            to.0.succ_opt()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|d| d.and_utc());
+        let (Some(start), Some(end)) = (start, end) else {
+            return Err(ApiError::bad_input("to", "dates out of range").into());
+        };
+        let stats = privacy::statistics(db, m.id, start, end)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(TipStatistics {
+            total_count: stats.total,
+            counts: stats
+                .buckets
+                .into_iter()
+                .filter_map(|b| {
+                    b.count.map(|count| TipCount {
+                        month: b.month,
+                        kind: b.kind.into(),
+                        count,
+                    })
+                })
+                .collect(),
+            share_handled: stats.share_handled,
+            median_hours_to_handled: stats.median_hours_to_handled,
+        })
+    }
+
     /// For residents: the status of their tip, given the reference and the private
     /// `statusToken` from `submitTip`. Never the content. `NOT_FOUND` when they do not match.
     async fn tip_status(
@@ -349,11 +428,41 @@ pub struct UpdateTipStatusPayload {
     pub tip: StaffTip,
 }
 
+/// Result of `eraseTip`.
+#[derive(SimpleObject)]
+pub struct EraseTipPayload {
+    /// Reference of the tip whose personal data was erased.
+    pub reference: String,
+}
+
 #[derive(Default)]
 pub struct StaffMutation;
 
 #[Object]
 impl StaffMutation {
+    /// Erase a tip's personal data (message, name, email, phone, IP hash) at once; the tip
+    /// stays as an anonymous record. ADMIN only.
+    async fn erase_tip(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Reference of the tip.")] reference: String,
+    ) -> ApiResult<EraseTipPayload> {
+        let p = principal(ctx)?;
+        if p.role != entity::StaffRole::Admin {
+            return Err(ApiError::Forbidden.into());
+        }
+        if !privacy::erase_tip(db(ctx)?, &reference, chrono::Utc::now())
+            .await
+            .map_err(ApiError::from)?
+        {
+            return Err(ApiError::NotFound("tip").into());
+        }
+        tracing::info!(reference = %reference.trim(), actor = %p.name, "tip erased on request");
+        Ok(EraseTipPayload {
+            reference: reference.trim().to_owned(),
+        })
+    }
+
     /// Move a tip along NEW → IN_PROGRESS → HANDLED | NOT_RELEVANT (staff with the tip in scope).
     async fn update_tip_status(
         &self,

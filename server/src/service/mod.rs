@@ -2,5 +2,6 @@
 //! CLI both call these, so rules live in one place.
 
 pub mod catalog;
+pub mod privacy;
 pub mod staff;
 pub mod tips;

@@ -421,6 +421,7 @@ async fn store_once(
         updated_at: Set(now),
         status_token_hash: Set(Some(sha256_hex(&status_token(secret, &reference)))),
         handled_at: Set(None),
+        erased_at: Set(None),
     }
     .insert(&txn)
     .await?;

@@ -1,0 +1,230 @@
+//! Retention with a controllable clock, erasure on request, and anonymous statistics.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use e2e::{TestApp, error_codes, spawn_app_with};
+use entity::{DeliveryKind, StaffRole, TipStatus, delivery, tip};
+use sea_orm::EntityTrait;
+use serde_json::{Value, json};
+use server::service::{
+    privacy::{self, Retention},
+    staff,
+};
+
+const DAY: Duration = Duration::from_secs(24 * 60 * 60);
+
+async fn submit(app: &TestApp, kind: &str, i: usize) -> String {
+    let data = app
+        .query(
+            "mutation($i: SubmitTipInput!) { submitTip(input: $i) { tip { reference } } }",
+            json!({ "i": { "municipality": "mellerud", "kind": kind, "message": format!("Tips nummer {i} om tryggheten."), "name": "Kim Boende", "email": format!("kim{i}@exempel.se"), "phone": "070-123 45 67" } }),
+        )
+        .await;
+    data["submitTip"]["tip"]["reference"]
+        .as_str()
+        .expect("reference")
+        .to_owned()
+}
+
+async fn admin(app: &TestApp) -> (staff::Principal, String) {
+    let created = staff::create_token(&app.db, "Admin", StaffRole::Admin, &[], None)
+        .await
+        .map_err(|e| format!("{e:?}"))
+        .expect("token");
+    let principal = staff::authenticate(&app.db, &created.secret)
+        .await
+        .expect("db")
+        .expect("valid");
+    (principal, created.secret)
+}
+
+fn quick(c: &mut server::config::Config) {
+    c.delivery_worker = false;
+    c.tip_limit_per_ip = 1000;
+    c.tip_limit_per_email = 1000;
+}
+
+#[tokio::test]
+async fn personal_data_is_erased_after_retention_and_statistics_remain() {
+    let app = spawn_app_with(quick).await;
+    let mut refs = Vec::new();
+    for i in 0..6 {
+        refs.push(submit(&app, "TIP", i).await);
+    }
+    for i in 6..8 {
+        refs.push(submit(&app, "IDEA", i).await);
+    }
+    let (principal, _) = admin(&app).await;
+    for r in &refs[..5] {
+        staff::transition(&app.db, &principal, r, TipStatus::Handled, None)
+            .await
+            .map_err(|e| format!("{e:?}"))
+            .expect("handled");
+    }
+    let today = Utc::now().date_naive();
+    let stats_q = "query($m: String!, $f: Date!, $t: Date!) { tipStatistics(municipality: $m, from: $f, to: $t) { totalCount counts { month kind count } shareHandled medianHoursToHandled } }";
+    let vars = json!({ "m": "mellerud", "f": today.to_string(), "t": today.to_string() });
+    let before = app.query(stats_q, vars.clone()).await;
+    let stats = &before["tipStatistics"];
+    assert_eq!(stats["totalCount"], 8);
+    // Six tips of one kind are shown; two ideas are too few to show.
+    assert_eq!(stats["counts"].as_array().map(Vec::len), Some(1), "{stats}");
+    assert_eq!(stats["counts"][0]["kind"], "TIP");
+    assert_eq!(stats["counts"][0]["count"], 6);
+    assert_eq!(stats["shareHandled"], 5.0 / 8.0);
+    assert!(
+        stats["medianHoursToHandled"]
+            .as_f64()
+            .is_some_and(|h| (0.0..1.0).contains(&h))
+    );
+
+    let retention = Retention {
+        after_handled: DAY * 180,
+        max_age: DAY * 365,
+    };
+    // Nothing is due yet.
+    assert_eq!(
+        privacy::erase_expired(&app.db, retention, Utc::now())
+            .await
+            .expect("job"),
+        0
+    );
+    // 181 days on: the five handled tips are due, the three open ones are not.
+    let later = Utc::now() + DAY * 181;
+    assert_eq!(
+        privacy::erase_expired(&app.db, retention, later)
+            .await
+            .expect("job"),
+        5
+    );
+    let tips = tip::Entity::find().all(&app.db).await.expect("tips");
+    let erased: Vec<&tip::Model> = tips.iter().filter(|t| t.erased_at.is_some()).collect();
+    assert_eq!(erased.len(), 5);
+    for t in &erased {
+        assert_eq!(t.message, "");
+        assert!(t.name.is_none() && t.email.is_none() && t.phone.is_none() && t.ip_hash.is_none());
+        assert_eq!(t.status, TipStatus::Handled, "the anonymous record stays");
+    }
+    // 366 days on: everything is due, whatever its status.
+    assert_eq!(
+        privacy::erase_expired(&app.db, retention, Utc::now() + DAY * 366)
+            .await
+            .expect("job"),
+        3
+    );
+    let receipts = delivery::Entity::find().all(&app.db).await.expect("rows");
+    assert!(
+        receipts
+            .iter()
+            .filter(|d| d.kind == DeliveryKind::Receipt)
+            .all(|d| d.recipient_email.is_empty())
+    );
+    let dump = format!(
+        "{:?}{:?}",
+        tip::Entity::find().all(&app.db).await.expect("tips"),
+        receipts
+    );
+    assert!(
+        !dump.contains("Kim Boende") && !dump.contains("exempel.se") && !dump.contains("070-123"),
+        "{dump}"
+    );
+
+    let after = app.query(stats_q, vars).await;
+    assert_eq!(after, before, "statistics survive erasure");
+}
+
+#[tokio::test]
+async fn admins_can_erase_one_tip_at_once() {
+    let app = spawn_app_with(quick).await;
+    let reference = submit(&app, "TIP", 1).await;
+    let (_, secret) = admin(&app).await;
+    let recipient = staff::create_token(
+        &app.db,
+        "Mottagare",
+        StaffRole::Recipient,
+        &["mellerud".into()],
+        None,
+    )
+    .await
+    .map_err(|e| format!("{e:?}"))
+    .expect("token")
+    .secret;
+    let erase = "mutation($r: String!) { eraseTip(reference: $r) { reference } }";
+    let call = |token: String, r: String| {
+        let app = &app;
+        async move {
+            app.http
+                .post(app.url("/graphql"))
+                .bearer_auth(token)
+                .json(&json!({ "query": erase, "variables": { "r": r } }))
+                .send()
+                .await
+                .expect("sent")
+                .json::<Value>()
+                .await
+                .expect("json")
+        }
+    };
+    assert_eq!(
+        error_codes(&call(recipient, reference.clone()).await),
+        ["FORBIDDEN"]
+    );
+    assert_eq!(
+        error_codes(&call(secret.clone(), "MEL-0000-00".into()).await),
+        ["NOT_FOUND"]
+    );
+    let body = call(secret.clone(), reference.clone()).await;
+    assert_eq!(
+        body["data"]["eraseTip"]["reference"],
+        reference.as_str(),
+        "{body}"
+    );
+    let detail: Value = app
+        .http
+        .post(app.url("/graphql"))
+        .bearer_auth(&secret)
+        .json(&json!({ "query": "query($r: String!) { tip(reference: $r) { message email name phone erasedAt status } }", "variables": { "r": reference } }))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    let t = &detail["data"]["tip"];
+    assert_eq!(
+        (
+            t["message"].as_str(),
+            t["email"].as_str(),
+            t["name"].as_str()
+        ),
+        (Some(""), None, None),
+        "{detail}"
+    );
+    assert!(t["erasedAt"].is_string());
+    assert_eq!(t["status"], "NEW");
+}
+
+#[tokio::test]
+async fn statistics_hide_small_numbers() {
+    let app = spawn_app_with(quick).await;
+    submit(&app, "TIP", 1).await;
+    let today = Utc::now().date_naive().to_string();
+    let data = app
+        .query(
+            "query($f: Date!, $t: Date!) { tipStatistics(municipality: \"1461\", from: $f, to: $t) { totalCount counts { count } shareHandled medianHoursToHandled } }",
+            json!({ "f": today, "t": today }),
+        )
+        .await;
+    assert_eq!(
+        data["tipStatistics"],
+        json!({ "totalCount": null, "counts": [], "shareHandled": null, "medianHoursToHandled": null })
+    );
+    let body = app
+        .graphql(
+            "{ tipStatistics(municipality: \"1461\", from: \"2026-02-01\", to: \"2026-01-01\") { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_codes(&body), ["BAD_USER_INPUT"]);
+}
