@@ -1,6 +1,7 @@
 //! HTTP surface: the router, GraphQL over HTTP, health checks, and shared middleware.
 
 pub mod client_ip;
+mod export;
 mod graphql;
 mod health;
 
@@ -33,6 +34,8 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/export/promises.json", get(export::json))
+        .route("/export/promises.csv", get(export::csv))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
