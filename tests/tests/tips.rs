@@ -771,3 +771,108 @@ async fn a_delivery_that_keeps_failing_is_given_up_with_its_last_error() {
     // The tip itself is kept.
     assert_eq!(tip::Entity::find().count(&app.db).await.expect("count"), 1);
 }
+
+async fn staff_call(app: &TestApp, token: &str, query: &str, variables: Value) -> Value {
+    app.http
+        .post(app.url("/graphql"))
+        .bearer_auth(token)
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json")
+}
+
+#[tokio::test]
+async fn staff_reroute_a_tip_and_resend_given_up_email() {
+    let smtp = SmtpSink::start();
+    smtp.set_down(true);
+    let app = spawn_app_with(|c| {
+        quick(c, Some(&smtp));
+        c.delivery_max_attempts = 1;
+    })
+    .await;
+    let body = submit(
+        &app,
+        tip_input("mellerud", "Ett tips som först går till kommunpolisen."),
+    )
+    .await;
+    let reference = body["data"]["submitTip"]["tip"]["reference"]
+        .as_str()
+        .expect("reference")
+        .to_owned();
+    let admin = server::service::staff::create_token(
+        &app.db,
+        "Handläggare",
+        entity::StaffRole::Admin,
+        &[],
+        None,
+    )
+    .await
+    .map_err(|e| format!("{e:?}"))
+    .expect("token")
+    .secret;
+    // The only attempt fails: the delivery is given up.
+    for _ in 0..200 {
+        let rows = delivery::Entity::find().all(&app.db).await.expect("rows");
+        if rows.iter().all(|d| d.status == DeliveryStatus::Dead) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    smtp.set_down(false);
+    let resend = "mutation($r: String!) { resendTipDeliveries(reference: $r) { tip { deliveries { status } } } }";
+    let body = staff_call(&app, &admin, resend, json!({ "r": reference })).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let messages = smtp.wait_for(1, WAIT).await;
+    assert_eq!(messages.len(), 1);
+
+    let glenn = contact_id(&app, "Glenn Nordling").await;
+    let staffan = contact_id(&app, "Staffan Käll").await;
+    let reroute = "mutation($i: RerouteTipInput!) { rerouteTip(input: $i) { tip { routedTo history { note } } } }";
+    let wrong = staff_call(
+        &app,
+        &admin,
+        reroute,
+        json!({ "i": { "reference": reference, "contact": staffan } }),
+    )
+    .await;
+    assert_eq!(
+        error_codes(&wrong),
+        ["BAD_USER_INPUT"],
+        "a contact of another municipality"
+    );
+    let body = staff_call(
+        &app,
+        &admin,
+        reroute,
+        json!({ "i": { "reference": reference, "contact": glenn, "note": "Gäller folkhälsa." } }),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["rerouteTip"]["tip"]["routedTo"], "Glenn Nordling",
+        "{body}"
+    );
+    let history = body["data"]["rerouteTip"]["tip"]["history"].to_string();
+    assert!(
+        history.contains("Skickat vidare till Glenn Nordling")
+            && history.contains("Gäller folkhälsa."),
+        "{history}"
+    );
+    let messages = smtp.wait_for(2, WAIT).await;
+    let parsed = MessageParser::default()
+        .parse(&messages[1])
+        .expect("parsable");
+    assert_eq!(
+        parsed.to().and_then(|a| a.first()).and_then(|a| a.name()),
+        Some("Glenn Nordling")
+    );
+    assert!(
+        parsed
+            .body_text(0)
+            .expect("text")
+            .contains("En handläggare har skickat tipset vidare till dig.")
+    );
+}

@@ -15,6 +15,8 @@ pub enum RoutingReason {
     FocusAreaContact,
     FocusAreaRule,
     MunicipalityDefault,
+    /// Staff sent the tip on to another contact.
+    StaffReroute,
     Unrouted,
 }
 
@@ -26,6 +28,7 @@ impl RoutingReason {
             Self::FocusAreaContact => "FOCUS_AREA_CONTACT",
             Self::FocusAreaRule => "FOCUS_AREA_RULE",
             Self::MunicipalityDefault => "MUNICIPALITY_DEFAULT",
+            Self::StaffReroute => "STAFF_REROUTE",
             Self::Unrouted => "UNROUTED",
         }
     }
@@ -37,6 +40,7 @@ impl RoutingReason {
             "FOCUS_AREA_CONTACT" => Self::FocusAreaContact,
             "FOCUS_AREA_RULE" => Self::FocusAreaRule,
             "MUNICIPALITY_DEFAULT" => Self::MunicipalityDefault,
+            "STAFF_REROUTE" => Self::StaffReroute,
             _ => Self::Unrouted,
         }
     }
@@ -53,6 +57,7 @@ impl RoutingReason {
             Self::MunicipalityDefault => {
                 "Du tar emot tips för kommunen enligt fördelningsreglerna."
             }
+            Self::StaffReroute => "En handläggare har skickat tipset vidare till dig.",
             Self::Unrouted => "Tipset kunde inte fördelas automatiskt.",
         }
     }

@@ -38,6 +38,12 @@ fn db<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection, ApiError> {
         .map_err(|_| ApiError::internal("database missing"))
 }
 
+fn wake_worker(ctx: &Context<'_>) {
+    if let Ok(intake) = ctx.data::<super::mutation::TipIntake>() {
+        intake.wake_worker.notify_one();
+    }
+}
+
 fn staff_error(err: StaffError) -> ApiError {
     match err {
         StaffError::Invalid { field, message } => ApiError::bad_input(field, message),
@@ -428,6 +434,24 @@ pub struct UpdateTipStatusPayload {
     pub tip: StaffTip,
 }
 
+/// Input of `rerouteTip`.
+#[derive(InputObject)]
+pub struct RerouteTipInput {
+    /// Reference of the tip.
+    pub reference: String,
+    /// Id of a contact of the tip's municipality.
+    pub contact: async_graphql::ID,
+    /// Internal note kept in the tip's history.
+    pub note: Option<String>,
+}
+
+/// Result of `rerouteTip` and `resendTipDeliveries`.
+#[derive(SimpleObject)]
+pub struct TipPayload {
+    /// The tip after the change.
+    pub tip: StaffTip,
+}
+
 /// Result of `eraseTip`.
 #[derive(SimpleObject)]
 pub struct EraseTipPayload {
@@ -440,6 +464,50 @@ pub struct StaffMutation;
 
 #[Object]
 impl StaffMutation {
+    /// Send a tip on to another contact of its municipality (a new email; the history says so).
+    async fn reroute_tip(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The change.")] input: RerouteTipInput,
+    ) -> ApiResult<TipPayload> {
+        let p = principal(ctx)?;
+        if p.role == entity::StaffRole::Editor {
+            return Err(ApiError::Forbidden.into());
+        }
+        let contact =
+            super::ids::decode_as(&input.contact, super::ids::NodeType::Contact, "contact")?;
+        let db = db(ctx)?;
+        let updated = staff::reroute(db, p, &input.reference, contact, input.note)
+            .await
+            .map_err(staff_error)?;
+        wake_worker(ctx);
+        Ok(TipPayload {
+            tip: StaffTip(updated),
+        })
+    }
+
+    /// Queue a tip's given-up (DEAD) emails again.
+    async fn resend_tip_deliveries(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Reference of the tip.")] reference: String,
+    ) -> ApiResult<TipPayload> {
+        let p = principal(ctx)?;
+        if p.role == entity::StaffRole::Editor {
+            return Err(ApiError::Forbidden.into());
+        }
+        let db = db(ctx)?;
+        staff::resend_dead(db, p, &reference)
+            .await
+            .map_err(staff_error)?;
+        wake_worker(ctx);
+        let tip = staff::tip_in_scope(db, p, &reference)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or(ApiError::NotFound("tip"))?;
+        Ok(TipPayload { tip: StaffTip(tip) })
+    }
+
     /// Erase a tip's personal data (message, name, email, phone, IP hash) at once; the tip
     /// stays as an anonymous record. ADMIN only.
     async fn erase_tip(

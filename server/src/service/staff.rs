@@ -386,3 +386,135 @@ pub async fn public_status(
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
+
+/// Send a tip on to another contact of its municipality: a new delivery, and a line in
+/// the history saying so. An unrouted tip becomes new.
+pub async fn reroute(
+    db: &DatabaseConnection,
+    p: &Principal,
+    reference: &str,
+    contact_id: i32,
+    note: Option<String>,
+) -> Result<tip::Model, StaffError> {
+    let txn = db.begin().await?;
+    let current = tip_in_scope(&txn, p, reference)
+        .await?
+        .ok_or(StaffError::NotFound)?;
+    let serves = entity::contact_municipality::Entity::find()
+        .filter(entity::contact_municipality::Column::ContactId.eq(contact_id))
+        .filter(entity::contact_municipality::Column::MunicipalityId.eq(current.municipality_id))
+        .one(&txn)
+        .await?
+        .is_some();
+    let target = contact::Entity::find_by_id(contact_id).one(&txn).await?;
+    let (Some(target), true) = (target, serves) else {
+        return Err(StaffError::Invalid {
+            field: "contact",
+            message: "the contact does not serve this tip's municipality".into(),
+        });
+    };
+    let Some(email) = target.email.clone().filter(|e| !e.trim().is_empty()) else {
+        return Err(StaffError::Invalid {
+            field: "contact",
+            message: "the contact has no email address".into(),
+        });
+    };
+    let now = Utc::now();
+    let from = current.status;
+    let to = if from == TipStatus::Unrouted {
+        TipStatus::New
+    } else {
+        from
+    };
+    let mut am = current.into_active_model();
+    am.routed_contact_id = Set(Some(target.id));
+    am.routing_reason = Set(crate::domain::routing::RoutingReason::StaffReroute
+        .as_str()
+        .to_owned());
+    am.status = Set(to);
+    am.updated_at = Set(now);
+    let updated = am.update(&txn).await?;
+    delivery::ActiveModel {
+        id: NotSet,
+        tip_id: Set(updated.id),
+        kind: Set(entity::DeliveryKind::Contact),
+        recipient_name: Set(Some(target.name.clone())),
+        recipient_email: Set(email),
+        status: Set(entity::DeliveryStatus::Pending),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        locked_until: Set(None),
+        locked_by: Set(None),
+        last_error: Set(None),
+        sent_at: Set(None),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    let mut text = format!("Skickat vidare till {} ({}).", target.name, target.role);
+    if let Some(n) = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()) {
+        text.push(' ');
+        text.push_str(&n);
+    }
+    tip_event::ActiveModel {
+        id: NotSet,
+        tip_id: Set(updated.id),
+        at: Set(now),
+        actor: Set(p.name.clone()),
+        from_status: Set(Some(from)),
+        to_status: Set(to),
+        note: Set(Some(text)),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Queue a tip's given-up (`DEAD`) deliveries again; returns how many.
+pub async fn resend_dead(
+    db: &DatabaseConnection,
+    p: &Principal,
+    reference: &str,
+) -> Result<u64, StaffError> {
+    let txn = db.begin().await?;
+    let current = tip_in_scope(&txn, p, reference)
+        .await?
+        .ok_or(StaffError::NotFound)?;
+    let now = Utc::now();
+    let res = delivery::Entity::update_many()
+        .col_expr(
+            delivery::Column::Status,
+            sea_orm::sea_query::Expr::value(entity::DeliveryStatus::Pending),
+        )
+        .col_expr(
+            delivery::Column::Attempts,
+            sea_orm::sea_query::Expr::value(0),
+        )
+        .col_expr(
+            delivery::Column::NextAttemptAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(delivery::Column::TipId.eq(current.id))
+        .filter(delivery::Column::Status.eq(entity::DeliveryStatus::Dead))
+        .exec(&txn)
+        .await?;
+    if res.rows_affected > 0 {
+        tip_event::ActiveModel {
+            id: NotSet,
+            tip_id: Set(current.id),
+            at: Set(now),
+            actor: Set(p.name.clone()),
+            from_status: Set(Some(current.status)),
+            to_status: Set(current.status),
+            note: Set(Some(format!(
+                "{} e-postmeddelanden skickas igen.",
+                res.rows_affected
+            ))),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(res.rows_affected)
+}
