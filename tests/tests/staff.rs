@@ -295,3 +295,63 @@ async fn the_token_command_line() {
         "revoking twice is an error"
     );
 }
+
+#[tokio::test]
+async fn admins_manage_tokens_through_graphql() {
+    let app = spawn_app_with(|c| c.delivery_worker = false).await;
+    let admin = token(&app, StaffRole::Admin, &[], None).await;
+    let editor = token(&app, StaffRole::Editor, &["mellerud"], None).await;
+    let create = "mutation($i: CreateApiTokenInput!) { createApiToken(input: $i) { secret token { id name role municipalities revokedAt } } }";
+    let input = json!({ "i": { "name": "Glenn Nordling", "role": "RECIPIENT", "municipalities": ["1461"], "contactKey": "glenn-nordling" } });
+    assert_eq!(
+        error_codes(&as_staff(&app, &editor, create, input.clone()).await),
+        ["FORBIDDEN"]
+    );
+    assert_eq!(
+        error_codes(&app.graphql(create, input.clone()).await),
+        ["UNAUTHENTICATED"]
+    );
+    let body = as_staff(&app, &admin, create, input).await;
+    let created = &body["data"]["createApiToken"];
+    assert_eq!(
+        created["token"]["municipalities"],
+        json!(["mellerud"]),
+        "{body}"
+    );
+    assert_eq!(created["token"]["role"], "RECIPIENT");
+    let secret = created["secret"].as_str().expect("secret").to_owned();
+    assert!(secret.starts_with("mlt_") && secret.len() > 40);
+    // The new token works, and listing never shows secrets.
+    let inbox = as_staff(&app, &secret, INBOX, json!({})).await;
+    assert_eq!(inbox["data"]["tips"]["totalCount"], 0, "{inbox}");
+    let list = as_staff(&app, &admin, "{ apiTokens { id name role } }", json!({})).await;
+    assert_eq!(list["data"]["apiTokens"].as_array().map(Vec::len), Some(3));
+    assert!(!list.to_string().contains(&secret));
+    let bad = as_staff(
+        &app,
+        &admin,
+        create,
+        json!({ "i": { "name": "x", "role": "EDITOR" } }),
+    )
+    .await;
+    assert_eq!(
+        error_codes(&bad),
+        ["BAD_USER_INPUT"],
+        "editors need a municipality"
+    );
+
+    let revoke = "mutation($id: Int!) { revokeApiToken(id: $id) }";
+    let id = created["token"]["id"].clone();
+    assert_eq!(
+        as_staff(&app, &admin, revoke, json!({ "id": id })).await["data"]["revokeApiToken"],
+        true
+    );
+    assert_eq!(
+        error_codes(&as_staff(&app, &admin, revoke, json!({ "id": id })).await),
+        ["NOT_FOUND"]
+    );
+    assert_eq!(
+        error_codes(&as_staff(&app, &secret, INBOX, json!({})).await),
+        ["UNAUTHENTICATED"]
+    );
+}

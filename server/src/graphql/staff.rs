@@ -285,6 +285,82 @@ pub struct TipStatistics {
     pub median_hours_to_handled: Option<f64>,
 }
 
+/// Role of a staff token.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StaffRole {
+    /// Everything.
+    Admin,
+    /// Promises, contacts and routing rules of its municipalities.
+    Editor,
+    /// Reads and triages the tips routed to its contact or municipalities.
+    Recipient,
+}
+
+crate::mirror_enum!(StaffRole <=> entity::StaffRole { Admin, Editor, Recipient });
+
+/// A staff API token (never its secret).
+#[derive(SimpleObject)]
+pub struct ApiToken {
+    /// Token id, for revoking.
+    pub id: i32,
+    /// Who or what the token is for.
+    pub name: String,
+    /// What it may do.
+    pub role: StaffRole,
+    /// Slugs of the municipalities it is limited to (empty: all).
+    pub municipalities: Vec<String>,
+    /// When it was created.
+    pub created_at: DateTime,
+    /// When it was last used.
+    pub last_used_at: Option<DateTime>,
+    /// When it was revoked.
+    pub revoked_at: Option<DateTime>,
+}
+
+fn api_token(t: entity::api_token::Model, municipalities: Vec<String>) -> ApiToken {
+    ApiToken {
+        id: t.id,
+        name: t.name,
+        role: t.role.into(),
+        municipalities,
+        created_at: DateTime(t.created_at),
+        last_used_at: t.last_used_at.map(DateTime),
+        revoked_at: t.revoked_at.map(DateTime),
+    }
+}
+
+fn admin<'a>(ctx: &Context<'a>) -> Result<&'a Principal, ApiError> {
+    let p = principal(ctx)?;
+    if p.role == entity::StaffRole::Admin {
+        Ok(p)
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}
+
+/// Input of `createApiToken`.
+#[derive(InputObject)]
+pub struct CreateApiTokenInput {
+    /// Who or what the token is for.
+    pub name: String,
+    /// What it may do.
+    pub role: StaffRole,
+    /// Municipalities (kommunkod or slug) it is limited to; required for editors and recipients.
+    #[graphql(default)]
+    pub municipalities: Vec<String>,
+    /// For recipients: the seed key of the contact whose tips it reads.
+    pub contact_key: Option<String>,
+}
+
+/// Result of `createApiToken`.
+#[derive(SimpleObject)]
+pub struct CreateApiTokenPayload {
+    /// The new token.
+    pub token: ApiToken,
+    /// The secret to send as `Authorization: Bearer …`; shown only here, never again.
+    pub secret: String,
+}
+
 #[derive(Default)]
 pub struct StaffQuery;
 
@@ -348,6 +424,13 @@ impl StaffQuery {
         found
             .map(StaffTip)
             .ok_or_else(|| ApiError::NotFound("tip").into())
+    }
+
+    /// Staff API tokens (ADMIN only).
+    async fn api_tokens(&self, ctx: &Context<'_>) -> ApiResult<Vec<ApiToken>> {
+        admin(ctx)?;
+        let tokens = staff::list_tokens(db(ctx)?).await.map_err(ApiError::from)?;
+        Ok(tokens.into_iter().map(|(t, m)| api_token(t, m)).collect())
     }
 
     /// Public, anonymous statistics of the tips sent to a municipality.
@@ -506,6 +589,54 @@ impl StaffMutation {
             .map_err(ApiError::from)?
             .ok_or(ApiError::NotFound("tip"))?;
         Ok(TipPayload { tip: StaffTip(tip) })
+    }
+
+    /// Create a staff API token (ADMIN only). The secret is in the payload and nowhere else.
+    async fn create_api_token(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The token to create.")] input: CreateApiTokenInput,
+    ) -> ApiResult<CreateApiTokenPayload> {
+        let p = admin(ctx)?;
+        let db = db(ctx)?;
+        let created = staff::create_token(
+            db,
+            &input.name,
+            input.role.into(),
+            &input.municipalities,
+            input.contact_key.as_deref(),
+        )
+        .await
+        .map_err(staff_error)?;
+        tracing::info!(token = created.token.id, actor = %p.name, "API token created");
+        let municipalities = staff::list_tokens(db)
+            .await
+            .map_err(ApiError::from)?
+            .into_iter()
+            .find(|(t, _)| t.id == created.token.id)
+            .map(|(_, m)| m)
+            .unwrap_or_default();
+        Ok(CreateApiTokenPayload {
+            token: api_token(created.token, municipalities),
+            secret: created.secret,
+        })
+    }
+
+    /// Revoke a staff API token (ADMIN only).
+    async fn revoke_api_token(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Token id.")] id: i32,
+    ) -> ApiResult<bool> {
+        let p = admin(ctx)?;
+        if !staff::revoke_token(db(ctx)?, id)
+            .await
+            .map_err(ApiError::from)?
+        {
+            return Err(ApiError::NotFound("token").into());
+        }
+        tracing::info!(token = id, actor = %p.name, "API token revoked");
+        Ok(true)
     }
 
     /// Erase a tip's personal data (message, name, email, phone, IP hash) at once; the tip
