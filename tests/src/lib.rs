@@ -125,6 +125,20 @@ impl TestApp {
             .expect("JSON body")
     }
 
+    /// POST a GraphQL request with a staff bearer token; returns the JSON body.
+    pub async fn graphql_as(&self, token: &str, query: &str, variables: Value) -> Value {
+        self.http
+            .post(self.url("/graphql"))
+            .bearer_auth(token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request sent")
+            .json()
+            .await
+            .expect("JSON body")
+    }
+
     /// POST a query that must succeed; returns `data`.
     pub async fn query(&self, query: &str, variables: Value) -> Value {
         let body = self.graphql(query, variables).await;

@@ -19,19 +19,6 @@ async fn token(
         .secret
 }
 
-async fn as_staff(app: &TestApp, token: &str, query: &str, variables: Value) -> Value {
-    app.http
-        .post(app.url("/graphql"))
-        .bearer_auth(token)
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json")
-}
-
 async fn submit(app: &TestApp, input: Value) -> (String, String) {
     let data = app
         .query(
@@ -73,26 +60,26 @@ async fn roles_and_scopes_for_the_tip_inbox() {
         ["UNAUTHENTICATED"]
     );
     assert_eq!(
-        error_codes(&as_staff(&app, "mlt_nonsense", INBOX, json!({})).await),
+        error_codes(&app.graphql_as("mlt_nonsense", INBOX, json!({})).await),
         ["UNAUTHENTICATED"]
     );
     // Public fields still work with a wrong token.
-    let body = as_staff(
-        &app,
-        "mlt_nonsense",
-        "{ municipalities { totalCount } }",
-        json!({}),
-    )
-    .await;
+    let body = app
+        .graphql_as(
+            "mlt_nonsense",
+            "{ municipalities { totalCount } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(body["data"]["municipalities"]["totalCount"], 6);
 
     let admin = token(&app, StaffRole::Admin, &[], None).await;
-    let body = as_staff(&app, &admin, INBOX, json!({})).await;
+    let body = app.graphql_as(&admin, INBOX, json!({})).await;
     assert_eq!(body["data"]["tips"]["totalCount"], 3, "{body}");
 
     let editor = token(&app, StaffRole::Editor, &["mellerud"], None).await;
     assert_eq!(
-        error_codes(&as_staff(&app, &editor, INBOX, json!({})).await),
+        error_codes(&app.graphql_as(&editor, INBOX, json!({})).await),
         ["FORBIDDEN"]
     );
 
@@ -103,7 +90,7 @@ async fn roles_and_scopes_for_the_tip_inbox() {
         Some("erika-gustavsson"),
     )
     .await;
-    let body = as_staff(&app, &erika, INBOX, json!({})).await;
+    let body = app.graphql_as(&erika, INBOX, json!({})).await;
     assert_eq!(body["data"]["tips"]["totalCount"], 1, "{body}");
     assert_eq!(
         body["data"]["tips"]["nodes"][0]["reference"],
@@ -116,23 +103,26 @@ async fn roles_and_scopes_for_the_tip_inbox() {
     // Someone else's tip looks like one that does not exist.
     let q = "query($r: String!) { tip(reference: $r) { reference } }";
     assert_eq!(
-        error_codes(&as_staff(&app, &erika, q, json!({ "r": to_glenn })).await),
+        error_codes(&app.graphql_as(&erika, q, json!({ "r": to_glenn })).await),
         ["NOT_FOUND"]
     );
     assert_eq!(
-        error_codes(&as_staff(&app, &erika, q, json!({ "r": "MEL-0000-00" })).await),
+        error_codes(
+            &app.graphql_as(&erika, q, json!({ "r": "MEL-0000-00" }))
+                .await
+        ),
         ["NOT_FOUND"]
     );
 
     // A municipality-wide recipient token sees Mellerud's tips, not Älmhult's.
     let mellerud = token(&app, StaffRole::Recipient, &["1461"], None).await;
-    let body = as_staff(
-        &app,
-        &mellerud,
-        "{ tips(filter: {kind: IDEA}) { totalCount } all: tips { totalCount } }",
-        json!({}),
-    )
-    .await;
+    let body = app
+        .graphql_as(
+            &mellerud,
+            "{ tips(filter: {kind: IDEA}) { totalCount } all: tips { totalCount } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(
         (
             body["data"]["tips"]["totalCount"].as_u64(),
@@ -151,7 +141,7 @@ async fn roles_and_scopes_for_the_tip_inbox() {
         .expect("a token");
     assert!(staff::revoke_token(&app.db, id).await.expect("revoke"));
     assert_eq!(
-        error_codes(&as_staff(&app, &mellerud, INBOX, json!({})).await),
+        error_codes(&app.graphql_as(&mellerud, INBOX, json!({})).await),
         ["UNAUTHENTICATED"]
     );
 }
@@ -178,39 +168,37 @@ async fn triage_transitions_history_and_the_residents_status() {
         json!({ "status": "NEW", "handledAt": null })
     );
 
-    let body = as_staff(&app, &recipient, update, json!({ "i": { "reference": reference, "status": "IN_PROGRESS", "note": "Kollar med trafikgruppen." } })).await;
+    let body = app.graphql_as(&recipient, update, json!({ "i": { "reference": reference, "status": "IN_PROGRESS", "note": "Kollar med trafikgruppen." } })).await;
     assert_eq!(
         body["data"]["updateTipStatus"]["tip"]["status"], "IN_PROGRESS",
         "{body}"
     );
     // Back to NEW is not a valid move; nothing changes.
-    let body = as_staff(
-        &app,
-        &recipient,
-        update,
-        json!({ "i": { "reference": reference, "status": "NEW" } }),
-    )
-    .await;
+    let body = app
+        .graphql_as(
+            &recipient,
+            update,
+            json!({ "i": { "reference": reference, "status": "NEW" } }),
+        )
+        .await;
     assert_eq!(error_codes(&body), ["BAD_USER_INPUT"]);
     assert_eq!(body["errors"][0]["extensions"]["field"], "status");
-    let body = as_staff(&app, &recipient, update, json!({ "i": { "reference": reference, "status": "HANDLED", "note": "Fler kontroller inplanerade." } })).await;
+    let body = app.graphql_as(&recipient, update, json!({ "i": { "reference": reference, "status": "HANDLED", "note": "Fler kontroller inplanerade." } })).await;
     assert_eq!(
         body["data"]["updateTipStatus"]["tip"]["status"], "HANDLED",
         "{body}"
     );
     assert!(body["data"]["updateTipStatus"]["tip"]["handledAt"].is_string());
-    let body = as_staff(
-        &app,
-        &recipient,
-        update,
-        json!({ "i": { "reference": reference, "status": "HANDLED" } }),
-    )
-    .await;
+    let body = app
+        .graphql_as(
+            &recipient,
+            update,
+            json!({ "i": { "reference": reference, "status": "HANDLED" } }),
+        )
+        .await;
     assert_eq!(error_codes(&body), ["BAD_USER_INPUT"]);
 
-    let history = as_staff(
-        &app,
-        &recipient,
+    let history = app.graphql_as(&recipient,
         "query($r: String!) { tip(reference: $r) { history { actor fromStatus toStatus note } } }",
         json!({ "r": reference }),
     )
@@ -304,14 +292,14 @@ async fn admins_manage_tokens_through_graphql() {
     let create = "mutation($i: CreateApiTokenInput!) { createApiToken(input: $i) { secret token { id name role municipalities revokedAt } } }";
     let input = json!({ "i": { "name": "Glenn Nordling", "role": "RECIPIENT", "municipalities": ["1461"], "contactKey": "glenn-nordling" } });
     assert_eq!(
-        error_codes(&as_staff(&app, &editor, create, input.clone()).await),
+        error_codes(&app.graphql_as(&editor, create, input.clone()).await),
         ["FORBIDDEN"]
     );
     assert_eq!(
         error_codes(&app.graphql(create, input.clone()).await),
         ["UNAUTHENTICATED"]
     );
-    let body = as_staff(&app, &admin, create, input).await;
+    let body = app.graphql_as(&admin, create, input).await;
     let created = &body["data"]["createApiToken"];
     assert_eq!(
         created["token"]["municipalities"],
@@ -322,18 +310,20 @@ async fn admins_manage_tokens_through_graphql() {
     let secret = created["secret"].as_str().expect("secret").to_owned();
     assert!(secret.starts_with("mlt_") && secret.len() > 40);
     // The new token works, and listing never shows secrets.
-    let inbox = as_staff(&app, &secret, INBOX, json!({})).await;
+    let inbox = app.graphql_as(&secret, INBOX, json!({})).await;
     assert_eq!(inbox["data"]["tips"]["totalCount"], 0, "{inbox}");
-    let list = as_staff(&app, &admin, "{ apiTokens { id name role } }", json!({})).await;
+    let list = app
+        .graphql_as(&admin, "{ apiTokens { id name role } }", json!({}))
+        .await;
     assert_eq!(list["data"]["apiTokens"].as_array().map(Vec::len), Some(3));
     assert!(!list.to_string().contains(&secret));
-    let bad = as_staff(
-        &app,
-        &admin,
-        create,
-        json!({ "i": { "name": "x", "role": "EDITOR" } }),
-    )
-    .await;
+    let bad = app
+        .graphql_as(
+            &admin,
+            create,
+            json!({ "i": { "name": "x", "role": "EDITOR" } }),
+        )
+        .await;
     assert_eq!(
         error_codes(&bad),
         ["BAD_USER_INPUT"],
@@ -343,15 +333,15 @@ async fn admins_manage_tokens_through_graphql() {
     let revoke = "mutation($id: Int!) { revokeApiToken(id: $id) }";
     let id = created["token"]["id"].clone();
     assert_eq!(
-        as_staff(&app, &admin, revoke, json!({ "id": id })).await["data"]["revokeApiToken"],
+        app.graphql_as(&admin, revoke, json!({ "id": id })).await["data"]["revokeApiToken"],
         true
     );
     assert_eq!(
-        error_codes(&as_staff(&app, &admin, revoke, json!({ "id": id })).await),
+        error_codes(&app.graphql_as(&admin, revoke, json!({ "id": id })).await),
         ["NOT_FOUND"]
     );
     assert_eq!(
-        error_codes(&as_staff(&app, &secret, INBOX, json!({})).await),
+        error_codes(&app.graphql_as(&secret, INBOX, json!({})).await),
         ["UNAUTHENTICATED"]
     );
 }

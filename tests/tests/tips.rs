@@ -772,19 +772,6 @@ async fn a_delivery_that_keeps_failing_is_given_up_with_its_last_error() {
     assert_eq!(tip::Entity::find().count(&app.db).await.expect("count"), 1);
 }
 
-async fn staff_call(app: &TestApp, token: &str, query: &str, variables: Value) -> Value {
-    app.http
-        .post(app.url("/graphql"))
-        .bearer_auth(token)
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json")
-}
-
 #[tokio::test]
 async fn staff_reroute_a_tip_and_resend_given_up_email() {
     let smtp = SmtpSink::start();
@@ -824,7 +811,9 @@ async fn staff_reroute_a_tip_and_resend_given_up_email() {
     }
     smtp.set_down(false);
     let resend = "mutation($r: String!) { resendTipDeliveries(reference: $r) { tip { deliveries { status } } } }";
-    let body = staff_call(&app, &admin, resend, json!({ "r": reference })).await;
+    let body = app
+        .graphql_as(&admin, resend, json!({ "r": reference }))
+        .await;
     assert!(body.get("errors").is_none(), "{body}");
     let messages = smtp.wait_for(1, WAIT).await;
     assert_eq!(messages.len(), 1);
@@ -832,21 +821,19 @@ async fn staff_reroute_a_tip_and_resend_given_up_email() {
     let glenn = contact_id(&app, "Glenn Nordling").await;
     let staffan = contact_id(&app, "Staffan Käll").await;
     let reroute = "mutation($i: RerouteTipInput!) { rerouteTip(input: $i) { tip { routedTo history { note } } } }";
-    let wrong = staff_call(
-        &app,
-        &admin,
-        reroute,
-        json!({ "i": { "reference": reference, "contact": staffan } }),
-    )
-    .await;
+    let wrong = app
+        .graphql_as(
+            &admin,
+            reroute,
+            json!({ "i": { "reference": reference, "contact": staffan } }),
+        )
+        .await;
     assert_eq!(
         error_codes(&wrong),
         ["BAD_USER_INPUT"],
         "a contact of another municipality"
     );
-    let body = staff_call(
-        &app,
-        &admin,
+    let body = app.graphql_as(&admin,
         reroute,
         json!({ "i": { "reference": reference, "contact": glenn, "note": "Gäller folkhälsa." } }),
     )

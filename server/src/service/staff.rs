@@ -434,21 +434,13 @@ pub async fn reroute(
     am.status = Set(to);
     am.updated_at = Set(now);
     let updated = am.update(&txn).await?;
-    delivery::ActiveModel {
-        id: NotSet,
-        tip_id: Set(updated.id),
-        kind: Set(entity::DeliveryKind::Contact),
-        recipient_name: Set(Some(target.name.clone())),
-        recipient_email: Set(email),
-        status: Set(entity::DeliveryStatus::Pending),
-        attempts: Set(0),
-        next_attempt_at: Set(now),
-        locked_until: Set(None),
-        locked_by: Set(None),
-        last_error: Set(None),
-        sent_at: Set(None),
-        created_at: Set(now),
-    }
+    super::tips::pending_delivery(
+        updated.id,
+        entity::DeliveryKind::Contact,
+        Some(target.name.clone()),
+        email,
+        now,
+    )
     .insert(&txn)
     .await?;
     let mut text = format!("Skickat vidare till {} ({}).", target.name, target.role);

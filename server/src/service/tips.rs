@@ -451,23 +451,9 @@ async fn store_once(
         outbox.push((DeliveryKind::Receipt, valid.name.clone(), email.to_string()));
     }
     for (kind, name, email) in outbox {
-        delivery::ActiveModel {
-            id: NotSet,
-            tip_id: Set(tip.id),
-            kind: Set(kind),
-            recipient_name: Set(name),
-            recipient_email: Set(email),
-            status: Set(DeliveryStatus::Pending),
-            attempts: Set(0),
-            next_attempt_at: Set(now),
-            locked_until: Set(None),
-            locked_by: Set(None),
-            last_error: Set(None),
-            sent_at: Set(None),
-            created_at: Set(now),
-        }
-        .insert(&txn)
-        .await?;
+        pending_delivery(tip.id, kind, name, email, now)
+            .insert(&txn)
+            .await?;
     }
     if let Some(key) = &valid.idempotency_key {
         idempotency_key::ActiveModel {
@@ -486,6 +472,31 @@ async fn store_once(
         municipality: valid.municipality.clone(),
         routed_to: valid.routed_to.clone(),
     })
+}
+
+/// A new outbox row, due at once.
+pub fn pending_delivery(
+    tip_id: i32,
+    kind: DeliveryKind,
+    recipient_name: Option<String>,
+    recipient_email: String,
+    now: DateTime<Utc>,
+) -> delivery::ActiveModel {
+    delivery::ActiveModel {
+        id: NotSet,
+        tip_id: Set(tip_id),
+        kind: Set(kind),
+        recipient_name: Set(recipient_name),
+        recipient_email: Set(recipient_email),
+        status: Set(DeliveryStatus::Pending),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        locked_until: Set(None),
+        locked_by: Set(None),
+        last_error: Set(None),
+        sent_at: Set(None),
+        created_at: Set(now),
+    }
 }
 
 /// The key used to hash client IPs: configured, or generated once and stored in the
