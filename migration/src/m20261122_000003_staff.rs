@@ -132,57 +132,36 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Tip::Table)
-                    .add_column(string_len_null(Tip::StatusTokenHash, 64))
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Tip::Table)
-                    .add_column(timestamp_with_time_zone_null(Tip::HandledAt))
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Tip::Table)
-                    .add_column(timestamp_with_time_zone_null(Tip::ErasedAt))
-                    .to_owned(),
-            )
-            .await
+        // One column per statement: SQLite cannot alter several at once.
+        for column in [
+            string_len_null(Tip::StatusTokenHash, 64),
+            timestamp_with_time_zone_null(Tip::HandledAt),
+            timestamp_with_time_zone_null(Tip::ErasedAt),
+        ] {
+            let mut column = column;
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(Tip::Table)
+                        .add_column(&mut column)
+                        .to_owned(),
+                )
+                .await?;
+        }
+        Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Tip::Table)
-                    .drop_column(Tip::ErasedAt)
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Tip::Table)
-                    .drop_column(Tip::HandledAt)
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Tip::Table)
-                    .drop_column(Tip::StatusTokenHash)
-                    .to_owned(),
-            )
-            .await?;
+        for column in [Tip::ErasedAt, Tip::HandledAt, Tip::StatusTokenHash] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(Tip::Table)
+                        .drop_column(column)
+                        .to_owned(),
+                )
+                .await?;
+        }
         for table in [
             TipEvent::Table.into_iden(),
             ApiTokenMunicipality::Table.into_iden(),
