@@ -7,7 +7,7 @@ use sea_orm::entity::prelude::*;
 
 use crate::enums::{CommitmentStatus, ResponsibleParty, TargetPeriod};
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "commitment")]
 pub struct Model {
     #[sea_orm(primary_key)]

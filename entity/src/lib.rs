@@ -5,6 +5,7 @@
 
 pub mod api_token;
 pub mod api_token_municipality;
+pub mod audit_log;
 pub mod commitment;
 pub mod contact;
 pub mod contact_municipality;
@@ -24,6 +25,7 @@ pub mod promise_source;
 pub mod routing_rule;
 pub mod server_secret;
 pub mod signatory;
+pub mod staff_override;
 pub mod tip;
 pub mod tip_event;
 

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261121_000001_catalog;
 mod m20261121_000002_tips;
 mod m20261122_000003_staff;
+mod m20261122_000004_editing;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000001_catalog::Migration),
             Box::new(m20261121_000002_tips::Migration),
             Box::new(m20261122_000003_staff::Migration),
+            Box::new(m20261122_000004_editing::Migration),
         ]
     }
 }
