@@ -2,6 +2,7 @@
 
 pub mod backoff;
 pub mod collation;
+pub mod editing;
 pub mod kommunkod;
 pub mod period;
 pub mod progress;
@@ -10,3 +11,17 @@ pub mod routing;
 pub mod search;
 pub mod tip;
 pub mod triage;
+
+/// A validation failure: the input field and a message for the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    pub field: &'static str,
+    pub message: String,
+}
+
+pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> Invalid {
+    Invalid {
+        field,
+        message: message.into(),
+    }
+}

@@ -3,26 +3,15 @@
 
 use std::str::FromStr;
 
+pub use super::Invalid;
+use super::invalid;
+
 /// Shortest and longest message, in characters after trimming.
 pub const MESSAGE_MIN_CHARS: usize = 10;
 pub const MESSAGE_MAX_CHARS: usize = 5000;
 const NAME_MAX_CHARS: usize = 200;
 const EMAIL_MAX_CHARS: usize = 254;
 const IDEMPOTENCY_KEY_MAX_CHARS: usize = 128;
-
-/// A validation failure: the input field and a message for the resident's app.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invalid {
-    pub field: &'static str,
-    pub message: String,
-}
-
-fn invalid(field: &'static str, message: impl Into<String>) -> Invalid {
-    Invalid {
-        field,
-        message: message.into(),
-    }
-}
 
 /// Any control character, including CR and LF: not allowed in single-line fields.
 fn has_control(s: &str) -> bool {
