@@ -1,6 +1,7 @@
 //! The GraphQL schema: root types, per-request data, error codes, and the SDL export.
 
 pub mod connection;
+mod editing;
 pub mod errors;
 mod extensions;
 pub mod ids;
@@ -15,13 +16,21 @@ use sea_orm::DatabaseConnection;
 
 pub use query::PromiseFilter;
 
-/// Root query: the public catalogue. Further concerns merge in here.
+/// Root query: the public catalogue, the staff inbox, and the editing views.
 #[derive(MergedObject, Default)]
-pub struct Query(query::CatalogQuery, staff::StaffQuery);
+pub struct Query(
+    query::CatalogQuery,
+    staff::StaffQuery,
+    editing::EditingQuery,
+);
 
-/// Root mutation: residents' tips. Further concerns merge in here.
+/// Root mutation: residents' tips, tip triage, and editing. Further concerns merge in here.
 #[derive(MergedObject, Default)]
-pub struct Mutation(mutation::TipMutation, staff::StaffMutation);
+pub struct Mutation(
+    mutation::TipMutation,
+    staff::StaffMutation,
+    editing::EditingMutation,
+);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 

@@ -26,14 +26,14 @@ pub enum Caller {
     Staff(Principal),
 }
 
-fn principal<'a>(ctx: &Context<'a>) -> Result<&'a Principal, ApiError> {
+pub(super) fn principal<'a>(ctx: &Context<'a>) -> Result<&'a Principal, ApiError> {
     match ctx.data::<Caller>() {
         Ok(Caller::Staff(p)) => Ok(p),
         _ => Err(ApiError::Unauthenticated),
     }
 }
 
-fn db<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection, ApiError> {
+pub(super) fn db<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection, ApiError> {
     ctx.data::<DatabaseConnection>()
         .map_err(|_| ApiError::internal("database missing"))
 }

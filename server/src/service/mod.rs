@@ -1,7 +1,9 @@
 //! Services: plain async functions over a database connection. GraphQL resolvers and the
 //! CLI both call these, so rules live in one place.
 
+pub mod audit;
 pub mod catalog;
+pub mod editing;
 pub mod privacy;
 pub mod staff;
 pub mod tips;

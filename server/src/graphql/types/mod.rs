@@ -11,6 +11,8 @@ pub use catalog::{
     Commitment, Contact, FocusArea, FollowUp, Municipality, MunicipalityConnection, Node,
     PoliceArea, Promise, PromiseConnection, RequestDate, Signatory,
 };
-pub use enums::{PromiseStatus, ResponsibleParty};
+pub use enums::{
+    CommitmentStatus, OrganisationKind, PromiseStatus, ResponsibleParty, TargetPeriod,
+};
 pub use scalars::{Date, DateTime};
 pub use tip::{SubmitTipInput, SubmitTipPayload, Tip, TipKind, TipStatus};
