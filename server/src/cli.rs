@@ -1,6 +1,6 @@
 //! Command line: `server` (serve), `server seed`, `server migrate`, `server schema`.
 
-use std::path::PathBuf;
+use std::{io::Write, path::PathBuf};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -22,11 +22,15 @@ pub enum Command {
     /// Migrate, seed an empty database, and serve HTTP (the default).
     #[default]
     Serve,
-    /// Import a seed data file (idempotent); without --file, the built-in data.
+    /// Import a seed data file (idempotent); without --file, the built-in data. Promises,
+    /// contacts and routing rules that staff edited through the API are kept as they are.
     Seed {
         /// Path of the TOML seed file.
         #[arg(long)]
         file: Option<PathBuf>,
+        /// Let the file overwrite staff edits, and bring back what staff deleted.
+        #[arg(long)]
+        force: bool,
     },
     /// Apply pending database migrations and exit.
     Migrate,
@@ -63,7 +67,17 @@ pub enum TokenCommand {
     },
 }
 
+/// Run a command, printing to standard output.
 pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    run_with_output(command, config, &mut std::io::stdout()).await
+}
+
+/// Run a command, writing what it reports (such as a new token's secret) to `out`.
+pub async fn run_with_output(
+    command: Command,
+    config: Config,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
     match command {
         Command::Serve => {
             let app = app::Application::build(&config).await?;
@@ -72,34 +86,38 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!("Medborgarlöften API listening on http://{addr}/graphql");
             app.run_until(app::shutdown_signal()).await
         }
-        Command::Seed { file } => {
+        Command::Seed { file, force } => {
             let data = match file.or(config.seed_file.clone()) {
                 Some(path) => seed::load_path(&path)?,
                 None => seed::load_embedded()?,
             };
             let (conn, _) = db::connect(&config.database_url, 2).await?;
             db::migrate(&conn).await?;
-            let report = seed::import(&conn, &data)
+            let report = seed::import_with(&conn, &data, force)
                 .await
                 .context("importing seed data")?;
-            println!("seed imported: {report}");
+            writeln!(out, "seed imported: {report}")?;
             Ok(())
         }
         Command::Migrate => {
             let (conn, _) = db::connect(&config.database_url, 2).await?;
             db::migrate(&conn).await?;
-            println!("migrations applied");
+            writeln!(out, "migrations applied")?;
             Ok(())
         }
         Command::Schema => {
-            print!("{}", graphql::sdl());
+            write!(out, "{}", graphql::sdl())?;
             Ok(())
         }
-        Command::Token(command) => token(command, &config).await,
+        Command::Token(command) => token(command, &config, out).await,
     }
 }
 
-async fn token(command: TokenCommand, config: &Config) -> anyhow::Result<()> {
+async fn token(
+    command: TokenCommand,
+    config: &Config,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
     use crate::service::staff;
     let (conn, _) = db::connect(&config.database_url, 2).await?;
     db::migrate(&conn).await?;
@@ -124,11 +142,12 @@ async fn token(command: TokenCommand, config: &Config) -> anyhow::Result<()> {
                         }
                         other => anyhow::anyhow!("could not create the token: {other:?}"),
                     })?;
-            println!(
+            writeln!(
+                out,
                 "token {} created; its secret is shown only now:",
                 created.token.id
-            );
-            println!("{}", created.secret);
+            )?;
+            writeln!(out, "{}", created.secret)?;
             Ok(())
         }
         TokenCommand::List => {
@@ -138,7 +157,8 @@ async fn token(command: TokenCommand, config: &Config) -> anyhow::Result<()> {
                 } else {
                     "active"
                 };
-                println!(
+                writeln!(
+                    out,
                     "{}\t{:?}\t{}\t{}\t{}\tcreated {}\tlast used {}",
                     t.id,
                     t.role,
@@ -154,13 +174,13 @@ async fn token(command: TokenCommand, config: &Config) -> anyhow::Result<()> {
                         || "never".to_owned(),
                         |d| d.format("%Y-%m-%d %H:%M").to_string()
                     ),
-                );
+                )?;
             }
             Ok(())
         }
         TokenCommand::Revoke { id } => {
             if staff::revoke_token(&conn, id).await? {
-                println!("token {id} revoked");
+                writeln!(out, "token {id} revoked")?;
                 Ok(())
             } else {
                 anyhow::bail!("no active token with id {id}")

@@ -6,22 +6,22 @@
 //! same file twice changes nothing. Promises and contacts that are not in the file are
 //! left alone (they may have been created by staff).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 use entity::{
     commitment, contact, contact_municipality, focus_area, municipality, police_area,
     police_area_municipality, promise, promise_contact, promise_municipality, promise_section,
-    promise_source, routing_rule, signatory,
+    promise_source, routing_rule, signatory, staff_override,
 };
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
-    TransactionTrait, TryIntoModel,
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, Set, TransactionTrait, TryIntoModel,
 };
 
 use super::file::{CommitmentSeed, PromiseSeed, SeedFile, toml_date};
-use crate::domain::search;
+use crate::service::editing::{self, taken_over};
 
 /// What an import changed, by row.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -29,11 +29,15 @@ pub struct ImportReport {
     pub created: u32,
     pub updated: u32,
     pub deleted: u32,
+    /// Promises, contacts and municipalities' routing rules left alone because staff
+    /// edited or deleted them through the API (see `--force`).
+    pub kept: u32,
 }
 
 impl ImportReport {
+    /// Nothing was written (rows kept for staff do not count as changes).
     pub fn is_unchanged(&self) -> bool {
-        *self == Self::default()
+        self.created == 0 && self.updated == 0 && self.deleted == 0
     }
 }
 
@@ -41,18 +45,37 @@ impl std::fmt::Display for ImportReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} created, {} updated, {} deleted",
-            self.created, self.updated, self.deleted
+            "{} created, {} updated, {} deleted, {} kept as edited by staff",
+            self.created, self.updated, self.deleted, self.kept
         )
     }
 }
 
-/// Import a validated file in one transaction: all of it, or nothing.
+/// Import a validated file in one transaction: all of it, or nothing. What staff edited
+/// or deleted through the API is kept as they left it.
 pub async fn import(db: &DatabaseConnection, file: &SeedFile) -> Result<ImportReport, DbErr> {
+    import_with(db, file, false).await
+}
+
+/// Like [`import`]; with `force` the file wins over staff edits, and rows staff deleted
+/// come back.
+pub async fn import_with(
+    db: &DatabaseConnection,
+    file: &SeedFile,
+    force: bool,
+) -> Result<ImportReport, DbErr> {
     let txn = db.begin().await?;
+    let overrides = staff_override::Entity::find()
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|o| (o.kind, o.key))
+        .collect();
     let mut importer = Importer {
         txn: &txn,
         report: ImportReport::default(),
+        overrides,
+        force,
     };
     importer.run(file).await?;
     let report = importer.report;
@@ -63,6 +86,9 @@ pub async fn import(db: &DatabaseConnection, file: &SeedFile) -> Result<ImportRe
 struct Importer<'a> {
     txn: &'a DatabaseTransaction,
     report: ImportReport,
+    /// (kind, key) of rows staff have taken over.
+    overrides: HashSet<(String, String)>,
+    force: bool,
 }
 
 /// Assign only when the value differs, so unchanged rows stay unchanged.
@@ -73,26 +99,53 @@ macro_rules! assign {
 }
 
 impl Importer<'_> {
+    /// Whether a seeded row is left as staff made it.
+    fn kept(&self, kind: &str, key: &str) -> bool {
+        !self.force && self.overrides.contains(&(kind.to_owned(), key.to_owned()))
+    }
+
+    /// Under `--force`, the file's rows stop being staff-owned.
+    async fn release_overrides(&mut self, file: &SeedFile) -> Result<(), DbErr> {
+        let keys = |kind: &str, keys: Vec<&String>| {
+            Condition::all()
+                .add(staff_override::Column::Kind.eq(kind))
+                .add(staff_override::Column::Key.is_in(keys.into_iter().cloned()))
+        };
+        staff_override::Entity::delete_many()
+            .filter(
+                Condition::any()
+                    .add(keys(
+                        taken_over::PROMISE,
+                        file.promise.iter().map(|p| p.key.get_ref()).collect(),
+                    ))
+                    .add(keys(
+                        taken_over::CONTACT,
+                        file.contact.iter().map(|c| c.key.get_ref()).collect(),
+                    ))
+                    .add(keys(
+                        taken_over::ROUTING,
+                        file.routing_rule
+                            .iter()
+                            .map(|r| r.municipality.get_ref())
+                            .collect(),
+                    )),
+            )
+            .exec(self.txn)
+            .await?;
+        Ok(())
+    }
+
     async fn run(&mut self, file: &SeedFile) -> Result<(), DbErr> {
+        if self.force {
+            self.release_overrides(file).await?;
+        }
         let municipalities = self.municipalities(file).await?;
         let areas = self.police_areas(file, &municipalities).await?;
         let contacts = self.contacts(file, &municipalities).await?;
         let mut focus_areas: HashMap<String, i32> = HashMap::new();
-        let names: HashMap<&str, &str> = file
-            .municipality
-            .iter()
-            .map(|m| (m.code.get_ref().as_str(), m.name.get_ref().as_str()))
-            .collect();
         for seed in &file.promise {
-            self.promise(
-                seed,
-                &municipalities,
-                &names,
-                &areas,
-                &contacts,
-                &mut focus_areas,
-            )
-            .await?;
+            self.promise(seed, &municipalities, &areas, &contacts, &mut focus_areas)
+                .await?;
         }
         self.routing_rules(file, &municipalities, &contacts, &focus_areas)
             .await
@@ -239,6 +292,10 @@ impl Importer<'_> {
         let mut ids = HashMap::new();
         for seed in &file.contact {
             let key = seed.key.get_ref();
+            if self.kept(taken_over::CONTACT, key) {
+                self.report.kept += 1;
+                continue;
+            }
             let found = contact::Entity::find()
                 .filter(contact::Column::Key.eq(key))
                 .one(self.txn)
@@ -306,7 +363,6 @@ impl Importer<'_> {
         &mut self,
         seed: &PromiseSeed,
         municipalities: &HashMap<String, i32>,
-        names: &HashMap<&str, &str>,
         areas: &HashMap<String, i32>,
         contacts: &HashMap<String, i32>,
         focus_area_ids: &mut HashMap<String, i32>,
@@ -316,6 +372,20 @@ impl Importer<'_> {
             .filter(promise::Column::Key.eq(key))
             .one(self.txn)
             .await?;
+        if self.kept(taken_over::PROMISE, key) {
+            self.report.kept += 1;
+            // Routing rules may still name its focus areas, as staff left them.
+            if let Some(p) = found {
+                for fa in focus_area::Entity::find()
+                    .filter(focus_area::Column::PromiseId.eq(p.id))
+                    .all(self.txn)
+                    .await?
+                {
+                    focus_area_ids.insert(format!("{key}/{}", fa.key), fa.id);
+                }
+            }
+            return Ok(());
+        }
         let existed = found.is_some();
         let now = Utc::now();
         let mut am = match found {
@@ -323,6 +393,7 @@ impl Importer<'_> {
             None => promise::ActiveModel {
                 id: NotSet,
                 key: Set(key.clone()),
+                search_text: Set(String::new()),
                 created_at: Set(now),
                 updated_at: Set(now),
                 ..Default::default()
@@ -349,7 +420,6 @@ impl Importer<'_> {
         );
         assign!(am.signed_place = seed.signed_place.clone());
         assign!(am.published = seed.published);
-        assign!(am.search_text = search_document(seed, names));
         if existed && am.is_changed() {
             am.updated_at = Set(now);
         }
@@ -384,7 +454,13 @@ impl Importer<'_> {
             assign!(am.position = position as i32);
             assign!(am.title = fa.title.get_ref().clone());
             assign!(am.description = fa.description.clone());
-            assign!(am.contact_id = fa.contact.as_ref().map(|c| contacts[c.get_ref()]));
+            // A contact staff deleted is left out rather than brought back.
+            assign!(
+                am.contact_id = fa
+                    .contact
+                    .as_ref()
+                    .and_then(|c| contacts.get(c.get_ref()).copied())
+            );
             let saved = self.save(am, existed).await?;
             focus_area_ids.insert(format!("{key}/{fa_key}"), saved.id);
             wanted_keys.push(fa_key.clone());
@@ -406,10 +482,16 @@ impl Importer<'_> {
         self.commitments(promise.id, None, &seed.commitment, contacts)
             .await?;
 
-        // A change to any part of the promise is a change to the promise.
-        if existed && self.report != before {
+        // A change to any part of the promise is a change to the promise; the search text
+        // is rebuilt from what is now stored, exactly as staff edits rebuild it.
+        let parts_changed = existed && self.report != before;
+        let text = editing::search_text(self.txn, &promise).await?;
+        if parts_changed || text != promise.search_text {
             let mut am = promise.into_active_model();
-            am.updated_at = Set(now);
+            if parts_changed {
+                am.updated_at = Set(now);
+            }
+            am.search_text = Set(text);
             am.update(self.txn).await?;
         }
         Ok(())
@@ -465,7 +547,7 @@ impl Importer<'_> {
         let wanted: Vec<i32> = seed
             .contacts
             .iter()
-            .map(|c| contacts[c.get_ref()])
+            .filter_map(|c| contacts.get(c.get_ref()).copied())
             .collect();
         let current = promise_contact::Entity::find()
             .filter(promise_contact::Column::PromiseId.eq(promise_id))
@@ -639,7 +721,12 @@ impl Importer<'_> {
             assign!(am.target_quantity = target.map(|t| t.quantity));
             assign!(am.target_unit = target.map(|t| t.unit.clone()));
             assign!(am.target_period = target.map(|t| t.period));
-            assign!(am.contact_id = seed.contact.as_ref().map(|c| contacts[c.get_ref()]));
+            assign!(
+                am.contact_id = seed
+                    .contact
+                    .as_ref()
+                    .and_then(|c| contacts.get(c.get_ref()).copied())
+            );
             self.save(am, existed).await?;
         }
         self.delete_extra(
@@ -658,17 +745,29 @@ impl Importer<'_> {
         contacts: &HashMap<String, i32>,
         focus_areas: &HashMap<String, i32>,
     ) -> Result<(), DbErr> {
-        let wanted: Vec<(i32, Option<i32>, i32)> = file
-            .routing_rule
-            .iter()
-            .map(|r| {
-                (
-                    municipalities[r.municipality.get_ref()],
-                    r.focus_area.as_ref().map(|f| focus_areas[f.get_ref()]),
-                    contacts[r.contact.get_ref()],
-                )
-            })
-            .collect();
+        // Municipalities whose rules staff manage keep them; a rule naming a focus area or
+        // contact that staff deleted is left out.
+        let mut wanted: Vec<(i32, Option<i32>, i32)> = Vec::new();
+        for r in &file.routing_rule {
+            if self.kept(taken_over::ROUTING, r.municipality.get_ref()) {
+                continue;
+            }
+            let focus_area = match &r.focus_area {
+                Some(f) => match focus_areas.get(f.get_ref()) {
+                    Some(id) => Some(*id),
+                    None => continue,
+                },
+                None => None,
+            };
+            let Some(&contact) = contacts.get(r.contact.get_ref()) else {
+                continue;
+            };
+            wanted.push((
+                municipalities[r.municipality.get_ref()],
+                focus_area,
+                contact,
+            ));
+        }
         let mut scope: Vec<i32> = wanted.iter().map(|w| w.0).collect();
         scope.sort_unstable();
         scope.dedup();
@@ -702,41 +801,6 @@ impl Importer<'_> {
         }
         Ok(())
     }
-}
-
-/// The folded text that `promises(filter: {search})` matches against.
-/// Municipality names are included so "åsele" finds the promise made in Åsele.
-fn search_document(seed: &PromiseSeed, names: &HashMap<&str, &str>) -> String {
-    let mut parts: Vec<&str> = vec![seed.title.get_ref(), seed.summary.get_ref()];
-    parts.extend(
-        seed.municipalities
-            .get_ref()
-            .iter()
-            .filter_map(|c| names.get(c.get_ref().as_str()).copied()),
-    );
-    parts.extend(
-        [
-            &seed.situation,
-            &seed.goal,
-            &seed.follow_up,
-            &seed.renewal_note,
-        ]
-        .into_iter()
-        .flatten()
-        .map(String::as_str),
-    );
-    for fa in &seed.focus_area {
-        parts.push(fa.title.get_ref());
-        parts.extend(fa.description.as_deref());
-        parts.extend(fa.commitment.iter().map(|c| c.text.get_ref().as_str()));
-    }
-    parts.extend(seed.commitment.iter().map(|c| c.text.get_ref().as_str()));
-    parts.extend(
-        seed.section
-            .iter()
-            .flat_map(|s| [s.heading.get_ref().as_str(), s.body.get_ref().as_str()]),
-    );
-    search::document(parts)
 }
 
 /// True when the catalogue has no municipalities yet (a fresh database).

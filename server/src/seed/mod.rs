@@ -5,7 +5,7 @@ mod file;
 mod import;
 
 pub use file::{SeedError, SeedFile};
-pub use import::{ImportReport, import, is_empty};
+pub use import::{ImportReport, import, import_with, is_empty};
 
 /// The seed file shipped with the project, built into the binary so a fresh install
 /// can seed itself without knowing where the repository is.
