@@ -139,6 +139,28 @@ impl TestApp {
             .expect("JSON body")
     }
 
+    /// Create a staff token directly in the database and return its secret.
+    pub async fn staff_token(
+        &self,
+        role: entity::StaffRole,
+        municipalities: &[&str],
+        contact: Option<&str>,
+    ) -> String {
+        let municipalities: Vec<String> = municipalities.iter().map(|m| (*m).to_owned()).collect();
+        server::service::staff::create_token(&self.db, "Test", role, &municipalities, contact)
+            .await
+            .map_err(|e| format!("{e:?}"))
+            .expect("token")
+            .secret
+    }
+
+    /// A staff request that must succeed; returns `data`.
+    pub async fn query_as(&self, token: &str, query: &str, variables: Value) -> Value {
+        let body = self.graphql_as(token, query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+        body["data"].clone()
+    }
+
     /// POST a query that must succeed; returns `data`.
     pub async fn query(&self, query: &str, variables: Value) -> Value {
         let body = self.graphql(query, variables).await;

@@ -132,6 +132,7 @@ async fn a_bad_file_names_file_line_and_field_and_imports_nothing() {
     let err = cli::run(
         cli::Command::Seed {
             file: Some(path.clone()),
+            force: false,
         },
         config,
     )
@@ -150,7 +151,7 @@ async fn a_bad_file_names_file_line_and_field_and_imports_nothing() {
 async fn the_seed_command_imports_a_file() {
     let args = cli::Args::try_parse_from(["server", "seed", "--file", "x.toml"]).expect("parses");
     assert!(
-        matches!(args.command, Some(cli::Command::Seed { file: Some(ref f) }) if f.as_os_str() == "x.toml")
+        matches!(args.command, Some(cli::Command::Seed { file: Some(ref f), force: false }) if f.as_os_str() == "x.toml")
     );
 
     let dir = tempfile::tempdir().expect("dir");
@@ -163,14 +164,21 @@ async fn the_seed_command_imports_a_file() {
     cli::run(
         cli::Command::Seed {
             file: Some(path.clone()),
+            force: false,
         },
         config.clone(),
     )
     .await
     .expect("first import");
-    cli::run(cli::Command::Seed { file: Some(path) }, config.clone())
-        .await
-        .expect("second import");
+    cli::run(
+        cli::Command::Seed {
+            file: Some(path),
+            force: false,
+        },
+        config.clone(),
+    )
+    .await
+    .expect("second import");
     let db = sea_orm::Database::connect(&config.database_url)
         .await
         .expect("connect");

@@ -11,12 +11,7 @@ async fn token(
     municipalities: &[&str],
     contact: Option<&str>,
 ) -> String {
-    let municipalities: Vec<String> = municipalities.iter().map(|m| (*m).to_owned()).collect();
-    staff::create_token(&app.db, "Test", role, &municipalities, contact)
-        .await
-        .map_err(|e| format!("{e:?}"))
-        .expect("token")
-        .secret
+    app.staff_token(role, municipalities, contact).await
 }
 
 async fn submit(app: &TestApp, input: Value) -> (String, String) {
