@@ -6,6 +6,7 @@
 pub mod api_token;
 pub mod api_token_municipality;
 pub mod audit_log;
+pub mod catalog_version;
 pub mod commitment;
 pub mod contact;
 pub mod contact_municipality;

@@ -7,6 +7,7 @@ mod m20261121_000001_catalog;
 mod m20261121_000002_tips;
 mod m20261122_000003_staff;
 mod m20261122_000004_editing;
+mod m20261122_000005_catalog_version;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000002_tips::Migration),
             Box::new(m20261122_000003_staff::Migration),
             Box::new(m20261122_000004_editing::Migration),
+            Box::new(m20261122_000005_catalog_version::Migration),
         ]
     }
 }

@@ -79,6 +79,9 @@ pub async fn import_with(
     };
     importer.run(file).await?;
     let report = importer.report;
+    if !report.is_unchanged() {
+        crate::service::catalog::bump_version(&txn).await?;
+    }
     txn.commit().await?;
     Ok(report)
 }

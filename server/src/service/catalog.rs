@@ -221,3 +221,25 @@ pub async fn visible(
         },
     })
 }
+
+/// Count one change to the public catalogue. Call inside the transaction that makes it,
+/// so replicas never see the change without the new version or the other way round.
+pub async fn bump_version(db: &impl ConnectionTrait) -> Result<(), DbErr> {
+    entity::catalog_version::Entity::update_many()
+        .col_expr(
+            entity::catalog_version::Column::Version,
+            Expr::col(entity::catalog_version::Column::Version).add(1),
+        )
+        .filter(entity::catalog_version::Column::Id.eq(1))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The catalogue's current change counter.
+pub async fn version(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
+    Ok(entity::catalog_version::Entity::find_by_id(1)
+        .one(db)
+        .await?
+        .map_or(0, |v| v.version))
+}

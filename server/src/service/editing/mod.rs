@@ -151,6 +151,7 @@ impl<'a> Change<'a> {
     }
 
     async fn commit(self) -> EditResult<()> {
+        super::catalog::bump_version(&self.txn).await?;
         self.txn.commit().await?;
         Ok(())
     }
