@@ -137,6 +137,22 @@ macro_rules! connection_types {
     };
 }
 
+/// Cost of a paged list for the complexity limit: its children once per item asked for.
+pub fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
+    let items = first.map_or(DEFAULT_PAGE_SIZE, |n| {
+        (n.max(0) as usize).min(MAX_PAGE_SIZE)
+    });
+    items
+        .max(1)
+        .saturating_mul(child_complexity)
+        .saturating_add(1)
+}
+
+/// Cost of an unpaged list for the complexity limit, from its usual size.
+pub fn list_cost(usual_len: usize, child_complexity: usize) -> usize {
+    usual_len.saturating_mul(child_complexity).saturating_add(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -600,6 +600,7 @@ pub struct EditingQuery;
 impl EditingQuery {
     /// Promises the caller may edit (ADMIN, EDITOR), drafts included, most recently
     /// changed first.
+    #[graphql(complexity = "crate::graphql::connection::page_cost(first, child_complexity)")]
     async fn editable_promises(
         &self,
         ctx: &Context<'_>,
@@ -650,6 +651,7 @@ impl EditingQuery {
     }
 
     /// Changes made through the API, newest first (ADMIN).
+    #[graphql(complexity = "crate::graphql::connection::page_cost(first, child_complexity)")]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,

@@ -37,12 +37,25 @@ fn validation_coded(mut error: ServerError) -> ServerError {
                 .set("field", field);
             error
         }
-        None => coded(error, "GRAPHQL_VALIDATION_FAILED"),
+        None => {
+            let code = match error.message.as_str() {
+                "Query is too complex." => "COMPLEXITY_LIMIT_EXCEEDED",
+                "Query is nested too deep." => "DEPTH_LIMIT_EXCEEDED",
+                m if m.starts_with("Unknown field \"__schema\"")
+                    || m.starts_with("Unknown field \"__type\"") =>
+                {
+                    "INTROSPECTION_DISABLED"
+                }
+                _ => "GRAPHQL_VALIDATION_FAILED",
+            };
+            coded(error, code)
+        }
     }
 }
 
 /// Adds `GRAPHQL_PARSE_FAILED` to syntax errors, `GRAPHQL_VALIDATION_FAILED` to
-/// validation errors, and `BAD_USER_INPUT` to invalid argument values.
+/// validation errors (or the limit or switch that refused the document), and
+/// `BAD_USER_INPUT` to invalid argument values.
 pub struct ErrorCodes;
 
 impl ExtensionFactory for ErrorCodes {
@@ -72,8 +85,20 @@ impl Extension for ErrorCodesExtension {
         ctx: &ExtensionContext<'_>,
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx)
-            .await
-            .map_err(|errors| errors.into_iter().map(validation_coded).collect())
+        next.run(ctx).await.map_err(|errors| {
+            let coded: Vec<ServerError> = errors.into_iter().map(validation_coded).collect();
+            // The complexity check re-reads arguments and repeats a bad value's error in
+            // other words; the client needs it once.
+            let has_input_error = coded.iter().any(|e| {
+                e.extensions
+                    .as_ref()
+                    .and_then(|x| x.get("code"))
+                    .is_some_and(|c| *c == async_graphql::Value::from("BAD_USER_INPUT"))
+            });
+            coded
+                .into_iter()
+                .filter(|e| !(has_input_error && e.message.starts_with("Expected input type")))
+                .collect()
+        })
     }
 }

@@ -5,6 +5,7 @@ mod editing;
 pub mod errors;
 mod extensions;
 pub mod ids;
+pub mod limits;
 pub mod loaders;
 pub mod mutation;
 mod query;
@@ -34,14 +35,39 @@ pub struct Mutation(
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
+/// How the schema guards itself; `None` in [`build_schema`] builds it without limits for
+/// trusted internal queries such as the open-data export.
+#[derive(Clone, Copy, Debug)]
+pub struct SchemaGuards {
+    /// Largest weighted cost (lists cost `first` times their items).
+    pub max_complexity: usize,
+    /// Deepest nesting; the HTTP layer checks this first, with fragments expanded.
+    pub max_depth: usize,
+    /// Answer `__schema` / `__type`; when off, "Did you mean …" suggestions are off too.
+    pub introspection: bool,
+}
+
 /// Build the schema. `db` is shared; per-request data (loaders, date) is added by
 /// [`prepare_request`].
-pub fn build_schema(db: DatabaseConnection, intake: mutation::TipIntake) -> AppSchema {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+pub fn build_schema(
+    db: DatabaseConnection,
+    intake: mutation::TipIntake,
+    guards: Option<SchemaGuards>,
+) -> AppSchema {
+    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .data(db)
         .data(intake)
-        .extension(extensions::ErrorCodes)
-        .finish()
+        .extension(extensions::ErrorCodes);
+    if let Some(g) = guards {
+        builder = builder
+            .limit_complexity(g.max_complexity)
+            // Introspection is exempt from the HTTP depth check; this keeps it bounded.
+            .limit_depth(g.max_depth.max(20));
+        if !g.introspection {
+            builder = builder.disable_introspection().disable_suggestions();
+        }
+    }
+    builder.finish()
 }
 
 /// The exported SDL, as checked in at `schema.graphql`.

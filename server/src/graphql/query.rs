@@ -61,6 +61,7 @@ pub struct CatalogQuery;
 #[Object]
 impl CatalogQuery {
     /// Municipalities (kommuner) in Swedish alphabetical order (Å, Ä, Ö after Z).
+    #[graphql(complexity = "crate::graphql::connection::page_cost(first, child_complexity)")]
     async fn municipalities(
         &self,
         ctx: &Context<'_>,
@@ -112,6 +113,7 @@ impl CatalogQuery {
     }
 
     /// Published promises (medborgarlöften), newest period first.
+    #[graphql(complexity = "crate::graphql::connection::page_cost(first, child_complexity)")]
     async fn promises(
         &self,
         ctx: &Context<'_>,
@@ -199,6 +201,7 @@ impl CatalogQuery {
     }
 
     /// Several objects by global id, in the order asked (null where not found). At most 100.
+    #[graphql(complexity = "crate::graphql::connection::list_cost(ids.len(), child_complexity)")]
     async fn nodes(
         &self,
         ctx: &Context<'_>,

@@ -368,6 +368,7 @@ pub struct StaffQuery;
 impl StaffQuery {
     /// Tips in the caller's scope, newest first (staff: ADMIN, or RECIPIENT for the tips
     /// routed to their contact or municipalities).
+    #[graphql(complexity = "crate::graphql::connection::page_cost(first, child_complexity)")]
     async fn tips(
         &self,
         ctx: &Context<'_>,

@@ -139,6 +139,7 @@ impl Municipality {
             .collect())
     }
     /// Published promises (medborgarlöften) made in this municipality, newest period first.
+    #[graphql(complexity = "crate::graphql::connection::page_cost(first, child_complexity)")]
     async fn promises(
         &self,
         ctx: &Context<'_>,
@@ -162,6 +163,7 @@ impl Municipality {
         Ok(connection(items, page, total).into())
     }
     /// Public contacts residents can turn to (kontaktpersoner). Email addresses are never shown.
+    #[graphql(complexity = "crate::graphql::connection::list_cost(3, child_complexity)")]
     async fn contacts(&self, ctx: &Context<'_>) -> ApiResult<Vec<Contact>> {
         Ok(list(ctx, ContactsOfMunicipality(self.0.id))
             .await?
@@ -187,6 +189,7 @@ impl PoliceArea {
         &self.0.name
     }
     /// Municipalities the police area covers, in Swedish alphabetical order.
+    #[graphql(complexity = "crate::graphql::connection::list_cost(2, child_complexity)")]
     async fn municipalities(&self, ctx: &Context<'_>) -> ApiResult<Vec<Municipality>> {
         Ok(list(ctx, MunicipalitiesOfPoliceArea(self.0.id))
             .await?
@@ -218,6 +221,7 @@ impl Promise {
         &self.0.title
     }
     /// Municipalities (kommuner) the promise is made in.
+    #[graphql(complexity = "crate::graphql::connection::list_cost(2, child_complexity)")]
     async fn municipalities(&self, ctx: &Context<'_>) -> ApiResult<Vec<Municipality>> {
         Ok(list(ctx, MunicipalitiesOfPromise(self.0.id))
             .await?
@@ -273,6 +277,7 @@ impl Promise {
         self.0.signed_place.as_deref()
     }
     /// People who signed the promise (undertecknare).
+    #[graphql(complexity = "crate::graphql::connection::list_cost(3, child_complexity)")]
     async fn signatories(&self, ctx: &Context<'_>) -> ApiResult<Vec<Signatory>> {
         Ok(list(ctx, SignatoriesOfPromise(self.0.id))
             .await?
@@ -281,6 +286,7 @@ impl Promise {
             .collect())
     }
     /// Focus areas (fokusområden), in the order the promise lists them.
+    #[graphql(complexity = "crate::graphql::connection::list_cost(4, child_complexity)")]
     async fn focus_areas(&self, ctx: &Context<'_>) -> ApiResult<Vec<FocusArea>> {
         Ok(list(ctx, FocusAreasOfPromise(self.0.id))
             .await?
@@ -290,6 +296,7 @@ impl Promise {
     }
     /// Commitments listed directly on the promise rather than under a focus area
     /// ("polisen lovar att …", "kommunerna lovar att …").
+    #[graphql(complexity = "crate::graphql::connection::list_cost(5, child_complexity)")]
     async fn commitments(
         &self,
         ctx: &Context<'_>,
@@ -316,6 +323,7 @@ impl Promise {
         ))
     }
     /// People the promise names for questions, tips and ideas (kontaktpersoner).
+    #[graphql(complexity = "crate::graphql::connection::list_cost(3, child_complexity)")]
     async fn contacts(&self, ctx: &Context<'_>) -> ApiResult<Vec<Contact>> {
         Ok(list(ctx, ContactsOfPromise(self.0.id))
             .await?
@@ -324,6 +332,7 @@ impl Promise {
             .collect())
     }
     /// The published pages this promise was taken from (källor).
+    #[graphql(complexity = "crate::graphql::connection::list_cost(1, child_complexity)")]
     async fn sources(&self, ctx: &Context<'_>) -> ApiResult<Vec<PromiseSource>> {
         Ok(list(ctx, SourcesOfPromise(self.0.id))
             .await?
@@ -337,6 +346,7 @@ impl Promise {
             .collect())
     }
     /// Further text of the promise under its own headings (avsnitt).
+    #[graphql(complexity = "crate::graphql::connection::list_cost(3, child_complexity)")]
     async fn sections(&self, ctx: &Context<'_>) -> ApiResult<Vec<PromiseSection>> {
         Ok(list(ctx, SectionsOfPromise(self.0.id))
             .await?
@@ -428,6 +438,7 @@ impl FocusArea {
         self.0.position
     }
     /// Commitments (aktiviteter, åtaganden) under this focus area.
+    #[graphql(complexity = "crate::graphql::connection::list_cost(5, child_complexity)")]
     async fn commitments(&self, ctx: &Context<'_>) -> ApiResult<Vec<Commitment>> {
         Ok(list(ctx, CommitmentsOfFocusArea(self.0.id))
             .await?
@@ -535,6 +546,7 @@ impl Commitment {
         Ok(commitment_progress(&data, &self.0))
     }
     /// Follow-ups (uppföljningar), oldest first.
+    #[graphql(complexity = "crate::graphql::connection::page_cost(first, child_complexity)")]
     async fn follow_ups(
         &self,
         ctx: &Context<'_>,
