@@ -10,13 +10,14 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 
 use crate::{
+    cache::ResponseCache,
     config::Config,
     db::{self, StatementCounter},
     delivery::{DeliverySettings, Worker},
     email::Mailer,
     graphql::{self, mutation::TipIntake},
     http,
-    ratelimit::{Limit, TipLimiter},
+    ratelimit::{Limit, RequestLimiter, TipLimiter},
     seed,
     service::{
         privacy::{self, Retention},
@@ -34,7 +35,13 @@ pub struct Application {
     worker: Option<Worker>,
     limiter: Arc<TipLimiter>,
     retention: (Retention, Duration),
+    cache: Arc<ResponseCache>,
+    catalog_poll: Duration,
+    request_limiter: Option<Arc<RequestLimiter>>,
 }
+
+/// Distinct cached responses per replica; a full cache starts over.
+const CACHE_ENTRIES: usize = 4096;
 
 impl Application {
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
@@ -78,11 +85,38 @@ impl Application {
         } else {
             None
         };
+        let cors_origins = http::parse_origins(&config.cors_allowed_origins)
+            .map_err(|e| anyhow::anyhow!("CORS_ALLOWED_ORIGINS: {e}"))?;
+        let guards = graphql::SchemaGuards {
+            max_complexity: config.graphql_max_complexity,
+            max_depth: config.graphql_max_depth,
+            introspection: config.graphql_introspection,
+        };
+        let cache = ResponseCache::new(CACHE_ENTRIES);
+        cache.sync(&db).await?;
+        let request_limiter = (config.request_limit_per_ip > 0).then(|| {
+            RequestLimiter::new(Limit {
+                count: config.request_limit_per_ip,
+                window: secs(config.request_limit_per_ip_window_secs.max(1)),
+            })
+        });
         let state = http::AppState {
-            schema: graphql::build_schema(db.clone(), intake),
+            schema: graphql::build_schema(db.clone(), intake.clone(), Some(guards)),
+            internal_schema: graphql::build_schema(db.clone(), intake, None),
             db: db.clone(),
             graphiql: config.graphiql,
             trusted_proxies: Arc::new(trusted_proxies),
+            limits: config.graphql_limits(),
+            graphql_timeout: Duration::from_millis(config.graphql_timeout_ms.max(1)),
+            max_body_bytes: config.http_max_body_bytes,
+            cache: cache.clone(),
+            cache_max_age_secs: config.cache_max_age_secs,
+            request_limiter: request_limiter.clone(),
+            metrics: crate::metrics::install(),
+        };
+        let http_settings = http::HttpSettings {
+            timeout: secs(config.http_timeout_secs.max(1)),
+            cors_origins,
         };
         let listener = TcpListener::bind(config.listen_addr)
             .await
@@ -98,7 +132,10 @@ impl Application {
         );
         Ok(Self {
             listener,
-            router: http::router(state),
+            router: http::router(state, &http_settings),
+            cache,
+            catalog_poll: Duration::from_millis(config.catalog_poll_interval_ms.max(10)),
+            request_limiter,
             db,
             statements,
             worker,
@@ -147,12 +184,37 @@ impl Application {
                 }
             }
         });
-        let mut prune_stop = stop_rx;
+        let (request_limiter, mut prune_stop) = (self.request_limiter.clone(), stop_rx.clone());
         tokio::spawn(async move {
             loop {
                 tokio::select! {
-                    () = tokio::time::sleep(Duration::from_secs(60)) => limiter.prune(),
+                    () = tokio::time::sleep(Duration::from_secs(60)) => {
+                        limiter.prune();
+                        if let Some(l) = &request_limiter {
+                            l.prune();
+                        }
+                    }
                     _ = prune_stop.changed() => break,
+                }
+            }
+        });
+        // Writes made through other replicas reach this one's cache within a poll.
+        let (cache, poll, db, mut poll_stop) = (
+            self.cache.clone(),
+            self.catalog_poll,
+            self.db.clone(),
+            stop_rx,
+        );
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    () = tokio::time::sleep(poll) => {
+                        if let Err(err) = cache.sync(&db).await {
+                            tracing::warn!(error = %err, "could not check the catalogue version");
+                            cache.clear();
+                        }
+                    }
+                    _ = poll_stop.changed() => break,
                 }
             }
         });

@@ -60,6 +60,36 @@ pub struct Config {
     pub retention_days_max: u64,
     /// How often the erasure job runs.
     pub retention_interval_secs: u64,
+    /// Answer introspection queries (`__schema`, `__type`). When off, "Did you mean …"
+    /// suggestions are off too, so field names cannot be probed.
+    pub graphql_introspection: bool,
+    /// Deepest selection nesting, fragments expanded (introspection exempt).
+    pub graphql_max_depth: usize,
+    /// Largest cost: each field costs 1, a list costs `first` (or its usual size) times
+    /// its items.
+    pub graphql_max_complexity: usize,
+    pub graphql_max_aliases: usize,
+    pub graphql_max_directives: usize,
+    /// Largest document, in lexical tokens.
+    pub graphql_max_tokens: usize,
+    /// Most operations in one batched (JSON array) request.
+    pub graphql_max_batch: usize,
+    /// Longest time one GraphQL request may run.
+    pub graphql_timeout_ms: u64,
+    /// Largest request body, in bytes.
+    pub http_max_body_bytes: usize,
+    /// Longest time any HTTP request may take.
+    pub http_timeout_secs: u64,
+    /// Comma-separated origins allowed by CORS (`https://app.kommun.se`); `*` for any.
+    /// Empty (the default): no cross-origin access.
+    pub cors_allowed_origins: String,
+    /// Optional limit on GraphQL requests per client IP and window; 0 turns it off.
+    pub request_limit_per_ip: u32,
+    pub request_limit_per_ip_window_secs: u64,
+    /// How long a cached public response may be reused by browsers and CDNs (seconds).
+    pub cache_max_age_secs: u64,
+    /// How often each replica checks the database for catalogue changes made elsewhere.
+    pub catalog_poll_interval_ms: u64,
 }
 
 /// A configuration value that must never be printed (passwords, keys).
@@ -122,6 +152,21 @@ impl Default for Config {
             retention_days_after_handled: 180,
             retention_days_max: 365,
             retention_interval_secs: 3600,
+            graphql_introspection: true,
+            graphql_max_depth: 10,
+            graphql_max_complexity: 10_000,
+            graphql_max_aliases: 15,
+            graphql_max_directives: 10,
+            graphql_max_tokens: 2000,
+            graphql_max_batch: 10,
+            graphql_timeout_ms: 10_000,
+            http_max_body_bytes: 64 * 1024,
+            http_timeout_secs: 30,
+            cors_allowed_origins: String::new(),
+            request_limit_per_ip: 0,
+            request_limit_per_ip_window_secs: 60,
+            cache_max_age_secs: 60,
+            catalog_poll_interval_ms: 500,
         }
     }
 }
@@ -167,9 +212,36 @@ impl Config {
                 "RETENTION_DAYS_AFTER_HANDLED",
                 "RETENTION_DAYS_MAX",
                 "RETENTION_INTERVAL_SECS",
+                "GRAPHQL_INTROSPECTION",
+                "GRAPHQL_MAX_DEPTH",
+                "GRAPHQL_MAX_COMPLEXITY",
+                "GRAPHQL_MAX_ALIASES",
+                "GRAPHQL_MAX_DIRECTIVES",
+                "GRAPHQL_MAX_TOKENS",
+                "GRAPHQL_MAX_BATCH",
+                "GRAPHQL_TIMEOUT_MS",
+                "HTTP_MAX_BODY_BYTES",
+                "HTTP_TIMEOUT_SECS",
+                "CORS_ALLOWED_ORIGINS",
+                "REQUEST_LIMIT_PER_IP",
+                "REQUEST_LIMIT_PER_IP_WINDOW_SECS",
+                "CACHE_MAX_AGE_SECS",
+                "CATALOG_POLL_INTERVAL_MS",
             ]))
             .extract()
             .map_err(Box::new)
+    }
+
+    /// The GraphQL document limits.
+    pub fn graphql_limits(&self) -> crate::graphql::limits::Limits {
+        crate::graphql::limits::Limits {
+            max_depth: self.graphql_max_depth,
+            max_complexity: self.graphql_max_complexity,
+            max_aliases: self.graphql_max_aliases,
+            max_directives: self.graphql_max_directives,
+            max_tokens: self.graphql_max_tokens,
+            max_batch: self.graphql_max_batch,
+        }
     }
 
     /// The database URL with any password replaced, safe to print.

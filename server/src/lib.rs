@@ -2,6 +2,7 @@
 //! tests both build the same [`app::Application`].
 
 pub mod app;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -10,6 +11,7 @@ pub mod domain;
 pub mod email;
 pub mod graphql;
 pub mod http;
+pub mod metrics;
 pub mod ratelimit;
 pub mod seed;
 pub mod service;

@@ -1,6 +1,7 @@
-//! Rate limits for `submitTip` only (queries are never throttled here): keyed governor
-//! limiters per client IP and per resident email, and a global ceiling. The per-IP window
-//! is also checked in the database (see `service::tips::ip_window`), so replicas share it.
+//! Rate limits. For `submitTip`: keyed governor limiters per client IP and per resident
+//! email, and a global ceiling; the per-IP window is also checked in the database (see
+//! `service::tips::ip_window`), so replicas share it. Optionally, for every GraphQL
+//! request: a per-IP limit held by each replica ([`RequestLimiter`], off by default).
 
 use std::{net::IpAddr, num::NonZeroU32, sync::Arc, time::Duration};
 
@@ -82,6 +83,33 @@ impl TipLimiter {
 
     pub fn tracked_keys(&self) -> usize {
         self.per_ip.len() + self.per_email.len()
+    }
+}
+
+/// A limit on all GraphQL requests per client IP, held in this replica's memory (a
+/// flood guard in front of the API, not an accounting of shared quotas).
+pub struct RequestLimiter {
+    per_ip: DefaultKeyedRateLimiter<IpAddr>,
+    clock: DefaultClock,
+}
+
+impl RequestLimiter {
+    pub fn new(limit: Limit) -> Arc<Self> {
+        Arc::new(Self {
+            per_ip: RateLimiter::keyed(limit.quota()),
+            clock: DefaultClock::default(),
+        })
+    }
+
+    pub fn check(&self, ip: IpAddr) -> Result<(), Refused> {
+        self.per_ip.check_key(&ip).map_err(|n| Refused {
+            retry_after: n.wait_time_from(self.clock.now()),
+        })
+    }
+
+    pub fn prune(&self) {
+        self.per_ip.retain_recent();
+        self.per_ip.shrink_to_fit();
     }
 }
 

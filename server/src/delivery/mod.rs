@@ -7,6 +7,7 @@
 //! writer) a conditional `UPDATE … RETURNING` does the same.
 
 mod claim;
+pub mod outbox;
 mod worker;
 
 pub use worker::{DeliverySettings, Worker};

@@ -114,10 +114,12 @@ impl Worker {
                         "lease lost before the delivery was marked sent"
                     );
                 }
+                crate::metrics::delivery("sent");
                 tracing::info!(delivery = row.id, kind = ?row.kind, attempt = row.attempts, "delivery sent");
             }
             Err(error) if row.attempts >= self.settings.max_attempts => {
                 claim::mark_failed(&self.db, row.id, &self.id, &error, None).await?;
+                crate::metrics::delivery("dead");
                 tracing::error!(delivery = row.id, attempts = row.attempts, %error, "delivery gave up");
             }
             Err(error) => {
@@ -128,6 +130,7 @@ impl Worker {
                 );
                 let retry_at = Utc::now() + wait;
                 claim::mark_failed(&self.db, row.id, &self.id, &error, Some(retry_at)).await?;
+                crate::metrics::delivery("retried");
                 tracing::warn!(delivery = row.id, attempt = row.attempts, retry_in_ms = wait.as_millis() as u64, %error, "delivery failed; will retry");
             }
         }

@@ -10,7 +10,7 @@ use tokio::sync::Notify;
 use super::{
     errors::{ApiError, ApiResult},
     ids::{self, NodeType},
-    types::{SubmitTipInput, SubmitTipPayload, Tip},
+    types::{SubmitTipInput, SubmitTipPayload, Tip, TipKind},
 };
 use crate::{
     email::render::EMERGENCY_NOTICE_SV,
@@ -19,6 +19,7 @@ use crate::{
 };
 
 /// What `submitTip` needs besides the database; one per process.
+#[derive(Clone)]
 pub struct TipIntake {
     pub limiter: Arc<TipLimiter>,
     pub per_ip: Limit,
@@ -71,88 +72,106 @@ impl TipMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The tip.")] input: SubmitTipInput,
     ) -> ApiResult<SubmitTipPayload> {
-        let db = ctx
-            .data::<DatabaseConnection>()
-            .map_err(|_| ApiError::internal("database missing"))?;
-        let intake = ctx
-            .data::<TipIntake>()
-            .map_err(|_| ApiError::internal("tip intake missing"))?;
-        let ip = ctx.data::<ClientIp>().map(|c| c.0).ok();
-        let now = Utc::now();
-
-        let submission = TipSubmission {
-            municipality: input.municipality,
-            kind: input.kind.into(),
-            message: input.message,
-            concerns: input
-                .concerns
-                .as_deref()
-                .map(|id| decode_concerns(id))
-                .transpose()?,
-            recipient: input
-                .recipient
-                .as_deref()
-                .map(|id| ids::decode_as(id, NodeType::Contact, "recipient"))
-                .transpose()?,
-            name: input.name,
-            email: input.email,
-            phone: input.phone,
-            wants_reply: input.wants_reply,
-            idempotency_key: input.idempotency_key,
+        let kind = match input.kind {
+            TipKind::Opinion => "opinion",
+            TipKind::Tip => "tip",
+            TipKind::Idea => "idea",
         };
-
-        // A replay is answered before any limit: it stores and sends nothing.
-        if let Some(key) = &submission.idempotency_key
-            && let Some(original) = tips::replay(
-                db,
-                &intake.ip_hash_key,
-                key,
-                &submission.request_hash(),
-                now,
-            )
-            .await
-            .map_err(submit_error)?
-        {
-            return Ok(payload(original));
-        }
-
-        if let Some(ip) = ip {
-            intake.limiter.check_ip(ip).map_err(limited)?;
-        }
-        intake.limiter.check_global().map_err(limited)?;
-        let valid = tips::validate(db, &submission)
-            .await
-            .map_err(submit_error)?;
-        if let Some(email) = &valid.email {
-            intake
-                .limiter
-                .check_email(email.as_ref())
-                .map_err(limited)?;
-        }
-        let ip_hash = ip.map(|ip| tips::hash_ip(&intake.ip_hash_key, ip));
-        if let Some(hash) = &ip_hash {
-            // The same window, counted across every replica.
-            let (count, oldest) = tips::ip_window(db, hash, intake.per_ip.window, now)
-                .await
-                .map_err(ApiError::from)?;
-            if count >= u64::from(intake.per_ip.count) {
-                let free_at = oldest.map_or(now, |t| t + intake.per_ip.window);
-                let wait = (free_at - now).to_std().unwrap_or(Duration::from_secs(1));
-                return Err(limited(Refused { retry_after: wait }).into());
-            }
-        }
-        let accepted = tips::store(db, &intake.ip_hash_key, &valid, ip_hash, now)
-            .await
-            .map_err(submit_error)?;
-        intake.wake_worker.notify_one();
-        tracing::info!(
-            reference = %accepted.tip.reference,
-            kind = ?accepted.tip.kind,
-            routed = accepted.routed_to.is_some(),
-            "tip accepted"
-        );
-        Ok(payload(accepted))
+        let result = submit(ctx, input).await;
+        let outcome = match &result {
+            Ok(_) => "accepted",
+            Err(ApiError::RateLimited { .. }) => "rate_limited",
+            Err(ApiError::Internal) => "error",
+            Err(_) => "rejected",
+        };
+        crate::metrics::tip(kind, outcome);
+        Ok(result?)
     }
+}
+
+/// The submission itself; [`TipMutation::submit_tip`] counts its outcome.
+async fn submit(ctx: &Context<'_>, input: SubmitTipInput) -> Result<SubmitTipPayload, ApiError> {
+    let db = ctx
+        .data::<DatabaseConnection>()
+        .map_err(|_| ApiError::internal("database missing"))?;
+    let intake = ctx
+        .data::<TipIntake>()
+        .map_err(|_| ApiError::internal("tip intake missing"))?;
+    let ip = ctx.data::<ClientIp>().map(|c| c.0).ok();
+    let now = Utc::now();
+
+    let submission = TipSubmission {
+        municipality: input.municipality,
+        kind: input.kind.into(),
+        message: input.message,
+        concerns: input
+            .concerns
+            .as_deref()
+            .map(|id| decode_concerns(id))
+            .transpose()?,
+        recipient: input
+            .recipient
+            .as_deref()
+            .map(|id| ids::decode_as(id, NodeType::Contact, "recipient"))
+            .transpose()?,
+        name: input.name,
+        email: input.email,
+        phone: input.phone,
+        wants_reply: input.wants_reply,
+        idempotency_key: input.idempotency_key,
+    };
+
+    // A replay is answered before any limit: it stores and sends nothing.
+    if let Some(key) = &submission.idempotency_key
+        && let Some(original) = tips::replay(
+            db,
+            &intake.ip_hash_key,
+            key,
+            &submission.request_hash(),
+            now,
+        )
+        .await
+        .map_err(submit_error)?
+    {
+        return Ok(payload(original));
+    }
+
+    if let Some(ip) = ip {
+        intake.limiter.check_ip(ip).map_err(limited)?;
+    }
+    intake.limiter.check_global().map_err(limited)?;
+    let valid = tips::validate(db, &submission)
+        .await
+        .map_err(submit_error)?;
+    if let Some(email) = &valid.email {
+        intake
+            .limiter
+            .check_email(email.as_ref())
+            .map_err(limited)?;
+    }
+    let ip_hash = ip.map(|ip| tips::hash_ip(&intake.ip_hash_key, ip));
+    if let Some(hash) = &ip_hash {
+        // The same window, counted across every replica.
+        let (count, oldest) = tips::ip_window(db, hash, intake.per_ip.window, now)
+            .await
+            .map_err(ApiError::from)?;
+        if count >= u64::from(intake.per_ip.count) {
+            let free_at = oldest.map_or(now, |t| t + intake.per_ip.window);
+            let wait = (free_at - now).to_std().unwrap_or(Duration::from_secs(1));
+            return Err(limited(Refused { retry_after: wait }));
+        }
+    }
+    let accepted = tips::store(db, &intake.ip_hash_key, &valid, ip_hash, now)
+        .await
+        .map_err(submit_error)?;
+    intake.wake_worker.notify_one();
+    tracing::info!(
+        reference = %accepted.tip.reference,
+        kind = ?accepted.tip.kind,
+        routed = accepted.routed_to.is_some(),
+        "tip accepted"
+    );
+    Ok(payload(accepted))
 }
 
 fn payload(accepted: tips::Accepted) -> SubmitTipPayload {

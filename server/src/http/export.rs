@@ -34,7 +34,7 @@ async fn promises(state: &AppState) -> Result<Vec<Value>, Response> {
             async_graphql::Variables::from_json(serde_json::json!({ "after": after })),
         );
         let response = state
-            .schema
+            .internal_schema
             .execute(prepare_request(request, &state.db))
             .await;
         if !response.errors.is_empty() {

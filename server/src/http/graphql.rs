@@ -1,24 +1,51 @@
-//! GraphQL over HTTP: `POST /graphql` with a JSON body, `GET /graphql?query=…` for queries
-//! (never mutations), GraphiQL for browsers, and the `application/graphql-response+json`
-//! media type when the client asks for it.
+//! GraphQL over HTTP: `POST /graphql` with a JSON body (one request, or a batch as a JSON
+//! array), `GET /graphql?query=…` for queries (never mutations), GraphiQL for browsers, and
+//! the `application/graphql-response+json` media type when the client asks for it.
+//!
+//! Every document passes the abuse limits (`graphql::limits`) before anything touches the
+//! database. Anonymous catalogue queries are answered from the response cache when they
+//! can be; GET responses then carry `ETag` and `Cache-Control`.
+
+use std::{net::SocketAddr, time::Instant};
 
 use async_graphql::{
     http::GraphiQLSource,
-    parser::types::{DocumentOperations, OperationType},
+    parser::types::{DocumentOperations, ExecutableDocument, OperationType, Selection},
 };
-use std::net::SocketAddr;
-
 use axum::{
     body::Bytes,
     extract::{ConnectInfo, RawQuery, State, rejection::BytesRejection},
-    http::{HeaderMap, StatusCode, header},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Response},
 };
 
 use super::{AppState, json_error};
-use crate::graphql::{add_error_codes, mutation::ClientIp, prepare_request, staff::Caller};
+use crate::{
+    cache::ResponseCache,
+    graphql::{add_error_codes, limits, mutation::ClientIp, prepare_request, staff::Caller},
+    ratelimit::retry_after_secs,
+};
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+
+/// Root fields whose answers depend only on the public catalogue, so an anonymous query
+/// made of them can be cached until the catalogue changes.
+const CATALOG_FIELDS: &[&str] = &[
+    "municipalities",
+    "municipality",
+    "promises",
+    "promise",
+    "node",
+    "nodes",
+    "__typename",
+    "__schema",
+    "__type",
+];
+
+/// GraphiQL loads its scripts and styles from a CDN; this policy lets it, and nothing else.
+const GRAPHIQL_CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com; \
+style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data: https://unpkg.com; \
+font-src 'self' data: https://unpkg.com; connect-src 'self'; frame-ancestors 'none'";
 
 fn accepts(headers: &HeaderMap, media_type: &str) -> bool {
     headers
@@ -33,6 +60,12 @@ fn accepts(headers: &HeaderMap, media_type: &str) -> bool {
         })
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Get,
+    Post,
+}
+
 pub async fn get(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -42,13 +75,22 @@ pub async fn get(
     let query = query.unwrap_or_default();
     if query.is_empty() {
         if state.graphiql && accepts(&headers, "text/html") {
-            return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
+            let mut page =
+                Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
+            page.headers_mut().insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(GRAPHIQL_CSP),
+            );
+            return page;
         }
         return json_error(
             StatusCode::BAD_REQUEST,
             "BAD_REQUEST",
             "missing `query` parameter",
         );
+    }
+    if query.len() > state.max_body_bytes {
+        return too_large(&state);
     }
     let request = match async_graphql::http::parse_query_string(&query) {
         Ok(request) => request,
@@ -60,18 +102,8 @@ pub async fn get(
             );
         }
     };
-    if is_mutation(&request) {
-        let mut response = json_error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "METHOD_NOT_ALLOWED",
-            "mutations must be sent with POST",
-        );
-        response
-            .headers_mut()
-            .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
-        return response;
-    }
-    execute(&state, peer, &headers, request).await
+    let outcome = run(&state, peer, &headers, request, Method::Get).await;
+    respond(&headers, outcome, Method::Get, state.cache_max_age_secs)
 }
 
 pub async fn post(
@@ -95,14 +127,7 @@ pub async fn post(
     let body = match body {
         Ok(body) => body,
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return json_error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "PAYLOAD_TOO_LARGE",
-                &format!(
-                    "request body is larger than {} bytes",
-                    super::MAX_BODY_BYTES
-                ),
-            );
+            return too_large(&state);
         }
         Err(_) => {
             return json_error(
@@ -112,8 +137,8 @@ pub async fn post(
             );
         }
     };
-    let request: async_graphql::Request = match serde_json::from_slice(&body) {
-        Ok(request) => request,
+    let batch: async_graphql::BatchRequest = match serde_json::from_slice(&body) {
+        Ok(batch) => batch,
         Err(err) => {
             return json_error(
                 StatusCode::BAD_REQUEST,
@@ -125,7 +150,54 @@ pub async fn post(
             );
         }
     };
-    execute(&state, peer, &headers, request).await
+    match batch {
+        async_graphql::BatchRequest::Single(request) => {
+            let outcome = run(&state, peer, &headers, request, Method::Post).await;
+            respond(&headers, outcome, Method::Post, 0)
+        }
+        async_graphql::BatchRequest::Batch(requests) => {
+            if requests.is_empty() {
+                return json_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", "the batch is empty");
+            }
+            if requests.len() > state.limits.max_batch {
+                let err = limits::LimitError::Batch(state.limits.max_batch);
+                return json_error(StatusCode::BAD_REQUEST, err.code(), &err.message());
+            }
+            // One after another: a batch is never more parallel than its client.
+            let mut parts = Vec::with_capacity(requests.len());
+            for request in requests {
+                parts.push(
+                    run(&state, peer, &headers, request, Method::Post)
+                        .await
+                        .body,
+                );
+            }
+            let mut body =
+                Vec::with_capacity(parts.iter().map(Bytes::len).sum::<usize>() + parts.len() + 1);
+            body.push(b'[');
+            for (i, part) in parts.iter().enumerate() {
+                if i > 0 {
+                    body.push(b',');
+                }
+                body.extend_from_slice(part);
+            }
+            body.push(b']');
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, content_type_for(&headers))],
+                body,
+            )
+                .into_response()
+        }
+    }
+}
+
+fn too_large(state: &AppState) -> Response {
+    json_error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "PAYLOAD_TOO_LARGE",
+        &format!("request body is larger than {} bytes", state.max_body_bytes),
+    )
 }
 
 trait Classify {
@@ -138,24 +210,170 @@ impl Classify for serde_json::Error {
         match self.classify() {
             serde_json::error::Category::Io => "read error",
             serde_json::error::Category::Syntax => "malformed JSON",
-            serde_json::error::Category::Data => "expected an object with a string `query`",
+            serde_json::error::Category::Data => {
+                "expected an object with a string `query`, or an array of them"
+            }
             serde_json::error::Category::Eof => "the JSON ends too early",
         }
     }
 }
 
-async fn execute(
+/// The result of one GraphQL request, before it becomes an HTTP response.
+struct Outcome {
+    status: StatusCode,
+    body: Bytes,
+    retry_after: Option<u64>,
+    /// Set for responses from (or stored in) the cache.
+    etag: Option<String>,
+    /// `GET` only: the selected operation is a mutation.
+    method_not_allowed: bool,
+}
+
+impl Outcome {
+    fn error(status: StatusCode, code: &str, message: &str) -> Self {
+        crate::metrics::graphql_error(code);
+        let body = serde_json::json!({
+            "errors": [{ "message": message, "extensions": { "code": code } }]
+        });
+        Self {
+            status,
+            body: Bytes::from(body.to_string()),
+            retry_after: None,
+            etag: None,
+            method_not_allowed: false,
+        }
+    }
+}
+
+async fn run(
     state: &AppState,
     peer: SocketAddr,
     headers: &HeaderMap,
     request: async_graphql::Request,
-) -> Response {
+    method: Method,
+) -> Outcome {
+    let started = Instant::now();
+    let operation = crate::metrics::operation_label(request.operation_name.as_deref());
+    let (outcome, cached) = run_inner(state, peer, headers, request, method).await;
+    crate::metrics::graphql_request(
+        &operation,
+        outcome.status.as_u16(),
+        started.elapsed(),
+        cached,
+    );
+    outcome
+}
+
+async fn run_inner(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    request: async_graphql::Request,
+    method: Method,
+) -> (Outcome, bool) {
     let ip = super::client_ip::client_ip(peer.ip(), headers, &state.trusted_proxies);
-    let caller = caller(state, headers).await;
+    if let Some(limiter) = &state.request_limiter
+        && let Err(refused) = limiter.check(ip)
+    {
+        let mut outcome = Outcome::error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "RATE_LIMITED",
+            "too many requests; slow down",
+        );
+        outcome.retry_after = Some(retry_after_secs(refused.retry_after));
+        return (outcome, false);
+    }
+    let document = match limits::inspect(&request.query, &state.limits) {
+        Ok(document) => document,
+        Err(err) => {
+            return (
+                Outcome::error(StatusCode::BAD_REQUEST, err.code(), &err.message()),
+                false,
+            );
+        }
+    };
+    let operation = document
+        .as_ref()
+        .and_then(|d| selected_operation(d, request.operation_name.as_deref()));
+    let is_mutation = operation.is_some_and(|op| op.0 == OperationType::Mutation);
+    if method == Method::Get && is_mutation {
+        let mut outcome = Outcome::error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "mutations must be sent with POST",
+        );
+        outcome.method_not_allowed = true;
+        return (outcome, false);
+    }
+    let anonymous = !headers.contains_key(header::AUTHORIZATION);
+    let cache_key = (anonymous && operation.is_some_and(|op| op.0 == OperationType::Query && op.1))
+        .then(|| {
+            let variables = serde_json::to_string(&request.variables).unwrap_or_default();
+            ResponseCache::key(
+                &request.query,
+                &variables,
+                request.operation_name.as_deref(),
+                &crate::domain::period::today().to_string(),
+            )
+        });
+    if let Some(key) = &cache_key
+        && let Some(hit) = state.cache.get(key)
+    {
+        return (
+            Outcome {
+                status: StatusCode::OK,
+                body: hit.body.clone(),
+                retry_after: None,
+                etag: Some(hit.etag.clone()),
+                method_not_allowed: false,
+            },
+            true,
+        );
+    }
+    let generation = state.cache.generation();
+    let caller = if anonymous {
+        Caller::Anonymous
+    } else {
+        caller(state, headers).await
+    };
     let request = prepare_request(request, &state.db)
         .data(ClientIp(ip))
         .data(caller);
-    let response = add_error_codes(state.schema.execute(request).await);
+    let response =
+        match tokio::time::timeout(state.graphql_timeout, state.schema.execute(request)).await {
+            Ok(response) => add_error_codes(response),
+            Err(_) => {
+                tracing::warn!(
+                    timeout_ms = state.graphql_timeout.as_millis() as u64,
+                    "a GraphQL request timed out"
+                );
+                return (
+                    Outcome::error(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "TIMEOUT",
+                        &format!(
+                            "the request took longer than {} ms",
+                            state.graphql_timeout.as_millis()
+                        ),
+                    ),
+                    false,
+                );
+            }
+        };
+    if is_mutation {
+        // Make this replica's own writes visible to its next read.
+        if let Err(err) = state.cache.sync(&state.db).await {
+            tracing::warn!(error = %err, "could not check the catalogue version");
+            state.cache.clear();
+        }
+    }
+    for error in &response.errors {
+        if let Some(async_graphql::Value::String(code)) =
+            error.extensions.as_ref().and_then(|e| e.get("code"))
+        {
+            crate::metrics::graphql_error(code);
+        }
+    }
     let retry_after = response.errors.iter().find_map(|e| {
         let ext = e.extensions.as_ref()?;
         if ext.get("code")? != &async_graphql::Value::from("RATE_LIMITED") {
@@ -166,58 +384,132 @@ async fn execute(
             _ => None,
         }
     });
-    let graphql_response = accepts(headers, GRAPHQL_RESPONSE);
-    // With the newer media type, a request that failed before execution is a 400.
     // Over a rate limit: 429 with Retry-After. With the newer media type, a request that
     // failed before execution is a 400.
     let status = if retry_after.is_some() {
         StatusCode::TOO_MANY_REQUESTS
-    } else if graphql_response && response.data == async_graphql::Value::Null && response.is_err() {
+    } else if accepts(headers, GRAPHQL_RESPONSE)
+        && response.data == async_graphql::Value::Null
+        && response.is_err()
+    {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
     };
-    let content_type = if graphql_response {
+    let body = match serde_json::to_vec(&response) {
+        Ok(body) => Bytes::from(body),
+        Err(err) => {
+            tracing::error!(error = %err, "could not serialise a GraphQL response");
+            return (
+                Outcome::error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "INTERNAL",
+                    "internal server error",
+                ),
+                false,
+            );
+        }
+    };
+    let etag = match cache_key {
+        Some(key) if response.errors.is_empty() => {
+            Some(state.cache.put(key, body.clone(), generation).etag.clone())
+        }
+        _ => None,
+    };
+    (
+        Outcome {
+            status,
+            body,
+            retry_after,
+            etag,
+            method_not_allowed: false,
+        },
+        false,
+    )
+}
+
+fn content_type_for(headers: &HeaderMap) -> &'static str {
+    if accepts(headers, GRAPHQL_RESPONSE) {
         GRAPHQL_RESPONSE
     } else {
         "application/json"
-    };
-    match serde_json::to_vec(&response) {
-        Ok(body) => {
-            let mut response =
-                (status, [(header::CONTENT_TYPE, content_type)], body).into_response();
-            if let Some(secs) = retry_after {
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
-            }
-            response
-        }
-        Err(err) => {
-            tracing::error!(error = %err, "could not serialise a GraphQL response");
-            json_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
-                "internal server error",
-            )
-        }
     }
 }
 
-/// True when the operation a request selects is a mutation (not allowed over GET).
-fn is_mutation(request: &async_graphql::Request) -> bool {
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
-        return false;
-    };
-    match &document.operations {
-        DocumentOperations::Single(op) => op.node.ty == OperationType::Mutation,
-        DocumentOperations::Multiple(ops) => match &request.operation_name {
-            Some(name) => ops
-                .get(name.as_str())
-                .is_some_and(|op| op.node.ty == OperationType::Mutation),
-            None => ops.values().any(|op| op.node.ty == OperationType::Mutation),
-        },
+fn respond(headers: &HeaderMap, outcome: Outcome, method: Method, max_age: u64) -> Response {
+    // A cacheable GET the client already holds.
+    if method == Method::Get
+        && let Some(etag) = &outcome.etag
+        && headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+    {
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        set_cache_headers(&mut response, etag, max_age);
+        return response;
     }
+    let mut response = (
+        outcome.status,
+        [(header::CONTENT_TYPE, content_type_for(headers))],
+        outcome.body,
+    )
+        .into_response();
+    let response_headers = response.headers_mut();
+    if let Some(secs) = outcome.retry_after {
+        response_headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    if outcome.method_not_allowed {
+        response_headers.insert(header::ALLOW, HeaderValue::from_static("POST"));
+    }
+    match (&outcome.etag, method) {
+        (Some(etag), Method::Get) => set_cache_headers(&mut response, etag, max_age),
+        _ => {
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+    }
+    response
+}
+
+fn set_cache_headers(response: &mut Response, etag: &str, max_age: u64) {
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(etag) {
+        headers.insert(header::ETAG, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&format!("public, max-age={max_age}")) {
+        headers.insert(header::CACHE_CONTROL, value);
+    }
+    headers.insert(
+        header::VARY,
+        HeaderValue::from_static("Accept, Authorization"),
+    );
+}
+
+/// The operation a request selects: its type, and whether every root field is a
+/// catalogue field (so an anonymous answer may be cached).
+fn selected_operation(
+    document: &ExecutableDocument,
+    name: Option<&str>,
+) -> Option<(OperationType, bool)> {
+    let op = match (&document.operations, name) {
+        (DocumentOperations::Single(op), _) => op,
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name)?,
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next()?,
+        (DocumentOperations::Multiple(_), None) => return None,
+    };
+    let catalog_only = op
+        .node
+        .selection_set
+        .node
+        .items
+        .iter()
+        .all(|s| match &s.node {
+            Selection::Field(f) => CATALOG_FIELDS.contains(&f.node.name.node.as_str()),
+            _ => false,
+        });
+    Some((op.node.ty, catalog_only))
 }
 
 /// Who is calling: a staff principal for a valid `Authorization: Bearer` token.

@@ -1,17 +1,25 @@
-//! Liveness and readiness probes.
+//! Liveness and readiness probes, and the Prometheus scrape endpoint.
 
-use axum::{Json, extract::State, http::StatusCode};
-use sea_orm::ConnectionTrait;
+use axum::{
+    Json,
+    extract::State,
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use chrono::Utc;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use serde_json::{Value, json};
 
-use super::AppState;
+use super::{AppState, json_error};
 
 /// Alive: the process answers HTTP.
 pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// Ready: the database answers and every migration is applied.
+/// Ready: the database answers and every migration is applied. The outbox is reported
+/// (pending and given-up deliveries, age of the oldest due one, stuck or not) but never
+/// makes the replica unready: a stuck relay is not fixed by restarting the API.
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let database = state.db.execute_unprepared("SELECT 1").await.is_ok();
     let migrations = database
@@ -19,6 +27,14 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
             .await
             .unwrap_or(false);
     let ready = database && migrations;
+    let outbox = if database {
+        outbox(&state.db).await.unwrap_or_else(|err| {
+            tracing::warn!(error = %err, "could not read the outbox for /readyz");
+            json!({ "status": "unknown" })
+        })
+    } else {
+        json!({ "status": "unknown" })
+    };
     let status = if ready {
         StatusCode::OK
     } else {
@@ -30,6 +46,46 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
             "status": if ready { "ready" } else { "unavailable" },
             "database": if database { "ok" } else { "unreachable" },
             "migrations": if migrations { "applied" } else { "pending" },
+            "outbox": outbox,
         })),
     )
+}
+
+async fn outbox(db: &DatabaseConnection) -> Result<Value, DbErr> {
+    let state = crate::delivery::outbox::state(db, Utc::now()).await?;
+    Ok(json!({
+        "status": if state.is_stuck() { "stuck" } else { "ok" },
+        "pending": state.pending,
+        "dead": state.dead,
+        "oldestDueAgeSeconds": state.oldest_due_age_secs,
+    }))
+}
+
+/// Prometheus metrics in text format.
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let Some(handle) = &state.metrics else {
+        return json_error(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "metrics are not enabled in this process",
+        );
+    };
+    match crate::metrics::render(handle, &state.db).await {
+        Ok(text) => (
+            [(
+                header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            text,
+        )
+            .into_response(),
+        Err(err) => {
+            tracing::error!(error = %err, "could not read the database for /metrics");
+            json_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "UNAVAILABLE",
+                "metrics are unavailable while the database is unreachable",
+            )
+        }
+    }
 }

@@ -1,11 +1,16 @@
-//! HTTP surface: the router, GraphQL over HTTP, health checks, and shared middleware.
+//! HTTP surface: the router, GraphQL over HTTP, health checks, metrics, and the
+//! middleware every response passes through (request id, tracing, timeout, panic guard,
+//! CORS, security headers, compression).
 
 pub mod client_ip;
 mod export;
 mod graphql;
 mod health;
+mod middleware;
 
-use std::time::Duration;
+pub use middleware::parse_origins;
+
+use std::{sync::Arc, time::Duration};
 
 use axum::{
     Router,
@@ -13,50 +18,64 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
+use metrics_exporter_prometheus::PrometheusHandle;
 use sea_orm::DatabaseConnection;
-use tower_http::{catch_panic::CatchPanicLayer, timeout::TimeoutLayer, trace::TraceLayer};
 
-use crate::graphql::AppSchema;
-
-/// Largest request body accepted on `/graphql`.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
+use crate::{
+    cache::ResponseCache,
+    graphql::{AppSchema, limits::Limits},
+    ratelimit::RequestLimiter,
+};
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
+    /// The schema clients use, with complexity and depth limits.
     pub schema: AppSchema,
+    /// The same schema without limits, for trusted internal queries (the export).
+    pub internal_schema: AppSchema,
     pub db: DatabaseConnection,
     pub graphiql: bool,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
-    pub trusted_proxies: std::sync::Arc<Vec<ipnet::IpNet>>,
+    pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
+    pub limits: Limits,
+    pub graphql_timeout: Duration,
+    pub max_body_bytes: usize,
+    pub cache: Arc<ResponseCache>,
+    /// `Cache-Control: max-age` of cacheable GET responses.
+    pub cache_max_age_secs: u64,
+    pub request_limiter: Option<Arc<RequestLimiter>>,
+    pub metrics: Option<PrometheusHandle>,
 }
 
-pub fn router(state: AppState) -> Router {
-    Router::new()
+/// Cross-cutting HTTP settings from the configuration.
+pub struct HttpSettings {
+    pub timeout: Duration,
+    /// Origins allowed by CORS; empty for none, `["*"]` for any.
+    pub cors_origins: Vec<String>,
+}
+
+pub fn router(state: AppState, settings: &HttpSettings) -> Router {
+    let body_limit = state.max_body_bytes;
+    let routes = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/export/promises.json", get(export::json))
         .route("/export/promises.csv", get(export::csv))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(state)
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
-        ))
-        .layer(CatchPanicLayer::custom(|_| {
-            tracing::error!("a request handler panicked");
-            json_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
-                "internal server error",
-            )
-        }))
-        .layer(TraceLayer::new_for_http())
+        .route("/metrics", get(health::metrics))
+        .layer(axum::extract::DefaultBodyLimit::max(body_limit))
+        .with_state(state);
+    middleware::wrap(routes, settings)
 }
 
 /// A GraphQL-shaped error body for failures outside GraphQL execution.
 pub fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
+    crate::metrics::graphql_error(code);
+    json_error_body(status, code, message)
+}
+
+fn json_error_body(status: StatusCode, code: &str, message: &str) -> Response {
     let body = serde_json::json!({
         "errors": [{ "message": message, "extensions": { "code": code } }]
     });
