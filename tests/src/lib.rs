@@ -72,6 +72,9 @@ pub async fn test_config(dir: &std::path::Path) -> anyhow::Result<Config> {
         database_url: fresh_database_url(dir).await?,
         listen_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
         mail_dir: dir.join("mail"),
+        // Functional tests read whole catalogues in one query; the limits suite
+        // (`tests/hostile.rs`) checks the shipped defaults.
+        graphql_max_complexity: usize::MAX / 2,
         ..Config::default()
     })
 }
@@ -159,6 +162,25 @@ impl TestApp {
         let body = self.graphql_as(token, query, variables).await;
         assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
         body["data"].clone()
+    }
+
+    /// Like [`TestApp::query`], but for a change made outside this server (another
+    /// replica, the seed command): retries until `done` holds or the catalogue poll
+    /// interval has passed several times over, then returns the last `data`.
+    pub async fn query_eventually(
+        &self,
+        query: &str,
+        variables: Value,
+        done: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+        loop {
+            let data = self.query(query, variables.clone()).await;
+            if done(&data) || std::time::Instant::now() > deadline {
+                return data;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
     }
 
     /// POST a query that must succeed; returns `data`.

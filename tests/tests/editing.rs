@@ -12,6 +12,8 @@ fn quiet(c: &mut server::config::Config) {
     c.tip_limit_per_ip = 1000;
 }
 
+const PROMISES: &str = "{ promises(first: 100) { nodes { id key title } } }";
+
 /// Global id and title of a published promise, by key.
 async fn promise(app: &TestApp, key: &str) -> (String, String) {
     let data = app
@@ -806,6 +808,12 @@ async fn the_seed_import_keeps_staff_edits_unless_forced() {
         .await
         .expect("forced import");
     assert!(String::from_utf8_lossy(&out).contains("seed imported"));
+    // The import ran outside this server, like another replica: its cached answers are
+    // replaced within a catalogue poll (500 ms by default).
+    app.query_eventually(PROMISES, json!({}), |d| {
+        d.to_string().contains(&seeded_title)
+    })
+    .await;
     assert_eq!(promise(&app, "mellerud-2023-2024").await.1, seeded_title);
     promise(&app, "asele-2017").await;
     let again = seed::import(&app.db, &file).await.expect("import");

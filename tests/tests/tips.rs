@@ -613,7 +613,13 @@ async fn distinct_ids(messages: &[Vec<u8>]) -> std::collections::HashSet<String>
 async fn tips_accepted_while_smtp_is_down_are_delivered_once_it_is_back() {
     let smtp = SmtpSink::start();
     smtp.set_down(true);
-    let app = spawn_app_with(|c| quick(c, Some(&smtp))).await;
+    let app = spawn_app_with(|c| {
+        quick(c, Some(&smtp));
+        // The outage may outlast ten fast retries on a busy machine; this test is about
+        // recovery, not about giving up (see `a_delivery_that_keeps_failing_is_given_up_with_its_last_error`).
+        c.delivery_max_attempts = 10_000;
+    })
+    .await;
     for i in 0..50 {
         let body = submit(
             &app,
