@@ -241,6 +241,7 @@ impl Config {
             max_directives: self.graphql_max_directives,
             max_tokens: self.graphql_max_tokens,
             max_batch: self.graphql_max_batch,
+            introspection: self.graphql_introspection,
         }
     }
 

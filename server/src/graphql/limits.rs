@@ -26,6 +26,8 @@ pub struct Limits {
     pub max_directives: usize,
     pub max_tokens: usize,
     pub max_batch: usize,
+    /// Whether `__schema` and `__type` may be asked for.
+    pub introspection: bool,
 }
 
 /// Why a document was refused; each has its own `extensions.code`.
@@ -37,6 +39,7 @@ pub enum LimitError {
     Depth(usize),
     Complexity(usize),
     Batch(usize),
+    Introspection,
 }
 
 impl LimitError {
@@ -48,6 +51,7 @@ impl LimitError {
             Self::Depth(_) => "DEPTH_LIMIT_EXCEEDED",
             Self::Complexity(_) => "COMPLEXITY_LIMIT_EXCEEDED",
             Self::Batch(_) => "BATCH_LIMIT_EXCEEDED",
+            Self::Introspection => "INTROSPECTION_DISABLED",
         }
     }
 
@@ -59,6 +63,7 @@ impl LimitError {
             Self::Depth(max) => format!("the query is nested deeper than {max} levels"),
             Self::Complexity(max) => format!("the query is more complex than {max}"),
             Self::Batch(max) => format!("a batch may hold at most {max} operations"),
+            Self::Introspection => "introspection is disabled on this server".to_owned(),
         }
     }
 }
@@ -83,6 +88,9 @@ pub fn inspect(query: &str, limits: &Limits) -> Result<Option<ExecutableDocument
         aliases: 0,
         directives: 0,
     };
+    if !limits.introspection && counter.introspects() {
+        return Err(LimitError::Introspection);
+    }
     let mut depth = 0;
     let mut size = 0usize;
     for (_, op) in document.operations.iter() {
@@ -130,6 +138,29 @@ struct Counter<'a> {
 }
 
 impl<'a> Counter<'a> {
+    /// Whether any operation or fragment selects `__schema` or `__type`.
+    fn introspects(&self) -> bool {
+        fn any(set: &SelectionSet) -> bool {
+            set.items.iter().any(|s| match &s.node {
+                Selection::Field(f) => {
+                    matches!(f.node.name.node.as_str(), "__schema" | "__type")
+                        || any(&f.node.selection_set.node)
+                }
+                Selection::InlineFragment(i) => any(&i.node.selection_set.node),
+                Selection::FragmentSpread(_) => false,
+            })
+        }
+        self.document
+            .operations
+            .iter()
+            .any(|(_, op)| any(&op.node.selection_set.node))
+            || self
+                .document
+                .fragments
+                .values()
+                .any(|f| any(&f.node.selection_set.node))
+    }
+
     fn fragment(&mut self, name: &'a str, visiting: &mut Vec<&'a str>) -> Measure {
         if let Some(m) = self.fragments.get(name) {
             return *m;
@@ -258,6 +289,7 @@ mod tests {
         max_directives: 2,
         max_tokens: 60,
         max_batch: 3,
+        introspection: true,
     };
 
     #[test]
@@ -317,6 +349,22 @@ mod tests {
             ),
             Ok(())
         );
+    }
+
+    #[test]
+    fn introspection_can_be_refused_even_inside_fragments() {
+        let closed = Limits {
+            introspection: false,
+            ..LIMITS
+        };
+        assert_eq!(
+            check(
+                "{ ...F } fragment F on Query { __schema { queryType { name } } }",
+                &closed
+            ),
+            Err(LimitError::Introspection)
+        );
+        assert_eq!(check("{ a { __typename } }", &closed), Ok(()));
     }
 
     #[test]

@@ -253,8 +253,9 @@ async fn run(
     method: Method,
 ) -> Outcome {
     let started = Instant::now();
-    let operation = crate::metrics::operation_label(request.operation_name.as_deref());
-    let (outcome, cached) = run_inner(state, peer, headers, request, method).await;
+    let mut name = request.operation_name.clone();
+    let (outcome, cached) = run_inner(state, peer, headers, request, method, &mut name).await;
+    let operation = crate::metrics::operation_label(name.as_deref());
     crate::metrics::graphql_request(
         &operation,
         outcome.status.as_u16(),
@@ -270,6 +271,7 @@ async fn run_inner(
     headers: &HeaderMap,
     request: async_graphql::Request,
     method: Method,
+    operation_name: &mut Option<String>,
 ) -> (Outcome, bool) {
     let ip = super::client_ip::client_ip(peer.ip(), headers, &state.trusted_proxies);
     if let Some(limiter) = &state.request_limiter
@@ -295,7 +297,12 @@ async fn run_inner(
     let operation = document
         .as_ref()
         .and_then(|d| selected_operation(d, request.operation_name.as_deref()));
-    let is_mutation = operation.is_some_and(|op| op.0 == OperationType::Mutation);
+    let is_mutation = operation
+        .as_ref()
+        .is_some_and(|op| op.0 == OperationType::Mutation);
+    if operation_name.is_none() {
+        *operation_name = operation.as_ref().and_then(|op| op.2.clone());
+    }
     if method == Method::Get && is_mutation {
         let mut outcome = Outcome::error(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -306,16 +313,19 @@ async fn run_inner(
         return (outcome, false);
     }
     let anonymous = !headers.contains_key(header::AUTHORIZATION);
-    let cache_key = (anonymous && operation.is_some_and(|op| op.0 == OperationType::Query && op.1))
-        .then(|| {
-            let variables = serde_json::to_string(&request.variables).unwrap_or_default();
-            ResponseCache::key(
-                &request.query,
-                &variables,
-                request.operation_name.as_deref(),
-                &crate::domain::period::today().to_string(),
-            )
-        });
+    let cache_key = (anonymous
+        && operation
+            .as_ref()
+            .is_some_and(|op| op.0 == OperationType::Query && op.1))
+    .then(|| {
+        let variables = serde_json::to_string(&request.variables).unwrap_or_default();
+        ResponseCache::key(
+            &request.query,
+            &variables,
+            request.operation_name.as_deref(),
+            &crate::domain::period::today().to_string(),
+        )
+    });
     if let Some(key) = &cache_key
         && let Some(hit) = state.cache.get(key)
     {
@@ -487,16 +497,19 @@ fn set_cache_headers(response: &mut Response, etag: &str, max_age: u64) {
     );
 }
 
-/// The operation a request selects: its type, and whether every root field is a
-/// catalogue field (so an anonymous answer may be cached).
+/// The operation a request selects: its type, whether every root field is a catalogue
+/// field (so an anonymous answer may be cached), and its name.
 fn selected_operation(
     document: &ExecutableDocument,
     name: Option<&str>,
-) -> Option<(OperationType, bool)> {
-    let op = match (&document.operations, name) {
-        (DocumentOperations::Single(op), _) => op,
-        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name)?,
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next()?,
+) -> Option<(OperationType, bool, Option<String>)> {
+    let (op, op_name) = match (&document.operations, name) {
+        (DocumentOperations::Single(op), _) => (op, None),
+        (DocumentOperations::Multiple(ops), Some(name)) => (ops.get(name)?, Some(name.to_owned())),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
+            let (name, op) = ops.iter().next()?;
+            (op, Some(name.to_string()))
+        }
         (DocumentOperations::Multiple(_), None) => return None,
     };
     let catalog_only = op
@@ -509,7 +522,7 @@ fn selected_operation(
             Selection::Field(f) => CATALOG_FIELDS.contains(&f.node.name.node.as_str()),
             _ => false,
         });
-    Some((op.node.ty, catalog_only))
+    Some((op.node.ty, catalog_only, op_name))
 }
 
 /// Who is calling: a staff principal for a valid `Authorization: Bearer` token.
