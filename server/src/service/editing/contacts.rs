@@ -47,16 +47,12 @@ pub async fn create_contact(
     f: ContactFields,
 ) -> EditResult<contact::Model> {
     let key = rules::key("key", key)?;
-    for (missing, field) in [
+    super::require(&[
         (f.name.is_none(), "name"),
         (f.role.is_none(), "role"),
         (f.organisation_kind.is_none(), "organisationKind"),
         (f.organisation.is_none(), "organisation"),
-    ] {
-        if missing {
-            return Err(invalid(field, format!("{field} is required")).into());
-        }
-    }
+    ])?;
     if p.role != StaffRole::Admin && f.municipalities.as_ref().is_none_or(Vec::is_empty) {
         return Err(invalid(
             "municipalities",

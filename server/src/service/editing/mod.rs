@@ -104,6 +104,16 @@ fn covers_all(p: &Principal, municipality_ids: &[i32]) -> bool {
             .all(|m| p.municipality_ids.contains(m))
 }
 
+/// Refuse a creation that lacks a required field: each pair is (missing, field name).
+fn require(fields: &[(bool, &'static str)]) -> EditResult<()> {
+    match fields.iter().find(|(missing, _)| *missing) {
+        Some((_, field)) => {
+            Err(crate::domain::invalid(field, format!("{field} is required")).into())
+        }
+        None => Ok(()),
+    }
+}
+
 /// JSON snapshot of a row for the audit log.
 fn snapshot(row: &impl Serialize) -> Value {
     serde_json::to_value(row).unwrap_or(Value::Null)

@@ -109,6 +109,20 @@ async fn record<M: Serialize>(
     Ok(())
 }
 
+/// A row's snapshot with the rows that go with it (deleted by cascade).
+fn with_parts<const N: usize>(
+    row: &impl Serialize,
+    parts: [(&str, serde_json::Value); N],
+) -> serde_json::Value {
+    let mut value = snapshot(row);
+    if let serde_json::Value::Object(map) = &mut value {
+        for (name, part) in parts {
+            map.insert(name.to_owned(), part);
+        }
+    }
+    value
+}
+
 async fn check_contact(change: &Change<'_>, id: Option<i32>) -> EditResult<Option<i32>> {
     if let Some(id) = id
         && contact::Entity::find_by_id(id)
@@ -230,24 +244,25 @@ pub async fn delete_focus_area(db: &DatabaseConnection, p: &Principal, id: i32) 
     for rule in &rules {
         super::contacts::take_over_routing(&change, rule.municipality_id).await?;
     }
-    let mut before = snapshot(&current);
-    if let serde_json::Value::Object(map) = &mut before {
-        map.insert("commitments".into(), snapshot(&commitments));
-        map.insert("routing_rules".into(), snapshot(&rules));
-    }
+    let before = with_parts(
+        &current,
+        [
+            ("commitments", snapshot(&commitments)),
+            ("routing_rules", snapshot(&rules)),
+        ],
+    );
     let promise_id = current.promise_id;
     current.delete(&change.txn).await?;
-    change
-        .audit(
-            Action::Delete,
-            "focus_area",
-            id,
-            Some(promise_id),
-            Some(before),
-            None,
-        )
-        .await?;
-    change.touch_promise(promise_id).await?;
+    record(
+        &change,
+        Action::Delete,
+        "focus_area",
+        id,
+        promise_id,
+        Some(&before),
+        None,
+    )
+    .await?;
     change.commit().await
 }
 
@@ -366,23 +381,19 @@ pub async fn delete_commitment(db: &DatabaseConnection, p: &Principal, id: i32) 
         .filter(follow_up::Column::CommitmentId.eq(id))
         .all(&change.txn)
         .await?;
-    let mut before = snapshot(&current);
-    if let serde_json::Value::Object(map) = &mut before {
-        map.insert("follow_ups".into(), snapshot(&follow_ups));
-    }
+    let before = with_parts(&current, [("follow_ups", snapshot(&follow_ups))]);
     let promise_id = current.promise_id;
     current.delete(&change.txn).await?;
-    change
-        .audit(
-            Action::Delete,
-            "commitment",
-            id,
-            Some(promise_id),
-            Some(before),
-            None,
-        )
-        .await?;
-    change.touch_promise(promise_id).await?;
+    record(
+        &change,
+        Action::Delete,
+        "commitment",
+        id,
+        promise_id,
+        Some(&before),
+        None,
+    )
+    .await?;
     change.commit().await
 }
 

@@ -48,17 +48,13 @@ pub async fn create_promise(
     fields: PromiseFields,
 ) -> EditResult<promise::Model> {
     let key = rules::key("key", key)?;
-    for (missing, field) in [
+    super::require(&[
         (fields.title.is_none(), "title"),
         (fields.municipalities.is_none(), "municipalities"),
         (fields.valid_from.is_none(), "validFrom"),
         (fields.valid_to.is_none(), "validTo"),
         (fields.summary.is_none(), "summary"),
-    ] {
-        if missing {
-            return Err(invalid(field, format!("{field} is required")).into());
-        }
-    }
+    ])?;
     let change = Change::begin(db, p).await?;
     if promise::Entity::find()
         .filter(promise::Column::Key.eq(&key))
