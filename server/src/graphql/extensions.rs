@@ -28,6 +28,14 @@ fn validation_coded(mut error: ServerError) -> ServerError {
         .strip_prefix("Invalid value for argument \"")
         .and_then(|rest| rest.split('"').next())
         .map(str::to_owned);
+    // An Int the complexity check could not read: `first` is the only Int argument it
+    // reads (see `graphql::connection::page_cost`).
+    let argument = argument.or_else(|| {
+        error
+            .message
+            .starts_with("Failed to parse \"Int\"")
+            .then(|| "first".to_owned())
+    });
     match argument {
         Some(field) => {
             set_code(&mut error, "BAD_USER_INPUT");
@@ -53,6 +61,26 @@ fn validation_coded(mut error: ServerError) -> ServerError {
     }
 }
 
+/// Errors the complexity check raises when it reads an argument again.
+fn is_reread_argument_error(message: &str) -> bool {
+    message.starts_with("Expected input type") || message.starts_with("Failed to parse \"")
+}
+
+/// A parse error's message, without the parser's internals: a document nested too deeply
+/// for the parser gets a plain sentence, and no message echoes more than one short line of
+/// the client's document.
+fn parse_message(message: &str) -> String {
+    if message.contains("stack limit") || message.contains("recursion") {
+        return "the document is nested too deeply".to_owned();
+    }
+    let first_line = message.lines().next().unwrap_or_default();
+    let mut short: String = first_line.chars().take(200).collect();
+    if short.len() < first_line.len() {
+        short.push('…');
+    }
+    short
+}
+
 /// Adds `GRAPHQL_PARSE_FAILED` to syntax errors, `GRAPHQL_VALIDATION_FAILED` to
 /// validation errors (or the limit or switch that refused the document), and
 /// `BAD_USER_INPUT` to invalid argument values.
@@ -75,9 +103,10 @@ impl Extension for ErrorCodesExtension {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        next.run(ctx, query, variables)
-            .await
-            .map_err(|e| coded(e, "GRAPHQL_PARSE_FAILED"))
+        next.run(ctx, query, variables).await.map_err(|mut e| {
+            e.message = parse_message(&e.message);
+            coded(e, "GRAPHQL_PARSE_FAILED")
+        })
     }
 
     async fn validation(
@@ -86,18 +115,15 @@ impl Extension for ErrorCodesExtension {
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
         next.run(ctx).await.map_err(|errors| {
-            let coded: Vec<ServerError> = errors.into_iter().map(validation_coded).collect();
-            // The complexity check re-reads arguments and repeats a bad value's error in
-            // other words; the client needs it once.
-            let has_input_error = coded.iter().any(|e| {
-                e.extensions
-                    .as_ref()
-                    .and_then(|x| x.get("code"))
-                    .is_some_and(|c| *c == async_graphql::Value::from("BAD_USER_INPUT"))
-            });
-            coded
+            // The complexity check re-reads arguments (`first`) and repeats a bad value's
+            // error in other words; the client needs it once.
+            let has_argument_error = errors
+                .iter()
+                .any(|e| e.message.starts_with("Invalid value for argument \""));
+            errors
                 .into_iter()
-                .filter(|e| !(has_input_error && e.message.starts_with("Expected input type")))
+                .filter(|e| !(has_argument_error && is_reread_argument_error(&e.message)))
+                .map(validation_coded)
                 .collect()
         })
     }

@@ -40,6 +40,8 @@ pub enum LimitError {
     Complexity(usize),
     Batch(usize),
     Introspection,
+    /// Not a limit but invalid GraphQL, refused here because expanding it never ends.
+    FragmentCycle,
 }
 
 impl LimitError {
@@ -52,6 +54,7 @@ impl LimitError {
             Self::Complexity(_) => "COMPLEXITY_LIMIT_EXCEEDED",
             Self::Batch(_) => "BATCH_LIMIT_EXCEEDED",
             Self::Introspection => "INTROSPECTION_DISABLED",
+            Self::FragmentCycle => "GRAPHQL_VALIDATION_FAILED",
         }
     }
 
@@ -64,6 +67,9 @@ impl LimitError {
             Self::Complexity(max) => format!("the query is more complex than {max}"),
             Self::Batch(max) => format!("a batch may hold at most {max} operations"),
             Self::Introspection => "introspection is disabled on this server".to_owned(),
+            Self::FragmentCycle => {
+                "a fragment spreads itself (directly or through others)".to_owned()
+            }
         }
     }
 }
@@ -87,6 +93,7 @@ pub fn inspect(query: &str, limits: &Limits) -> Result<Option<ExecutableDocument
         fragments: HashMap::new(),
         aliases: 0,
         directives: 0,
+        cycle: false,
     };
     if !limits.introspection && counter.introspects() {
         return Err(LimitError::Introspection);
@@ -106,6 +113,9 @@ pub fn inspect(query: &str, limits: &Limits) -> Result<Option<ExecutableDocument
     for (name, fragment) in &document.fragments {
         counter.directives += fragment.node.directives.len();
         counter.fragment(name.as_str(), &mut Vec::new());
+    }
+    if counter.cycle {
+        return Err(LimitError::FragmentCycle);
     }
     if counter.aliases > limits.max_aliases {
         return Err(LimitError::Aliases(limits.max_aliases));
@@ -135,6 +145,8 @@ struct Counter<'a> {
     fragments: HashMap<&'a str, Measure>,
     aliases: usize,
     directives: usize,
+    /// A fragment spreads itself, directly or through others.
+    cycle: bool,
 }
 
 impl<'a> Counter<'a> {
@@ -165,8 +177,9 @@ impl<'a> Counter<'a> {
         if let Some(m) = self.fragments.get(name) {
             return *m;
         }
-        // A cycle is invalid GraphQL; validation reports it. Stop here.
+        // A cycle is invalid GraphQL: note it and stop here.
         if visiting.contains(&name) {
+            self.cycle = true;
             return Measure::default();
         }
         let Some((key, fragment)) = self.document.fragments.get_key_value(name) else {
@@ -341,13 +354,13 @@ mod tests {
             ..LIMITS
         };
         assert_eq!(check(bomb, &limits), Err(LimitError::Complexity(50)));
-        // A cycle does not loop; validation reports it later.
+        // A cycle does not loop; it is refused as invalid.
         assert_eq!(
             check(
                 "{ ...A } fragment A on Q { ...B } fragment B on Q { ...A }",
                 &limits
             ),
-            Ok(())
+            Err(LimitError::FragmentCycle)
         );
     }
 

@@ -93,6 +93,13 @@ pub async fn get(
         return too_large(&state);
     }
     let request = match async_graphql::http::parse_query_string(&query) {
+        Ok(_) if !query.split('&').any(|pair| pair.starts_with("query=")) => {
+            return json_error(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "missing `query` parameter",
+            );
+        }
         Ok(request) => request,
         Err(err) => {
             return json_error(
@@ -137,16 +144,16 @@ pub async fn post(
             );
         }
     };
-    let batch: async_graphql::BatchRequest = match serde_json::from_slice(&body) {
+    let batch = match parse_body(&body, state.limits.max_batch) {
         Ok(batch) => batch,
-        Err(err) => {
+        Err(BodyError::Batch(err)) => {
+            return json_error(StatusCode::BAD_REQUEST, err.code(), &err.message());
+        }
+        Err(BodyError::Invalid(reason)) => {
             return json_error(
                 StatusCode::BAD_REQUEST,
                 "BAD_REQUEST",
-                &format!(
-                    "the body is not a valid GraphQL request: {}",
-                    err.classify_message()
-                ),
+                &format!("the body is not a valid GraphQL request: {reason}"),
             );
         }
     };
@@ -156,13 +163,6 @@ pub async fn post(
             respond(&headers, outcome, Method::Post, 0)
         }
         async_graphql::BatchRequest::Batch(requests) => {
-            if requests.is_empty() {
-                return json_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", "the batch is empty");
-            }
-            if requests.len() > state.limits.max_batch {
-                let err = limits::LimitError::Batch(state.limits.max_batch);
-                return json_error(StatusCode::BAD_REQUEST, err.code(), &err.message());
-            }
             // One after another: a batch is never more parallel than its client.
             let mut parts = Vec::with_capacity(requests.len());
             for request in requests {
@@ -200,21 +200,43 @@ fn too_large(state: &AppState) -> Response {
     )
 }
 
-trait Classify {
-    fn classify_message(&self) -> &'static str;
+enum BodyError {
+    Invalid(&'static str),
+    Batch(limits::LimitError),
 }
 
-impl Classify for serde_json::Error {
-    /// A short reason without echoing the client's input back.
-    fn classify_message(&self) -> &'static str {
-        match self.classify() {
-            serde_json::error::Category::Io => "read error",
-            serde_json::error::Category::Syntax => "malformed JSON",
-            serde_json::error::Category::Data => {
-                "expected an object with a string `query`, or an array of them"
-            }
+/// Read a POST body: one request object, or a non-empty array of at most `max_batch` of
+/// them. Each must have a string `query` (persisted queries are not supported).
+/// Reasons never echo the client's input.
+fn parse_body(body: &[u8], max_batch: usize) -> Result<async_graphql::BatchRequest, BodyError> {
+    use serde_json::Value;
+    let value: Value = serde_json::from_slice(body).map_err(|err| {
+        BodyError::Invalid(match err.classify() {
             serde_json::error::Category::Eof => "the JSON ends too early",
+            _ => "malformed JSON",
+        })
+    })?;
+    let one = |value: Value| -> Result<async_graphql::Request, BodyError> {
+        // An empty string is a document (that fails to parse); no `query` is no request.
+        let has_query = value.get("query").is_some_and(Value::is_string);
+        if !value.is_object() || !has_query {
+            return Err(BodyError::Invalid(
+                "expected an object with a string `query`, or an array of them",
+            ));
         }
+        serde_json::from_value(value).map_err(|_| {
+            BodyError::Invalid("`variables` must be an object and `operationName` a string")
+        })
+    };
+    match value {
+        Value::Array(items) if items.is_empty() => Err(BodyError::Invalid("the batch is empty")),
+        Value::Array(items) if items.len() > max_batch => {
+            Err(BodyError::Batch(limits::LimitError::Batch(max_batch)))
+        }
+        Value::Array(items) => Ok(async_graphql::BatchRequest::Batch(
+            items.into_iter().map(one).collect::<Result<_, _>>()?,
+        )),
+        value => Ok(async_graphql::BatchRequest::Single(one(value)?)),
     }
 }
 
@@ -288,10 +310,16 @@ async fn run_inner(
     let document = match limits::inspect(&request.query, &state.limits) {
         Ok(document) => document,
         Err(err) => {
-            return (
-                Outcome::error(StatusCode::BAD_REQUEST, err.code(), &err.message()),
-                false,
-            );
+            // A fragment cycle is a validation error like any other: 200 for plain JSON
+            // clients, 400 with the GraphQL response media type. Limits are always 400.
+            let status = if err == limits::LimitError::FragmentCycle
+                && !accepts(headers, GRAPHQL_RESPONSE)
+            {
+                StatusCode::OK
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            return (Outcome::error(status, err.code(), &err.message()), false);
         }
     };
     let operation = document
@@ -396,8 +424,17 @@ async fn run_inner(
     });
     // Over a rate limit: 429 with Retry-After. With the newer media type, a request that
     // failed before execution is a 400.
+    let refused_by_limit = response.data == async_graphql::Value::Null
+        && response.errors.iter().any(|e| {
+            matches!(
+                e.extensions.as_ref().and_then(|x| x.get("code")),
+                Some(async_graphql::Value::String(code)) if code.ends_with("_LIMIT_EXCEEDED")
+            )
+        });
     let status = if retry_after.is_some() {
         StatusCode::TOO_MANY_REQUESTS
+    } else if refused_by_limit {
+        StatusCode::BAD_REQUEST
     } else if accepts(headers, GRAPHQL_RESPONSE)
         && response.data == async_graphql::Value::Null
         && response.is_err()
