@@ -433,11 +433,10 @@ async fn run_inner(
         });
     let status = if retry_after.is_some() {
         StatusCode::TOO_MANY_REQUESTS
-    } else if refused_by_limit {
-        StatusCode::BAD_REQUEST
-    } else if accepts(headers, GRAPHQL_RESPONSE)
-        && response.data == async_graphql::Value::Null
-        && response.is_err()
+    } else if refused_by_limit
+        || (accepts(headers, GRAPHQL_RESPONSE)
+            && response.data == async_graphql::Value::Null
+            && response.is_err())
     {
         StatusCode::BAD_REQUEST
     } else {
