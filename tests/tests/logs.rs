@@ -56,6 +56,7 @@ async fn a_full_cycle_logs_no_personal_data() {
         .http
         .post(app.url("/graphql"))
         .header("x-forwarded-for", ip)
+        .header("x-request-id", "req-logs-test-0001")
         .json(&json!({
             "query": "mutation($i: SubmitTipInput!) { submitTip(input: $i) { statusToken tip { reference } } }",
             "variables": { "i": { "municipality": "mellerud", "kind": "TIP", "message": message, "name": name, "email": email, "phone": phone, "wantsReply": true } }
@@ -66,6 +67,7 @@ async fn a_full_cycle_logs_no_personal_data() {
         .json()
         .await
         .expect("json");
+    let request_id = "req-logs-test-0001";
     let reference = body["data"]["submitTip"]["tip"]["reference"]
         .as_str()
         .expect("accepted")
@@ -117,6 +119,12 @@ async fn a_full_cycle_logs_no_personal_data() {
             && logs.contains("delivery sent")
             && logs.contains(&reference),
         "the cycle was logged:\n{logs}"
+    );
+    // The request id is on the request's log lines, including "tip accepted".
+    assert!(
+        logs.lines()
+            .any(|l| l.contains("tip accepted") && l.contains(request_id)),
+        "the request id is on the log line:\n{logs}"
     );
     for secret_value in [
         message,
