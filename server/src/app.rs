@@ -40,8 +40,9 @@ pub struct Application {
     request_limiter: Option<Arc<RequestLimiter>>,
 }
 
-/// Distinct cached responses per replica; a full cache starts over.
+/// Distinct cached responses per replica, and their total size; a full cache starts over.
 const CACHE_ENTRIES: usize = 4096;
+const CACHE_BYTES: usize = 32 * 1024 * 1024;
 
 impl Application {
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
@@ -92,7 +93,7 @@ impl Application {
             max_depth: config.graphql_max_depth,
             introspection: config.graphql_introspection,
         };
-        let cache = ResponseCache::new(CACHE_ENTRIES);
+        let cache = ResponseCache::new(CACHE_ENTRIES, CACHE_BYTES);
         cache.sync(&db).await?;
         let request_limiter = (config.request_limit_per_ip > 0).then(|| {
             RequestLimiter::new(Limit {

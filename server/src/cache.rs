@@ -13,7 +13,7 @@ use std::{
     collections::HashMap,
     sync::{
         Arc, RwLock,
-        atomic::{AtomicI64, AtomicU64, Ordering},
+        atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering},
     },
 };
 
@@ -34,6 +34,10 @@ pub struct Cached {
 pub struct ResponseCache {
     entries: RwLock<HashMap<Key, Arc<Cached>>>,
     capacity: usize,
+    /// Most bytes of response bodies held; a client varying its queries cannot make the
+    /// cache grow past this.
+    max_bytes: usize,
+    bytes: AtomicUsize,
     /// The database's catalogue version the entries belong to.
     version: AtomicI64,
     /// Bumped on every clear; an entry computed under an older generation is not stored.
@@ -41,10 +45,12 @@ pub struct ResponseCache {
 }
 
 impl ResponseCache {
-    pub fn new(capacity: usize) -> Arc<Self> {
+    pub fn new(capacity: usize, max_bytes: usize) -> Arc<Self> {
         Arc::new(Self {
             entries: RwLock::new(HashMap::new()),
             capacity,
+            max_bytes,
+            bytes: AtomicUsize::new(0),
             version: AtomicI64::new(i64::MIN),
             generation: AtomicU64::new(0),
         })
@@ -81,15 +87,26 @@ impl ResponseCache {
                 .map(|b| format!("{b:02x}"))
                 .collect::<String>()
         );
+        let len = body.len();
         let cached = Arc::new(Cached { body, etag });
+        // A single answer larger than an eighth of the budget is served, not kept.
+        if len > self.max_bytes / 8 {
+            return cached;
+        }
         if let Ok(mut entries) = self.entries.write()
             && self.generation() == generation
         {
             // Bounded memory: a full cache starts over rather than tracking recency.
-            if entries.len() >= self.capacity {
+            if entries.len() >= self.capacity
+                || self.bytes.load(Ordering::Acquire) + len > self.max_bytes
+            {
                 entries.clear();
+                self.bytes.store(0, Ordering::Release);
             }
-            entries.insert(key, cached.clone());
+            if let Some(old) = entries.insert(key, cached.clone()) {
+                self.bytes.fetch_sub(old.body.len(), Ordering::AcqRel);
+            }
+            self.bytes.fetch_add(len, Ordering::AcqRel);
         }
         cached
     }
@@ -98,7 +115,13 @@ impl ResponseCache {
         if let Ok(mut entries) = self.entries.write() {
             self.generation.fetch_add(1, Ordering::AcqRel);
             entries.clear();
+            self.bytes.store(0, Ordering::Release);
         }
+    }
+
+    /// Bytes of response bodies held now.
+    pub fn bytes(&self) -> usize {
+        self.bytes.load(Ordering::Acquire)
     }
 
     pub fn len(&self) -> usize {
@@ -125,7 +148,7 @@ mod tests {
 
     #[test]
     fn entries_from_before_a_clear_are_not_stored() {
-        let cache = ResponseCache::new(2);
+        let cache = ResponseCache::new(2, 1024);
         let key = ResponseCache::key("{ a }", "{}", None, "2026-11-22");
         let generation = cache.generation();
         cache.clear();
@@ -144,11 +167,26 @@ mod tests {
             ResponseCache::key("ab", "c", None, "d"),
             ResponseCache::key("a", "bc", None, "d")
         );
-        let cache = ResponseCache::new(2);
+        let cache = ResponseCache::new(2, 1024);
         for q in ["1", "2", "3"] {
             let key = ResponseCache::key(q, "", None, "");
             cache.put(key, Bytes::from_static(b"x"), cache.generation());
         }
         assert!(cache.len() <= 2);
+    }
+
+    #[test]
+    fn the_byte_budget_holds() {
+        let cache = ResponseCache::new(1000, 800);
+        let body = Bytes::from(vec![b'x'; 100]);
+        for q in 0..50 {
+            let key = ResponseCache::key(&q.to_string(), "", None, "");
+            cache.put(key, body.clone(), cache.generation());
+            assert!(cache.bytes() <= 800, "{}", cache.bytes());
+        }
+        // Too large for the budget: answered, never kept.
+        let key = ResponseCache::key("big", "", None, "");
+        cache.put(key, Bytes::from(vec![b'x'; 200]), cache.generation());
+        assert!(cache.get(&key).is_none());
     }
 }
