@@ -42,7 +42,7 @@ pub struct Application {
 
 /// Distinct cached responses per replica, and their total size; a full cache starts over.
 const CACHE_ENTRIES: usize = 4096;
-const CACHE_BYTES: usize = 32 * 1024 * 1024;
+const CACHE_BYTES: usize = 8 * 1024 * 1024;
 
 impl Application {
     pub async fn build(config: &Config) -> anyhow::Result<Self> {

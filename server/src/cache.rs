@@ -25,10 +25,11 @@ use crate::service::catalog;
 
 pub type Key = [u8; 32];
 
-/// One cached response body with its entity tag.
+/// One cached response body with its entity tag and the operation's name (for metrics).
 pub struct Cached {
     pub body: Bytes,
     pub etag: String,
+    pub operation: Option<String>,
 }
 
 pub struct ResponseCache {
@@ -78,7 +79,13 @@ impl ResponseCache {
     }
 
     /// Store a response computed in `generation`, unless the cache was cleared since.
-    pub fn put(&self, key: Key, body: Bytes, generation: u64) -> Arc<Cached> {
+    pub fn put(
+        &self,
+        key: Key,
+        body: Bytes,
+        operation: Option<String>,
+        generation: u64,
+    ) -> Arc<Cached> {
         let digest = Sha256::digest(&body);
         let etag = format!(
             "\"{}\"",
@@ -88,7 +95,11 @@ impl ResponseCache {
                 .collect::<String>()
         );
         let len = body.len();
-        let cached = Arc::new(Cached { body, etag });
+        let cached = Arc::new(Cached {
+            body,
+            etag,
+            operation,
+        });
         // A single answer larger than an eighth of the budget is served, not kept.
         if len > self.max_bytes / 8 {
             return cached;
@@ -152,9 +163,9 @@ mod tests {
         let key = ResponseCache::key("{ a }", "{}", None, "2026-11-22");
         let generation = cache.generation();
         cache.clear();
-        cache.put(key, Bytes::from_static(b"old"), generation);
+        cache.put(key, Bytes::from_static(b"old"), None, generation);
         assert!(cache.get(&key).is_none());
-        cache.put(key, Bytes::from_static(b"new"), cache.generation());
+        cache.put(key, Bytes::from_static(b"new"), None, cache.generation());
         assert_eq!(
             cache.get(&key).map(|c| c.body.clone()),
             Some(Bytes::from_static(b"new"))
@@ -170,7 +181,7 @@ mod tests {
         let cache = ResponseCache::new(2, 1024);
         for q in ["1", "2", "3"] {
             let key = ResponseCache::key(q, "", None, "");
-            cache.put(key, Bytes::from_static(b"x"), cache.generation());
+            cache.put(key, Bytes::from_static(b"x"), None, cache.generation());
         }
         assert!(cache.len() <= 2);
     }
@@ -181,12 +192,12 @@ mod tests {
         let body = Bytes::from(vec![b'x'; 100]);
         for q in 0..50 {
             let key = ResponseCache::key(&q.to_string(), "", None, "");
-            cache.put(key, body.clone(), cache.generation());
+            cache.put(key, body.clone(), None, cache.generation());
             assert!(cache.bytes() <= 800, "{}", cache.bytes());
         }
         // Too large for the budget: answered, never kept.
         let key = ResponseCache::key("big", "", None, "");
-        cache.put(key, Bytes::from(vec![b'x'; 200]), cache.generation());
+        cache.put(key, Bytes::from(vec![b'x'; 200]), None, cache.generation());
         assert!(cache.get(&key).is_none());
     }
 }

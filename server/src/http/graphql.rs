@@ -307,6 +307,36 @@ async fn run_inner(
         outcome.retry_after = Some(retry_after_secs(refused.retry_after));
         return (outcome, false);
     }
+    // Fast path: an anonymous request whose exact text was answered from the catalogue
+    // before. Only documents that passed every check below were ever stored, so the
+    // stored answer stands for them without parsing the document again.
+    let anonymous = !headers.contains_key(header::AUTHORIZATION);
+    let cache_key = anonymous.then(|| {
+        let variables = serde_json::to_string(&request.variables).unwrap_or_default();
+        ResponseCache::key(
+            &request.query,
+            &variables,
+            request.operation_name.as_deref(),
+            &crate::domain::period::today().to_string(),
+        )
+    });
+    if let Some(key) = &cache_key
+        && let Some(hit) = state.cache.get(key)
+    {
+        if operation_name.is_none() {
+            operation_name.clone_from(&hit.operation);
+        }
+        return (
+            Outcome {
+                status: StatusCode::OK,
+                body: hit.body.clone(),
+                retry_after: None,
+                etag: Some(hit.etag.clone()),
+                method_not_allowed: false,
+            },
+            true,
+        );
+    }
     let document = match limits::inspect(&request.query, &state.limits) {
         Ok(document) => document,
         Err(err) => {
@@ -340,34 +370,11 @@ async fn run_inner(
         outcome.method_not_allowed = true;
         return (outcome, false);
     }
-    let anonymous = !headers.contains_key(header::AUTHORIZATION);
-    let cache_key = (anonymous
-        && operation
-            .as_ref()
-            .is_some_and(|op| op.0 == OperationType::Query && op.1))
-    .then(|| {
-        let variables = serde_json::to_string(&request.variables).unwrap_or_default();
-        ResponseCache::key(
-            &request.query,
-            &variables,
-            request.operation_name.as_deref(),
-            &crate::domain::period::today().to_string(),
-        )
-    });
-    if let Some(key) = &cache_key
-        && let Some(hit) = state.cache.get(key)
-    {
-        return (
-            Outcome {
-                status: StatusCode::OK,
-                body: hit.body.clone(),
-                retry_after: None,
-                etag: Some(hit.etag.clone()),
-                method_not_allowed: false,
-            },
-            true,
-        );
-    }
+    // Only anonymous queries made of catalogue fields are stored.
+    let cacheable = operation
+        .as_ref()
+        .is_some_and(|op| op.0 == OperationType::Query && op.1);
+    let cache_key = cache_key.filter(|_| cacheable);
     let generation = state.cache.generation();
     let caller = if anonymous {
         Caller::Anonymous
@@ -457,9 +464,13 @@ async fn run_inner(
         }
     };
     let etag = match cache_key {
-        Some(key) if response.errors.is_empty() => {
-            Some(state.cache.put(key, body.clone(), generation).etag.clone())
-        }
+        Some(key) if response.errors.is_empty() => Some(
+            state
+                .cache
+                .put(key, body.clone(), operation_name.clone(), generation)
+                .etag
+                .clone(),
+        ),
         _ => None,
     };
     (
