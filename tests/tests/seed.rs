@@ -396,12 +396,13 @@ async fn statements_for(n: usize) -> u64 {
 
 #[tokio::test]
 async fn nested_lists_use_a_constant_number_of_statements() {
-    // Each relation is fetched once per nesting level for all parents together: about 15
+    // Each relation is fetched once per nesting level for all parents together: 15–20
     // statements for this query. A DataLoader batch that is already running does not take
-    // keys that arrive later, so depending on timing a level may be fetched in two batches;
-    // the bound allows for that. Loading per item would need several hundred statements for
-    // 100 promises (each has 6 commitments with follow-ups).
-    const BOUND: u64 = 32;
+    // keys that arrive later, so on a busy machine (CI runs tests in parallel on 2 cores) a
+    // level may be fetched in two batches; 34 has been seen. The bound allows every batch to
+    // split once. Loading per item instead would need several hundred statements for 100
+    // promises (each has 6 commitments with follow-ups), so the bound still catches it.
+    const BOUND: u64 = 40;
     let small = statements_for(5).await;
     let large = statements_for(101).await;
     assert!(
