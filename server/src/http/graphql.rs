@@ -405,8 +405,9 @@ async fn run_inner(
                 );
             }
         };
-    if is_mutation {
-        // Make this replica's own writes visible to its next read.
+    // Only staff mutations can change the catalogue (a resident's tip cannot), so only
+    // they cost the version check that makes this replica's own writes visible at once.
+    if is_mutation && !anonymous {
         if let Err(err) = state.cache.sync(&state.db).await {
             tracing::warn!(error = %err, "could not check the catalogue version");
             state.cache.clear();
