@@ -407,11 +407,12 @@ async fn run_inner(
         };
     // Only staff mutations can change the catalogue (a resident's tip cannot), so only
     // they cost the version check that makes this replica's own writes visible at once.
-    if is_mutation && !anonymous {
-        if let Err(err) = state.cache.sync(&state.db).await {
-            tracing::warn!(error = %err, "could not check the catalogue version");
-            state.cache.clear();
-        }
+    if is_mutation
+        && !anonymous
+        && let Err(err) = state.cache.sync(&state.db).await
+    {
+        tracing::warn!(error = %err, "could not check the catalogue version");
+        state.cache.clear();
     }
     for error in &response.errors {
         if let Some(async_graphql::Value::String(code)) =
