@@ -63,6 +63,9 @@ async fn fixture() -> Fixture {
             .await
             .expect("read or create the IP hash key"),
         wake_worker: Arc::new(Notify::new()),
+        routing: server::service::routing::RoutingCache::new(server::cache::ResponseCache::new(
+            16, 1024,
+        )),
     };
     let codes: Vec<String> = db
         .query_all_raw(Statement::from_string(

@@ -21,6 +21,7 @@ use crate::{
     seed,
     service::{
         privacy::{self, Retention},
+        routing::RoutingCache,
         tips,
     },
 };
@@ -69,12 +70,15 @@ impl Application {
             },
         );
         let wake = Arc::new(Notify::new());
+        let cache = ResponseCache::new(CACHE_ENTRIES, CACHE_BYTES);
+        cache.sync(&db).await?;
         let configured_key = config.ip_hash_secret.as_ref().map(|s| s.expose());
         let intake = TipIntake {
             limiter: limiter.clone(),
             per_ip,
             ip_hash_key: tips::ip_hash_key(&db, configured_key).await?,
             wake_worker: wake.clone(),
+            routing: RoutingCache::new(cache.clone()),
         };
         let worker = if config.delivery_worker {
             Some(Worker::new(
@@ -93,8 +97,6 @@ impl Application {
             max_depth: config.graphql_max_depth,
             introspection: config.graphql_introspection,
         };
-        let cache = ResponseCache::new(CACHE_ENTRIES, CACHE_BYTES);
-        cache.sync(&db).await?;
         let request_limiter = (config.request_limit_per_ip > 0).then(|| {
             RequestLimiter::new(Limit {
                 count: config.request_limit_per_ip,

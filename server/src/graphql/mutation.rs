@@ -4,7 +4,7 @@ use std::{net::IpAddr, sync::Arc, time::Duration};
 
 use async_graphql::{Context, Object};
 use chrono::Utc;
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, SqlErr};
 use tokio::sync::Notify;
 
 use super::{
@@ -15,7 +15,10 @@ use super::{
 use crate::{
     email::render::EMERGENCY_NOTICE_SV,
     ratelimit::{Limit, Refused, TipLimiter, retry_after_secs},
-    service::tips::{self, Concerns, SubmitError, TipSubmission},
+    service::{
+        routing::RoutingCache,
+        tips::{self, Concerns, SubmitError, TipSubmission},
+    },
 };
 
 /// What `submitTip` needs besides the database; one per process.
@@ -26,6 +29,8 @@ pub struct TipIntake {
     pub ip_hash_key: Vec<u8>,
     /// Wakes the delivery worker at once for a new tip.
     pub wake_worker: Arc<Notify>,
+    /// Municipalities' contacts and routing rules, kept per catalogue generation.
+    pub routing: Arc<RoutingCache>,
 }
 
 /// The client's address for this request (after the trusted-proxy walk).
@@ -140,7 +145,7 @@ async fn submit(ctx: &Context<'_>, input: SubmitTipInput) -> Result<SubmitTipPay
         intake.limiter.check_ip(ip).map_err(limited)?;
     }
     intake.limiter.check_global().map_err(limited)?;
-    let valid = tips::validate(db, &submission)
+    let mut valid = tips::validate(db, &intake.routing, &submission)
         .await
         .map_err(submit_error)?;
     if let Some(email) = &valid.email {
@@ -161,9 +166,22 @@ async fn submit(ctx: &Context<'_>, input: SubmitTipInput) -> Result<SubmitTipPay
             return Err(limited(Refused { retry_after: wait }));
         }
     }
-    let accepted = tips::store(db, &intake.ip_hash_key, &valid, ip_hash, now)
-        .await
-        .map_err(submit_error)?;
+    let mut stored = tips::store(db, &intake.ip_hash_key, &valid, ip_hash.clone(), now).await;
+    if let Err(SubmitError::Db(err)) = &stored
+        && matches!(
+            err.sql_err(),
+            Some(SqlErr::ForeignKeyConstraintViolation(_))
+        )
+    {
+        // Routed by a snapshot older than an edit made on another replica (a contact
+        // deleted within the last poll interval): route again from the database.
+        intake.routing.forget();
+        valid = tips::validate(db, &intake.routing, &submission)
+            .await
+            .map_err(submit_error)?;
+        stored = tips::store(db, &intake.ip_hash_key, &valid, ip_hash, now).await;
+    }
+    let accepted = stored.map_err(submit_error)?;
     intake.wake_worker.notify_one();
     tracing::info!(
         reference = %accepted.tip.reference,

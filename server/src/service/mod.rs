@@ -5,5 +5,6 @@ pub mod audit;
 pub mod catalog;
 pub mod editing;
 pub mod privacy;
+pub mod routing;
 pub mod staff;
 pub mod tips;

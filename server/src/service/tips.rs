@@ -5,20 +5,20 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use entity::{
-    DeliveryKind, DeliveryStatus, TipKind, TipStatus, commitment, contact, contact_municipality,
-    delivery, focus_area, idempotency_key, municipality, promise, promise_municipality,
-    routing_rule, server_secret, tip,
+    DeliveryKind, DeliveryStatus, TipKind, TipStatus, commitment, contact, delivery, focus_area,
+    idempotency_key, municipality, promise, promise_municipality, server_secret, tip,
 };
 use hmac::{Hmac, Mac};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, SqlErr, TransactionTrait,
+    EntityTrait, QueryFilter, QuerySelect, Set, SqlErr, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 
+use super::routing::RoutingCache;
 use crate::domain::{
     reference,
-    routing::{self, RoutingFacts, RoutingReason, Rule},
+    routing::{self, RoutingFacts, RoutingReason},
     tip::{self as rules, Invalid, TipMessage},
 };
 
@@ -172,14 +172,18 @@ async fn load_accepted(
     }))
 }
 
-/// Validate every field and decide the recipient. Reads only.
+/// Validate every field and decide the recipient. Reads only; the municipality's
+/// routing facts come from `routing` (see [`super::routing`]).
 pub async fn validate(
     db: &impl ConnectionTrait,
+    routing: &RoutingCache,
     input: &TipSubmission,
 ) -> Result<ValidTip, SubmitError> {
-    let municipality = super::catalog::municipality_by_code_or_slug(db, &input.municipality)
+    let facts = routing
+        .get(db, &input.municipality)
         .await?
         .ok_or_else(|| invalid("municipality", "no municipality has that code or slug"))?;
+    let municipality = &facts.municipality;
     let message = TipMessage::parse(&input.message)?;
     let name = rules::parse_name(input.name.as_deref())?;
     let email = rules::parse_email(input.email.as_deref())?;
@@ -187,15 +191,8 @@ pub async fn validate(
     rules::check_reply(input.wants_reply, email.is_some(), phone.is_some())?;
     let idempotency_key = rules::parse_idempotency_key(input.idempotency_key.as_deref())?;
 
-    let serving: Vec<i32> = contact_municipality::Entity::find()
-        .filter(contact_municipality::Column::MunicipalityId.eq(municipality.id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|l| l.contact_id)
-        .collect();
     if let Some(r) = input.recipient
-        && !serving.contains(&r)
+        && !facts.serving.contains(&r)
     {
         return Err(invalid(
             "recipient",
@@ -261,29 +258,22 @@ pub async fn validate(
         concerns_promise = Some(promise_id);
     }
 
-    let rules: Vec<Rule> = routing_rule::Entity::find()
-        .filter(routing_rule::Column::MunicipalityId.eq(municipality.id))
-        .order_by_asc(routing_rule::Column::Id)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| Rule {
-            focus_area_id: r.focus_area_id,
-            contact_id: r.contact_id,
-        })
+    // A commitment's or focus area's own contact may serve other municipalities only.
+    let mut candidates = facts.contacts.clone();
+    let missing: Vec<i32> = commitment_contact
+        .iter()
+        .chain(&focus_area_contact)
+        .filter(|id| !candidates.iter().any(|c| c.id == **id))
+        .copied()
         .collect();
-    let mut candidate_ids: Vec<i32> = rules.iter().map(|r| r.contact_id).collect();
-    candidate_ids.extend(
-        input
-            .recipient
-            .iter()
-            .chain(&commitment_contact)
-            .chain(&focus_area_contact),
-    );
-    let candidates = contact::Entity::find()
-        .filter(contact::Column::Id.is_in(candidate_ids))
-        .all(db)
-        .await?;
+    if !missing.is_empty() {
+        candidates.extend(
+            contact::Entity::find()
+                .filter(contact::Column::Id.is_in(missing))
+                .all(db)
+                .await?,
+        );
+    }
     let reachable: Vec<i32> = candidates
         .iter()
         .filter(|c| c.email.as_deref().is_some_and(|e| !e.trim().is_empty()))
@@ -294,13 +284,13 @@ pub async fn validate(
         focus_area_id: concerns_focus_area,
         commitment_contact,
         focus_area_contact,
-        rules: &rules,
+        rules: &facts.rules,
         reachable: &reachable,
     });
     let routed_to = routed.and_then(|id| candidates.into_iter().find(|c| c.id == id));
 
     Ok(ValidTip {
-        municipality,
+        municipality: municipality.clone(),
         kind: input.kind,
         message,
         concerns: input.concerns,
@@ -326,16 +316,17 @@ pub async fn ip_window(
     now: DateTime<Utc>,
 ) -> Result<(u64, Option<DateTime<Utc>>), DbErr> {
     let since = now - window;
-    let recent = tip::Entity::find()
+    let (count, oldest): (i64, Option<DateTime<Utc>>) = tip::Entity::find()
+        .select_only()
+        .column_as(tip::Column::Id.count(), "count")
+        .column_as(tip::Column::ReceivedAt.min(), "oldest")
         .filter(tip::Column::IpHash.eq(ip_hash))
-        .filter(tip::Column::ReceivedAt.gt(since));
-    let count = recent.clone().count(db).await?;
-    let oldest = recent
-        .order_by_asc(tip::Column::ReceivedAt)
+        .filter(tip::Column::ReceivedAt.gt(since))
+        .into_tuple()
         .one(db)
         .await?
-        .map(|t| t.received_at);
-    Ok((count, oldest))
+        .unwrap_or((0, None));
+    Ok((u64::try_from(count).unwrap_or(0), oldest))
 }
 
 /// Store the tip, one delivery per message and the idempotency key, in one transaction.
@@ -346,19 +337,58 @@ pub async fn store(
     ip_hash: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<Accepted, SubmitError> {
-    match store_once(db, secret, valid, ip_hash, now).await {
-        Err(SubmitError::Db(err))
-            if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) =>
-        {
-            // Another request with the same idempotency key won the race: answer as it did.
-            match &valid.idempotency_key {
-                Some(key) => replay(db, secret, key, &valid.request_hash, now)
-                    .await?
-                    .ok_or(SubmitError::Db(err)),
-                None => Err(SubmitError::Db(err)),
+    let slug = valid.municipality.slug.clone();
+    store_with_references(db, secret, valid, ip_hash, now, || {
+        reference::generate(&slug)
+    })
+    .await
+}
+
+/// [`store`] with the references to try, in order: they are random, the unique index
+/// decides, and a reference already taken (about one in 10^9 per pair of tips in a
+/// municipality) is replaced by the next. Public so tests can force a collision.
+pub async fn store_with_references(
+    db: &DatabaseConnection,
+    secret: &[u8],
+    valid: &ValidTip,
+    ip_hash: Option<String>,
+    now: DateTime<Utc>,
+    mut draw: impl FnMut() -> String,
+) -> Result<Accepted, SubmitError> {
+    for _ in 0..8 {
+        let reference = draw();
+        match store_once(db, secret, valid, ip_hash.clone(), &reference, now).await {
+            Err(Stored::ReferenceTaken) => continue,
+            Err(Stored::Failed(SubmitError::Db(err)))
+                if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) =>
+            {
+                // Another request with the same idempotency key won the race: answer as it did.
+                return match &valid.idempotency_key {
+                    Some(key) => replay(db, secret, key, &valid.request_hash, now)
+                        .await?
+                        .ok_or(SubmitError::Db(err)),
+                    None => Err(SubmitError::Db(err)),
+                };
             }
+            Err(Stored::Failed(err)) => return Err(err),
+            Ok(accepted) => return Ok(accepted),
         }
-        other => other,
+    }
+    Err(SubmitError::Db(DbErr::Custom(
+        "no free tip reference after 8 draws".into(),
+    )))
+}
+
+/// How one attempt to store a tip ended, when it did not.
+enum Stored {
+    /// The drawn reference belongs to another tip; nothing was written.
+    ReferenceTaken,
+    Failed(SubmitError),
+}
+
+impl From<DbErr> for Stored {
+    fn from(e: DbErr) -> Self {
+        Self::Failed(SubmitError::Db(e))
     }
 }
 
@@ -367,21 +397,11 @@ async fn store_once(
     secret: &[u8],
     valid: &ValidTip,
     ip_hash: Option<String>,
+    reference: &str,
     now: DateTime<Utc>,
-) -> Result<Accepted, SubmitError> {
-    // Choose the reference before the transaction, so the transaction's first statement
-    // is a write: on SQLite a read that later upgrades to a write can fail with SQLITE_BUSY.
-    let mut reference = reference::generate(&valid.municipality.slug);
-    for _ in 0..8 {
-        let taken = tip::Entity::find()
-            .filter(tip::Column::Reference.eq(reference.as_str()))
-            .one(db)
-            .await?;
-        if taken.is_none() {
-            break;
-        }
-        reference = reference::generate(&valid.municipality.slug);
-    }
+) -> Result<Accepted, Stored> {
+    // On SQLite the transaction's first statement must be a write: a read that later
+    // upgrades to a write can fail with SQLITE_BUSY. Both statements below write.
     let txn = db.begin().await?;
     if let Some(key) = &valid.idempotency_key {
         // An expired key may be reused.
@@ -402,7 +422,7 @@ async fn store_once(
     };
     let tip = tip::ActiveModel {
         id: NotSet,
-        reference: Set(reference.clone()),
+        reference: Set(reference.to_owned()),
         municipality_id: Set(valid.municipality.id),
         kind: Set(valid.kind),
         message: Set(valid.message.as_str().to_owned()),
@@ -419,12 +439,17 @@ async fn store_once(
         ip_hash: Set(ip_hash),
         received_at: Set(now),
         updated_at: Set(now),
-        status_token_hash: Set(Some(sha256_hex(&status_token(secret, &reference)))),
+        status_token_hash: Set(Some(sha256_hex(&status_token(secret, reference)))),
         handled_at: Set(None),
         erased_at: Set(None),
     }
     .insert(&txn)
-    .await?;
+    .await
+    .map_err(|err| match err.sql_err() {
+        // The only unique column written here is the reference.
+        Some(SqlErr::UniqueConstraintViolation(_)) => Stored::ReferenceTaken,
+        _ => Stored::Failed(err.into()),
+    })?;
 
     entity::tip_event::ActiveModel {
         id: NotSet,
@@ -441,19 +466,25 @@ async fn store_once(
     if let Some(contact) = &valid.routed_to
         && let Some(email) = &contact.email
     {
-        outbox.push((
+        outbox.push(pending_delivery(
+            tip.id,
             DeliveryKind::Contact,
             Some(contact.name.clone()),
             email.clone(),
+            now,
         ));
     }
     if let Some(email) = &valid.email {
-        outbox.push((DeliveryKind::Receipt, valid.name.clone(), email.to_string()));
+        outbox.push(pending_delivery(
+            tip.id,
+            DeliveryKind::Receipt,
+            valid.name.clone(),
+            email.to_string(),
+            now,
+        ));
     }
-    for (kind, name, email) in outbox {
-        pending_delivery(tip.id, kind, name, email, now)
-            .insert(&txn)
-            .await?;
+    if !outbox.is_empty() {
+        delivery::Entity::insert_many(outbox).exec(&txn).await?;
     }
     if let Some(key) = &valid.idempotency_key {
         idempotency_key::ActiveModel {
