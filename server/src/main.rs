@@ -3,9 +3,6 @@
 use clap::Parser;
 use server::{cli, config::Config, telemetry};
 
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let args = cli::Args::parse();
