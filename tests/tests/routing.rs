@@ -242,3 +242,27 @@ async fn a_taken_reference_is_drawn_again() {
     assert!(matches!(failed, Err(SubmitError::Db(_))));
     assert_eq!(tip::Entity::find().count(&app.db).await.expect("count"), 2);
 }
+
+#[tokio::test]
+async fn a_warm_replica_stores_a_tip_in_few_statements() {
+    let app = spawn_app_with(|c| {
+        generous(c);
+        // Nothing else may run statements while they are counted.
+        c.delivery_worker = false;
+        c.catalog_poll_interval_ms = 3_600_000;
+    })
+    .await;
+    let tip = |n: u32| {
+        json!({ "i": { "municipality": "mellerud", "kind": "TIP", "email": format!("boende{n}@example.se"),
+            "message": format!("Trasig gatlampa nummer {n} vid busshållplatsen.") } })
+    };
+    // The first tip reads Mellerud's routing snapshot.
+    app.query(SUBMIT, tip(1)).await;
+    let before = app.statements.get();
+    let routed = app.query(SUBMIT, tip(2)).await;
+    let used = app.statements.get() - before;
+    assert!(routed["submitTip"]["tip"]["routedTo"]["name"].is_string());
+    // The shared per-IP window, then the tip, its first history entry and both emails
+    // (the contact's and the resident's receipt, one insert) in one transaction.
+    assert_eq!(used, 4, "statements for a tip on a warm replica");
+}
