@@ -33,11 +33,9 @@ impl Page {
         };
         let offset = match after {
             None => 0,
-            Some(cursor) => {
-                decode_cursor(cursor)
-                    .ok_or_else(|| ApiError::bad_input("after", "`after` is not a valid cursor"))?
-                    + 1
-            }
+            Some(cursor) => decode_cursor(cursor)
+                .and_then(|o| o.checked_add(1))
+                .ok_or_else(|| ApiError::bad_input("after", "`after` is not a valid cursor"))?,
         };
         Ok(Self { offset, limit })
     }
@@ -61,7 +59,9 @@ fn encode_cursor(offset: usize) -> String {
 fn decode_cursor(cursor: &str) -> Option<usize> {
     let bytes = URL_SAFE_NO_PAD.decode(cursor.as_bytes()).ok()?;
     let text = std::str::from_utf8(&bytes).ok()?;
-    text.strip_prefix("o:")?.parse().ok()
+    let offset = text.strip_prefix("o:")?.parse().ok()?;
+    // Only the canonical form: `o:+5` or `o:005` must not alias `o:5`.
+    (encode_cursor(offset) == cursor).then_some(offset)
 }
 
 /// One page of items that starts at `page.offset`, with cursors, ready to become a

@@ -50,6 +50,11 @@ pub fn encode(kind: NodeType, id: i32) -> ID {
 }
 
 /// Decode any global id; `field` names the argument for the error message.
+///
+/// Only the canonical form that [`encode`] produces is accepted: after decoding, the
+/// id is encoded again and must equal the input byte for byte. So `Promise:+1`,
+/// `Promise:0001`, ` 1`, padded or standard-alphabet base64 and the like are rejected
+/// with `BAD_USER_INPUT` instead of aliasing `Promise:1`.
 pub fn decode(id: &str, field: &str) -> Result<(NodeType, i32), ApiError> {
     let invalid = || ApiError::bad_input(field, format!("\"{}\" is not a valid id", truncate(id)));
     let bytes = URL_SAFE_NO_PAD
@@ -62,7 +67,7 @@ pub fn decode(id: &str, field: &str) -> Result<(NodeType, i32), ApiError> {
         .find(|k| k.name() == name)
         .ok_or_else(invalid)?;
     let row: i32 = raw.parse().map_err(|_| invalid())?;
-    if row <= 0 {
+    if row <= 0 || encode(kind, row).0 != id {
         return Err(invalid());
     }
     Ok((kind, row))
@@ -102,5 +107,38 @@ mod tests {
             assert!(decode(bad, "id").is_err(), "{bad}");
         }
         assert!(decode(&URL_SAFE_NO_PAD.encode("Promise:-1"), "id").is_err());
+    }
+
+    #[test]
+    fn only_the_canonical_form_is_accepted() {
+        use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+        for text in [
+            "Promise:+1",
+            "Promise:01",
+            "Promise:0001",
+            "Promise: 1",
+            "Promise:1 ",
+            "Promise:-0",
+            "Promise:0",
+            "Promise:99999999999999999999",
+            "promise:1",
+            "PROMISE:1",
+            " Promise:1",
+            "Promise::1",
+        ] {
+            assert!(
+                decode(&URL_SAFE_NO_PAD.encode(text), "id").is_err(),
+                "{text}"
+            );
+        }
+        let canonical = encode(NodeType::Promise, 1);
+        assert_eq!(decode(&canonical, "id").ok(), Some((NodeType::Promise, 1)));
+        // Padding or another alphabet for the same bytes.
+        let padded = URL_SAFE.encode("Promise:1");
+        assert_ne!(padded, canonical.0);
+        assert!(decode(&padded, "id").is_err());
+        assert!(decode(&STANDARD.encode("Promise:1"), "id").is_err());
+        assert!(decode(&format!("{}\n", canonical.0), "id").is_err());
+        assert!(decode(&format!(" {}", canonical.0), "id").is_err());
     }
 }

@@ -275,11 +275,14 @@ pub struct TipCount {
 /// one can be singled out.
 #[derive(SimpleObject)]
 pub struct TipStatistics {
-    /// Tips received in the period; null when fewer than 5.
+    /// Tips received in the period, widened to whole calendar months (UTC); null when
+    /// fewer than 5, or when a small group could be worked out from it.
     pub total_count: Option<u64>,
-    /// Counts per month and kind, leaving out groups of fewer than 5.
+    /// Counts per month and kind, leaving out groups of fewer than 5 and, where needed,
+    /// more, so that no small group can be worked out by subtraction.
     pub counts: Vec<TipCount>,
-    /// Share of tips closed (handled or not relevant), 0 to 1; null when fewer than 5 tips.
+    /// Share of tips closed (handled or not relevant), 0 to 1; null when `totalCount` is
+    /// null or some month has fewer than 5 closed or fewer than 5 open tips.
     pub share_handled: Option<f64>,
     /// Median hours from receipt to closing; null when fewer than 5 tips were closed.
     pub median_hours_to_handled: Option<f64>,
@@ -439,8 +442,8 @@ impl StaffQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Municipality by kommunkod or slug.")] municipality: String,
-        #[graphql(desc = "First day (inclusive).")] from: Date,
-        #[graphql(desc = "Last day (inclusive).")] to: Date,
+        #[graphql(desc = "First day (inclusive); the period starts with its month.")] from: Date,
+        #[graphql(desc = "Last day (inclusive); the period ends with its month.")] to: Date,
     ) -> ApiResult<TipStatistics> {
         let db = db(ctx)?;
         if to.0 < from.0 {

@@ -1,6 +1,15 @@
 //! Open data: every published promise as JSON and CSV. Both are produced by running a
 //! GraphQL query against the public schema, so the export always says exactly what the
 //! API says. Responses carry an `ETag`; a matching `If-None-Match` gets 304.
+//!
+//! CSV injection: a spreadsheet runs a cell that starts with `=`, `+`, `-` or `@` (or tab
+//! or CR, which some strip first) as a formula. Every text cell of the CSV that starts
+//! with such a character gets a leading single quote (OWASP's advice), so it shows as
+//! text. Cells that are JSON numbers in the API (quantities, progress) are written as
+//! plain numbers and never prefixed: a number such as `-3` cannot carry a formula, and
+//! prefixing it would turn it into text. Data cells are always quoted, so a spreadsheet
+//! that splits on `;` (the Swedish default) keeps `a; =1+1` in one cell. The JSON export
+//! stays verbatim.
 
 use axum::{
     extract::State,
@@ -127,11 +136,38 @@ pub const CSV_COLUMNS: [&str; 19] = [
     "commitment_progress",
 ];
 
-fn text(v: &Value) -> String {
+/// Characters that make a spreadsheet read a cell as a formula (or that it strips before
+/// looking): OWASP's list, plus line feed and the full-width forms some locales accept.
+const FORMULA_STARTS: [char; 11] = [
+    '=', '+', '-', '@', '\t', '\r', '\n', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}',
+];
+
+/// A text cell that a spreadsheet shows as text: prefixed with `'` when it would start a
+/// formula.
+pub fn neutralise(cell: &str) -> String {
+    if cell.starts_with(FORMULA_STARTS) {
+        format!("'{cell}")
+    } else {
+        cell.to_owned()
+    }
+}
+
+/// The plain text of a value, not yet neutralised.
+fn raw(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
         other => other.to_string(),
+    }
+}
+
+/// One CSV cell from an API value: strings are neutralised, numbers are written as is.
+fn text(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => neutralise(s),
+        Value::Number(n) => n.to_string(),
+        other => neutralise(&other.to_string()),
     }
 }
 
@@ -140,10 +176,11 @@ fn joined(list: &Value, field: &str) -> String {
         .map(|items| {
             items
                 .iter()
-                .map(|i| text(&i[field]))
+                .map(|i| raw(&i[field]))
                 .collect::<Vec<_>>()
                 .join("; ")
         })
+        .map(|cell| neutralise(&cell))
         .unwrap_or_default()
 }
 
@@ -152,14 +189,33 @@ pub async fn csv(State(state): State<AppState>, headers: HeaderMap) -> Response 
         Ok(p) => p,
         Err(response) => return response,
     };
-    let mut writer = csv::Writer::from_writer(Vec::new());
+    // The header as before; every data cell quoted, so that a spreadsheet that splits on
+    // `;` (the Swedish default) cannot start a new, unneutralised cell inside one.
+    let mut header_writer = csv::Writer::from_writer(Vec::new());
+    let header = header_writer
+        .write_record(CSV_COLUMNS)
+        .map_err(|e| e.to_string())
+        .and_then(|()| header_writer.into_inner().map_err(|e| e.to_string()));
+    let header = match header {
+        Ok(h) => h,
+        Err(err) => {
+            tracing::error!(error = %err, "could not write the CSV export");
+            return json_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "internal server error",
+            );
+        }
+    };
+    let mut writer = csv::WriterBuilder::new()
+        .quote_style(csv::QuoteStyle::Always)
+        .from_writer(header);
     let mut write = || -> Result<(), csv::Error> {
-        writer.write_record(CSV_COLUMNS)?;
         for p in &promises {
             let mut rows: Vec<(String, &Value)> = Vec::new();
             for fa in p["focusAreas"].as_array().into_iter().flatten() {
                 for c in fa["commitments"].as_array().into_iter().flatten() {
-                    rows.push((text(&fa["title"]), c));
+                    rows.push((raw(&fa["title"]), c));
                 }
             }
             for c in p["commitments"].as_array().into_iter().flatten() {
@@ -177,7 +233,7 @@ pub async fn csv(State(state): State<AppState>, headers: HeaderMap) -> Response 
                     text(&p["validTo"]),
                     text(&p["status"]),
                     text(&p["progress"]),
-                    focus_area,
+                    neutralise(&focus_area),
                     text(&c["text"]),
                     text(&c["responsible"]),
                     text(&c["status"]),

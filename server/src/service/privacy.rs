@@ -1,9 +1,9 @@
 //! Privacy: residents' personal data is erased after the retention period (or at once by
 //! an admin); the tip stays as an anonymous record for statistics.
 
-use std::time::Duration;
+use std::{collections::BTreeMap, time::Duration};
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use entity::{DeliveryKind, TipKind, TipStatus, delivery, tip};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
@@ -112,61 +112,163 @@ pub const MIN_BUCKET: u64 = 5;
 pub struct Bucket {
     pub month: String,
     pub kind: TipKind,
-    /// `None` when fewer than [`MIN_BUCKET`] tips (suppressed).
+    /// `None` when suppressed: fewer than [`MIN_BUCKET`] tips, or hidden so that a small
+    /// group cannot be worked out by subtraction (see [`statistics`]).
     pub count: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Statistics {
-    /// `None` below the threshold.
+    /// `None` below the threshold, or when some month could be worked out from it.
     pub total: Option<u64>,
     pub buckets: Vec<Bucket>,
-    /// Share of tips closed as handled or not relevant, 0 to 1; `None` below the threshold.
+    /// Share of tips closed as handled or not relevant, 0 to 1; `None` when the total is
+    /// hidden or some month has a small group of closed or of open tips.
     pub share_handled: Option<f64>,
     /// Median hours from receipt to closing; `None` below the threshold.
     pub median_hours_to_handled: Option<f64>,
 }
 
-/// Anonymous statistics for a municipality between two instants.
+/// True when `n` is a group that may not be shown or derived: 1 to `MIN_BUCKET - 1`.
+fn small(n: u64) -> bool {
+    (1..MIN_BUCKET).contains(&n)
+}
+
+/// The first instant of the month that `at` falls in (UTC).
+fn month_start(at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    NaiveDate::from_ymd_opt(at.year(), at.month(), 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|d| d.and_utc())
+}
+
+/// Widen `[from, to)` to whole calendar months (UTC), so that two overlapping periods can
+/// never differ by a few days, and hence by a few tips.
+pub fn whole_months(
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let start = month_start(from)?;
+    let last = month_start(to)?;
+    let end = if last == to {
+        last
+    } else {
+        let (y, m) = if last.month() == 12 {
+            (last.year().checked_add(1)?, 1)
+        } else {
+            (last.year(), last.month() + 1)
+        };
+        NaiveDate::from_ymd_opt(y, m, 1)?
+            .and_hms_opt(0, 0, 0)
+            .map(|d| d.and_utc())?
+    };
+    Some((start, end))
+}
+
+/// The tips of one month, by kind, and how many were closed.
+#[derive(Default)]
+struct Month {
+    kinds: BTreeMap<String, (TipKind, u64)>,
+    total: u64,
+    closed: u64,
+}
+
+/// Which kinds of one month to hide: the small ones (primary suppression) and then, while
+/// the hidden ones add up to a small group, the smallest shown one too (secondary
+/// suppression). Returns the hidden kind keys and whether the month is safe, that is
+/// whether what is hidden adds up to 0 or at least [`MIN_BUCKET`] (otherwise the month's
+/// total, and so any total over a period that contains it, would give the group away).
+fn suppress(month: &Month) -> (Vec<String>, bool) {
+    let mut cells: Vec<(&String, u64)> = month.kinds.iter().map(|(k, (_, n))| (k, *n)).collect();
+    cells.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(b.0)));
+    let mut hidden = Vec::new();
+    let mut hidden_sum = 0;
+    for (key, n) in cells {
+        if small(n) || small(hidden_sum) {
+            hidden.push(key.clone());
+            hidden_sum += n;
+        } else {
+            break;
+        }
+    }
+    (hidden, !small(hidden_sum))
+}
+
+/// Anonymous statistics for a municipality for the calendar months (UTC) that the
+/// period `[from, to)` touches.
+///
+/// No group of 1 to `MIN_BUCKET - 1` tips can be shown or worked out, also not by
+/// subtracting one figure from another or comparing periods:
+///
+/// * the period is widened to whole months, and every decision is taken per month from
+///   that month's tips alone, so a month's cells look the same in every period;
+/// * in each month, small kinds are hidden, and then the smallest shown kinds too until
+///   the hidden kinds add up to 0 or at least the threshold (complementary suppression);
+/// * the total is shown only when it reaches the threshold and every month in the period
+///   is safe (its total minus its shown cells is 0 or at least the threshold), so any
+///   difference of totals is made of safe months;
+/// * the share handled (which gives closed = share × total) is shown only with the total
+///   and when no month has a small group of closed or of open tips.
 pub async fn statistics(
     db: &impl ConnectionTrait,
     municipality_id: i32,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Statistics, DbErr> {
+    let Some((from, to)) = whole_months(from, to) else {
+        return Ok(Statistics {
+            total: None,
+            buckets: Vec::new(),
+            share_handled: None,
+            median_hours_to_handled: None,
+        });
+    };
     let tips = tip::Entity::find()
         .filter(tip::Column::MunicipalityId.eq(municipality_id))
         .filter(tip::Column::ReceivedAt.gte(from))
         .filter(tip::Column::ReceivedAt.lt(to))
         .all(db)
         .await?;
+    let is_closed = |t: &tip::Model| {
+        matches!(t.status, TipStatus::Handled | TipStatus::NotRelevant) && t.handled_at.is_some()
+    };
     let total = tips.len() as u64;
-    let mut counts: std::collections::BTreeMap<(String, String), (TipKind, u64)> =
-        Default::default();
+    let mut months: BTreeMap<String, Month> = BTreeMap::new();
     for t in &tips {
-        let month = format!("{:04}-{:02}", t.received_at.year(), t.received_at.month());
-        counts
-            .entry((month, format!("{:?}", t.kind)))
+        let month = months
+            .entry(format!(
+                "{:04}-{:02}",
+                t.received_at.year(),
+                t.received_at.month()
+            ))
+            .or_default();
+        month
+            .kinds
+            .entry(format!("{:?}", t.kind))
             .or_insert((t.kind, 0))
             .1 += 1;
+        month.total += 1;
+        if is_closed(t) {
+            month.closed += 1;
+        }
     }
-    let buckets = counts
-        .into_iter()
-        .map(|((month, _), (kind, n))| Bucket {
-            month,
-            kind,
-            count: (n >= MIN_BUCKET).then_some(n),
-        })
-        .collect();
-    let closed: Vec<&tip::Model> = tips
-        .iter()
-        .filter(|t| {
-            matches!(t.status, TipStatus::Handled | TipStatus::NotRelevant)
-                && t.handled_at.is_some()
-        })
-        .collect();
-    let enough = total >= MIN_BUCKET;
-    let share_handled = enough.then(|| closed.len() as f64 / total as f64);
+    let mut buckets = Vec::new();
+    let mut every_month_safe = true;
+    let mut status_safe = true;
+    for (name, month) in &months {
+        let (hidden, safe) = suppress(month);
+        every_month_safe &= safe;
+        status_safe &= !small(month.closed) && !small(month.total - month.closed);
+        for (key, (kind, n)) in &month.kinds {
+            buckets.push(Bucket {
+                month: name.clone(),
+                kind: *kind,
+                count: (!hidden.contains(key)).then_some(*n),
+            });
+        }
+    }
+    let total_shown = total >= MIN_BUCKET && every_month_safe;
+    let closed: Vec<&tip::Model> = tips.iter().filter(|t| is_closed(t)).collect();
+    let share_handled = (total_shown && status_safe).then(|| closed.len() as f64 / total as f64);
     let mut hours: Vec<f64> = closed
         .iter()
         .filter_map(|t| {
@@ -184,9 +286,65 @@ pub async fn statistics(
         }
     });
     Ok(Statistics {
-        total: enough.then_some(total),
+        total: total_shown.then_some(total),
         buckets,
         share_handled,
         median_hours_to_handled,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn month(counts: &[(TipKind, u64)]) -> Month {
+        let mut m = Month::default();
+        for (kind, n) in counts {
+            m.kinds.insert(format!("{kind:?}"), (*kind, *n));
+            m.total += n;
+        }
+        m
+    }
+
+    #[test]
+    fn a_lone_small_kind_takes_the_next_smallest_with_it() {
+        let (hidden, safe) = suppress(&month(&[(TipKind::Tip, 6), (TipKind::Idea, 2)]));
+        assert_eq!(hidden, ["Idea", "Tip"]);
+        assert!(safe);
+        let (hidden, safe) = suppress(&month(&[
+            (TipKind::Tip, 9),
+            (TipKind::Idea, 1),
+            (TipKind::Opinion, 7),
+        ]));
+        assert_eq!(hidden, ["Idea", "Opinion"]);
+        assert!(safe);
+        let (hidden, safe) = suppress(&month(&[(TipKind::Tip, 2), (TipKind::Idea, 3)]));
+        assert_eq!(hidden, ["Tip", "Idea"]);
+        assert!(safe, "5 hidden tips in all");
+        let (_, safe) = suppress(&month(&[(TipKind::Tip, 1), (TipKind::Idea, 2)]));
+        assert!(!safe);
+        let (hidden, safe) = suppress(&month(&[(TipKind::Tip, 5), (TipKind::Idea, 8)]));
+        assert!(hidden.is_empty() && safe);
+    }
+
+    #[test]
+    fn periods_are_widened_to_whole_months() {
+        let at = |s: &str| {
+            DateTime::parse_from_rfc3339(s)
+                .map(|d| d.with_timezone(&Utc))
+                .expect("a date")
+        };
+        assert_eq!(
+            whole_months(at("2026-01-15T00:00:00Z"), at("2026-01-16T00:00:00Z")),
+            Some((at("2026-01-01T00:00:00Z"), at("2026-02-01T00:00:00Z")))
+        );
+        assert_eq!(
+            whole_months(at("2026-12-01T00:00:00Z"), at("2027-01-01T00:00:00Z")),
+            Some((at("2026-12-01T00:00:00Z"), at("2027-01-01T00:00:00Z")))
+        );
+        assert_eq!(
+            whole_months(at("2026-12-31T10:00:00Z"), at("2026-12-31T23:00:00Z")),
+            Some((at("2026-12-01T00:00:00Z"), at("2027-01-01T00:00:00Z")))
+        );
+    }
 }
