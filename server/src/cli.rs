@@ -49,6 +49,7 @@ pub enum TokenCommand {
         #[arg(long, value_parser = ["admin", "editor", "recipient"])]
         role: String,
         /// Municipality (kommunkod or slug) the token is limited to; repeat for several.
+        /// An admin limited to municipalities manages only what belongs to them.
         #[arg(long = "municipality")]
         municipalities: Vec<String>,
         /// For recipients: the contact (seed key) whose tips the token reads.

@@ -1,7 +1,8 @@
 //! Staff editing of promises, their parts, contacts and routing rules, and the audit log.
 //!
-//! Mutations follow the input/payload pattern. Editors change what belongs to their
-//! municipalities, admins everything; recipients get `FORBIDDEN`. In update inputs an
+//! Mutations follow the input/payload pattern. Editors and admins change what belongs to
+//! their municipalities (national admins everything); recipients get `FORBIDDEN`. The
+//! scope rules live in `service::authz`. In update inputs an
 //! omitted field is left as it is and an explicit `null` clears it.
 
 use async_graphql::{Context, ID, InputObject, Json, MaybeUndefined, Object, SimpleObject};
@@ -19,7 +20,7 @@ use super::{
 };
 use crate::service::{
     audit::{self, AuditQuery},
-    catalog,
+    authz, catalog,
     editing::{
         self, CommitmentFields, ContactFields, EditError, FocusAreaFields, FollowUpFields, List,
         PromiseFields, RoutingRuleFields, SignatoryFields, Target, contacts, parts, promises,
@@ -365,9 +366,15 @@ impl StaffContact {
     async fn phone(&self) -> Option<&str> {
         self.0.phone.as_deref()
     }
-    /// Where routed tips are sent (private).
-    async fn email(&self) -> Option<&str> {
-        self.0.email.as_deref()
+    /// Where routed tips are sent (private; only to staff with the contact in scope).
+    async fn email(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
+        if !authz::contact_visible(db(ctx)?, principal(ctx)?, self.0.id)
+            .await
+            .map_err(ApiError::from)?
+        {
+            return Err(ApiError::Forbidden.into());
+        }
+        Ok(self.0.email.as_deref())
     }
     /// The email is a stand-in until a real address is entered.
     async fn email_is_placeholder(&self) -> bool {
@@ -461,10 +468,18 @@ impl RoutingRule {
             .map_err(ApiError::from)?;
         Ok(fa.map(FocusArea))
     }
-    /// Who receives the tips.
+    /// Who receives the tips; null when the contact serves none of the caller's
+    /// municipalities.
     async fn contact(&self, ctx: &Context<'_>) -> ApiResult<Option<StaffContact>> {
+        let db = db(ctx)?;
+        if !authz::contact_visible(db, principal(ctx)?, self.0.contact_id)
+            .await
+            .map_err(ApiError::from)?
+        {
+            return Ok(None);
+        }
         let c = contact::Entity::find_by_id(self.0.contact_id)
-            .one(db(ctx)?)
+            .one(db)
             .await
             .map_err(ApiError::from)?;
         Ok(c.map(StaffContact))
@@ -650,7 +665,8 @@ impl EditingQuery {
         Ok(rows.into_iter().map(RoutingRule).collect())
     }
 
-    /// Changes made through the API, newest first (ADMIN).
+    /// Changes made through the API, newest first (ADMIN). A municipality-scoped admin
+    /// sees the changes to promises, contacts and routing rules of its municipalities.
     #[graphql(complexity = "crate::graphql::connection::page_cost(first, child_complexity)")]
     async fn audit_log(
         &self,
@@ -660,7 +676,7 @@ impl EditingQuery {
         #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
     ) -> ApiResult<AuditEntryConnection> {
         let p = principal(ctx)?;
-        if p.role != entity::StaffRole::Admin {
+        if !crate::service::authz::is_admin(p) {
             return Err(ApiError::Forbidden.into());
         }
         let page = Page::new(first, after.as_deref())?;
@@ -676,9 +692,11 @@ impl EditingQuery {
             after: f.after.map(|d| d.0),
             before: f.before.map(|d| d.0),
         };
-        let (rows, total) = audit::entries(db(ctx)?, &query, page.offset as u64, page.limit as u64)
-            .await
-            .map_err(ApiError::from)?;
+        let (rows, total) =
+            audit::entries(db(ctx)?, p, &query, page.offset as u64, page.limit as u64)
+                .await
+                .map_err(ApiError::from)?
+                .ok_or(ApiError::Forbidden)?;
         Ok(connection(rows.into_iter().map(AuditEntry).collect(), page, total).into())
     }
 }

@@ -48,6 +48,7 @@ fn staff_error(err: StaffError) -> ApiError {
     match err {
         StaffError::Invalid { field, message } => ApiError::bad_input(field, message),
         StaffError::NotFound => ApiError::NotFound("tip"),
+        StaffError::Forbidden => ApiError::Forbidden,
         StaffError::InvalidTransition { from, to } => ApiError::bad_input(
             "status",
             format!(
@@ -291,7 +292,7 @@ pub struct TipStatistics {
 /// Role of a staff token.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StaffRole {
-    /// Everything.
+    /// Everything within its municipalities (all when it has none).
     Admin,
     /// Promises, contacts and routing rules of its municipalities.
     Editor,
@@ -334,7 +335,7 @@ fn api_token(t: entity::api_token::Model, municipalities: Vec<String>) -> ApiTok
 
 fn admin<'a>(ctx: &Context<'a>) -> Result<&'a Principal, ApiError> {
     let p = principal(ctx)?;
-    if p.role == entity::StaffRole::Admin {
+    if crate::service::authz::is_admin(p) {
         Ok(p)
     } else {
         Err(ApiError::Forbidden)
@@ -430,10 +431,13 @@ impl StaffQuery {
             .ok_or_else(|| ApiError::NotFound("tip").into())
     }
 
-    /// Staff API tokens (ADMIN only).
+    /// Staff API tokens (ADMIN only): those whose municipalities lie within the caller's
+    /// (a national admin sees all).
     async fn api_tokens(&self, ctx: &Context<'_>) -> ApiResult<Vec<ApiToken>> {
-        admin(ctx)?;
-        let tokens = staff::list_tokens(db(ctx)?).await.map_err(ApiError::from)?;
+        let p = admin(ctx)?;
+        let tokens = staff::list_tokens_for(db(ctx)?, p)
+            .await
+            .map_err(ApiError::from)?;
         Ok(tokens.into_iter().map(|(t, m)| api_token(t, m)).collect())
     }
 
@@ -596,6 +600,8 @@ impl StaffMutation {
     }
 
     /// Create a staff API token (ADMIN only). The secret is in the payload and nowhere else.
+    /// A municipality-scoped admin creates only tokens limited to its own municipalities
+    /// (`FORBIDDEN` otherwise); a recipient's contact must serve one of them.
     async fn create_api_token(
         &self,
         ctx: &Context<'_>,
@@ -603,8 +609,9 @@ impl StaffMutation {
     ) -> ApiResult<CreateApiTokenPayload> {
         let p = admin(ctx)?;
         let db = db(ctx)?;
-        let created = staff::create_token(
+        let created = staff::create_token_as(
             db,
+            Some(p),
             &input.name,
             input.role.into(),
             &input.municipalities,
@@ -613,7 +620,7 @@ impl StaffMutation {
         .await
         .map_err(staff_error)?;
         tracing::info!(token = created.token.id, actor = %p.name, "API token created");
-        let municipalities = staff::list_tokens(db)
+        let municipalities = staff::list_tokens_for(db, p)
             .await
             .map_err(ApiError::from)?
             .into_iter()
@@ -626,14 +633,15 @@ impl StaffMutation {
         })
     }
 
-    /// Revoke a staff API token (ADMIN only).
+    /// Revoke a staff API token (ADMIN only); `NOT_FOUND` for a token outside the
+    /// caller's municipalities.
     async fn revoke_api_token(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Token id.")] id: i32,
     ) -> ApiResult<bool> {
         let p = admin(ctx)?;
-        if !staff::revoke_token(db(ctx)?, id)
+        if !staff::revoke_token_as(db(ctx)?, p, id)
             .await
             .map_err(ApiError::from)?
         {
@@ -644,17 +652,26 @@ impl StaffMutation {
     }
 
     /// Erase a tip's personal data (message, name, email, phone, IP hash) at once; the tip
-    /// stays as an anonymous record. ADMIN only.
+    /// stays as an anonymous record. ADMIN only, for a tip in the caller's municipalities.
     async fn erase_tip(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Reference of the tip.")] reference: String,
     ) -> ApiResult<EraseTipPayload> {
         let p = principal(ctx)?;
-        if p.role != entity::StaffRole::Admin {
+        if !crate::service::authz::is_admin(p) {
             return Err(ApiError::Forbidden.into());
         }
-        if !privacy::erase_tip(db(ctx)?, &reference, chrono::Utc::now())
+        let db = db(ctx)?;
+        // Only a tip in the admin's scope; out of scope looks like missing.
+        if staff::tip_in_scope(db, p, &reference)
+            .await
+            .map_err(ApiError::from)?
+            .is_none()
+        {
+            return Err(ApiError::NotFound("tip").into());
+        }
+        if !privacy::erase_tip(db, &reference, chrono::Utc::now())
             .await
             .map_err(ApiError::from)?
         {

@@ -1,11 +1,58 @@
 //! Reading the audit log (admins only; the writing side is `service::editing`).
 
 use chrono::{DateTime, Utc};
-use entity::audit_log;
+use entity::{audit_log, contact_municipality, promise_municipality, routing_rule};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait,
 };
+
+use super::{authz, staff::Principal};
+
+/// The entries a municipality-scoped caller may read: changes to promises (and their
+/// parts), contacts and routing rules that belong to one of its municipalities now.
+/// Entries about things since deleted are left out (a national admin sees them).
+fn scope_condition(scope: &[i32]) -> Condition {
+    let ids = scope.to_vec();
+    Condition::any()
+        .add(
+            audit_log::Column::PromiseId.in_subquery(
+                promise_municipality::Entity::find()
+                    .select_only()
+                    .column(promise_municipality::Column::PromiseId)
+                    .filter(promise_municipality::Column::MunicipalityId.is_in(ids.clone()))
+                    .into_query(),
+            ),
+        )
+        .add(
+            Condition::all()
+                .add(audit_log::Column::PromiseId.is_null())
+                .add(audit_log::Column::EntityType.eq("contact"))
+                .add(
+                    audit_log::Column::EntityId.in_subquery(
+                        contact_municipality::Entity::find()
+                            .select_only()
+                            .column(contact_municipality::Column::ContactId)
+                            .filter(contact_municipality::Column::MunicipalityId.is_in(ids.clone()))
+                            .into_query(),
+                    ),
+                ),
+        )
+        .add(
+            Condition::all()
+                .add(audit_log::Column::PromiseId.is_null())
+                .add(audit_log::Column::EntityType.eq("routing_rule"))
+                .add(
+                    audit_log::Column::EntityId.in_subquery(
+                        routing_rule::Entity::find()
+                            .select_only()
+                            .column(routing_rule::Column::Id)
+                            .filter(routing_rule::Column::MunicipalityId.is_in(ids))
+                            .into_query(),
+                    ),
+                ),
+        )
+}
 
 /// Filters of the audit log; all given filters must match.
 #[derive(Debug, Default, Clone)]
@@ -18,14 +65,22 @@ pub struct AuditQuery {
     pub before: Option<DateTime<Utc>>,
 }
 
-/// One page of entries, newest first, and the total count.
+/// One page of the entries `p` may read, newest first, and the total count; `None` when
+/// its role may not read the log.
 pub async fn entries(
     db: &impl ConnectionTrait,
+    p: &Principal,
     q: &AuditQuery,
     offset: u64,
     limit: u64,
-) -> Result<(Vec<audit_log::Model>, u64), DbErr> {
+) -> Result<Option<(Vec<audit_log::Model>, u64)>, DbErr> {
+    if !authz::is_admin(p) {
+        return Ok(None);
+    }
     let mut select = audit_log::Entity::find();
+    if let Some(scope) = authz::scope(p) {
+        select = select.filter(scope_condition(scope));
+    }
     if let Some(t) = &q.entity_type {
         select = select.filter(audit_log::Column::EntityType.eq(t.as_str()));
     }
@@ -52,5 +107,5 @@ pub async fn entries(
         .limit(limit)
         .all(db)
         .await?;
-    Ok((rows, total))
+    Ok(Some((rows, total)))
 }

@@ -2,6 +2,7 @@
 //! CLI both call these, so rules live in one place.
 
 pub mod audit;
+pub mod authz;
 pub mod catalog;
 pub mod editing;
 pub mod privacy;

@@ -11,7 +11,7 @@ use sea_orm::{
     QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 
-use super::tips::sha256_hex;
+use super::{authz, tips::sha256_hex};
 use crate::domain::triage;
 
 /// Who is calling, established from a bearer token.
@@ -20,7 +20,8 @@ pub struct Principal {
     pub token_id: i32,
     pub name: String,
     pub role: StaffRole,
-    /// Municipalities in scope; empty means all (admins, or a token without limits).
+    /// Municipalities in scope; empty means national (only admin tokens have none).
+    /// The rules live in `service::authz`.
     pub municipality_ids: Vec<i32>,
     pub contact_id: Option<i32>,
 }
@@ -38,6 +39,8 @@ pub enum StaffError {
         message: String,
     },
     NotFound,
+    /// The caller may not grant this (a higher role or a wider scope than its own).
+    Forbidden,
     InvalidTransition {
         from: TipStatus,
         to: TipStatus,
@@ -51,9 +54,24 @@ impl From<DbErr> for StaffError {
     }
 }
 
-/// Create a token. `municipalities` are codes or slugs; `contact` a contact key.
+/// Create a token as the operator at the command line (national). `municipalities` are
+/// codes or slugs; `contact` a contact key.
 pub async fn create_token(
     db: &DatabaseConnection,
+    name: &str,
+    role: StaffRole,
+    municipalities: &[String],
+    contact_key: Option<&str>,
+) -> Result<NewToken, StaffError> {
+    create_token_as(db, None, name, role, municipalities, contact_key).await
+}
+
+/// Create a token on behalf of `issuer` (`None`: the CLI operator). The new token's role
+/// and scope may not exceed the issuer's (see `authz::may_grant`); a recipient's contact
+/// must serve one of the token's municipalities.
+pub async fn create_token_as(
+    db: &DatabaseConnection,
+    issuer: Option<&Principal>,
     name: &str,
     role: StaffRole,
     municipalities: &[String],
@@ -72,9 +90,11 @@ pub async fn create_token(
             .await?
             .ok_or_else(|| StaffError::Invalid {
                 field: "municipality",
-                message: format!("no municipality has the code or slug \"{m}\""),
+                message: format!("no municipality has the code or slug \"{}\"", m.trim()),
             })?;
-        ids.push(found.id);
+        if !ids.contains(&found.id) {
+            ids.push(found.id);
+        }
     }
     if role != StaffRole::Admin && ids.is_empty() {
         return Err(StaffError::Invalid {
@@ -82,18 +102,37 @@ pub async fn create_token(
             message: "editor and recipient tokens need at least one municipality".into(),
         });
     }
+    if !authz::may_grant(issuer, role, &ids) {
+        return Err(StaffError::Forbidden);
+    }
     let contact_id = match contact_key {
-        Some(key) => Some(
-            contact::Entity::find()
+        Some(key) => {
+            let key = key.trim();
+            if role != StaffRole::Recipient {
+                return Err(StaffError::Invalid {
+                    field: "contact",
+                    message: "only recipient tokens read a contact's tips".into(),
+                });
+            }
+            let found = contact::Entity::find()
                 .filter(contact::Column::Key.eq(key))
                 .one(db)
-                .await?
-                .ok_or_else(|| StaffError::Invalid {
-                    field: "contact",
-                    message: format!("no contact has the key \"{key}\""),
-                })?
-                .id,
-        ),
+                .await?;
+            let usable = match found {
+                Some(c) => authz::usable_contact(db, issuer, c.id, &ids).await?,
+                None => None,
+            };
+            Some(
+                usable
+                    .ok_or_else(|| StaffError::Invalid {
+                        field: "contact",
+                        message: format!(
+                            "no contact with the key \"{key}\" serves the token's municipalities"
+                        ),
+                    })?
+                    .id,
+            )
+        }
         None => None,
     };
     let bytes: [u8; 32] = rand::random();
@@ -126,9 +165,33 @@ pub async fn create_token(
     Ok(NewToken { token, secret })
 }
 
+/// Every token with the slugs of its municipalities (the CLI operator's view).
 pub async fn list_tokens(
     db: &DatabaseConnection,
 ) -> Result<Vec<(api_token::Model, Vec<String>)>, DbErr> {
+    Ok(tokens_with_scope(db)
+        .await?
+        .into_iter()
+        .map(|(t, _, slugs)| (t, slugs))
+        .collect())
+}
+
+/// The tokens visible to `p` (those whose scope lies inside its own), with slugs.
+pub async fn list_tokens_for(
+    db: &DatabaseConnection,
+    p: &Principal,
+) -> Result<Vec<(api_token::Model, Vec<String>)>, DbErr> {
+    Ok(tokens_with_scope(db)
+        .await?
+        .into_iter()
+        .filter(|(_, ids, _)| authz::token_visible(p, ids))
+        .map(|(t, _, slugs)| (t, slugs))
+        .collect())
+}
+
+async fn tokens_with_scope(
+    db: &DatabaseConnection,
+) -> Result<Vec<(api_token::Model, Vec<i32>, Vec<String>)>, DbErr> {
     let tokens = api_token::Entity::find()
         .order_by_asc(api_token::Column::Id)
         .all(db)
@@ -146,12 +209,32 @@ pub async fn list_tokens(
             .into_iter()
             .map(|m| m.slug)
             .collect();
-        out.push((t, names));
+        let ids = links.iter().map(|l| l.municipality_id).collect();
+        out.push((t, ids, names));
     }
     Ok(out)
 }
 
-/// Revoke a token; returns false when there is no such active token.
+/// Revoke a token as `p`; returns false when there is no such active token visible to it.
+pub async fn revoke_token_as(
+    db: &DatabaseConnection,
+    p: &Principal,
+    id: i32,
+) -> Result<bool, DbErr> {
+    let ids: Vec<i32> = api_token_municipality::Entity::find()
+        .filter(api_token_municipality::Column::TokenId.eq(id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| l.municipality_id)
+        .collect();
+    if !authz::token_visible(p, &ids) {
+        return Ok(false);
+    }
+    revoke_token(db, id).await
+}
+
+/// Revoke a token (the CLI operator); returns false when there is no such active token.
 pub async fn revoke_token(db: &DatabaseConnection, id: i32) -> Result<bool, DbErr> {
     let res = api_token::Entity::update_many()
         .col_expr(
@@ -204,26 +287,8 @@ pub async fn authenticate(
     }))
 }
 
-/// The tips a principal may see: admins all; recipients those routed to their contact or
-/// in their municipalities. Editors see none (they maintain promises, not tips).
 fn tip_scope(p: &Principal) -> Option<Condition> {
-    match p.role {
-        StaffRole::Admin if p.municipality_ids.is_empty() => Some(Condition::all()),
-        StaffRole::Admin => Some(
-            Condition::all().add(tip::Column::MunicipalityId.is_in(p.municipality_ids.clone())),
-        ),
-        StaffRole::Recipient => {
-            let mut any = Condition::any();
-            if let Some(c) = p.contact_id {
-                any = any.add(tip::Column::RoutedContactId.eq(c));
-            }
-            if !p.municipality_ids.is_empty() && p.contact_id.is_none() {
-                any = any.add(tip::Column::MunicipalityId.is_in(p.municipality_ids.clone()));
-            }
-            Some(any)
-        }
-        StaffRole::Editor => None,
-    }
+    authz::tip_condition(p)
 }
 
 /// Filters of the staff tip inbox.

@@ -1,8 +1,8 @@
 //! Contacts (with their private email) and the routing rules that send tips to them.
 
 use entity::{
-    StaffRole, api_token, contact, contact_municipality, focus_area, municipality,
-    promise_municipality, routing_rule, tip,
+    api_token, contact, contact_municipality, focus_area, municipality, promise_municipality,
+    routing_rule, tip,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, DatabaseConnection, EntityTrait,
@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::{Action, Change, EditError, EditResult, covers_all, covers_any, snapshot, taken_over};
 use crate::{
     domain::{editing as rules, invalid, tip as tip_rules},
-    service::{catalog, staff::Principal},
+    service::{authz, catalog, staff::Principal},
 };
 
 /// Fields of a contact; `None` leaves a field as it is, `Some(None)` clears it.
@@ -53,7 +53,7 @@ pub async fn create_contact(
         (f.organisation_kind.is_none(), "organisationKind"),
         (f.organisation.is_none(), "organisation"),
     ])?;
-    if p.role != StaffRole::Admin && f.municipalities.as_ref().is_none_or(Vec::is_empty) {
+    if authz::scope(p).is_some() && f.municipalities.as_ref().is_none_or(Vec::is_empty) {
         return Err(invalid(
             "municipalities",
             "name the municipalities the contact serves",
@@ -337,7 +337,7 @@ pub async fn create_routing_rule(
             .into());
         }
     }
-    check_rule_contact(&change, f.contact).await?;
+    check_rule_contact(&change, f.contact, m.id).await?;
     let clash = routing_rule::Entity::find()
         .filter(routing_rule::Column::MunicipalityId.eq(m.id))
         .filter(match f.focus_area {
@@ -385,7 +385,7 @@ pub async fn update_routing_rule(
 ) -> EditResult<routing_rule::Model> {
     let change = Change::begin(db, p).await?;
     let current = routing_rule(&change, id).await?;
-    check_rule_contact(&change, contact_id).await?;
+    check_rule_contact(&change, contact_id, current.municipality_id).await?;
     if current.contact_id == contact_id {
         return Ok(current);
     }
@@ -441,11 +441,20 @@ async fn routing_rule(change: &Change<'_>, id: i32) -> EditResult<routing_rule::
     Ok(found)
 }
 
-async fn check_rule_contact(change: &Change<'_>, contact_id: i32) -> EditResult<()> {
-    let found = contact::Entity::find_by_id(contact_id)
-        .one(&change.txn)
+/// The contact of a rule must serve the rule's municipality (which is in scope).
+async fn check_rule_contact(
+    change: &Change<'_>,
+    contact_id: i32,
+    municipality_id: i32,
+) -> EditResult<()> {
+    let found = authz::usable_contact(&change.txn, Some(change.p), contact_id, &[municipality_id])
         .await?
-        .ok_or_else(|| invalid("contactId", "no contact has that id"))?;
+        .ok_or_else(|| {
+            invalid(
+                "contactId",
+                "no contact with that id serves the rule's municipality",
+            )
+        })?;
     if found.email.is_none() {
         return Err(invalid(
             "contactId",
@@ -464,12 +473,10 @@ pub async fn contacts(
     municipality_id: Option<i32>,
 ) -> EditResult<Vec<contact::Model>> {
     use sea_orm::{QueryOrder, QuerySelect, QueryTrait};
-    if !matches!(p.role, StaffRole::Admin | StaffRole::Editor) {
+    if !authz::may_edit(p) {
         return Err(EditError::Forbidden);
     }
-    let mut scope: Option<Vec<i32>> = (p.role != StaffRole::Admin
-        && !p.municipality_ids.is_empty())
-    .then(|| p.municipality_ids.clone());
+    let mut scope: Option<Vec<i32>> = authz::scope(p).map(<[i32]>::to_vec);
     if let Some(m) = municipality_id {
         if scope.as_ref().is_some_and(|s| !s.contains(&m)) {
             return Err(EditError::Forbidden);
@@ -500,8 +507,7 @@ pub async fn routing_rules(
     municipality_id: i32,
 ) -> EditResult<Vec<routing_rule::Model>> {
     use sea_orm::QueryOrder;
-    if !matches!(p.role, StaffRole::Admin | StaffRole::Editor) || !covers_all(p, &[municipality_id])
-    {
+    if !authz::may_edit(p) || !covers_all(p, &[municipality_id]) {
         return Err(EditError::Forbidden);
     }
     Ok(routing_rule::Entity::find()

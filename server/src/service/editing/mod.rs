@@ -2,8 +2,9 @@
 //!
 //! Every change runs in one transaction that also writes the audit entry (who, when, what,
 //! before and after) and marks the seeded row as taken over by staff, so a later seed import
-//! leaves it alone unless forced. Editors may change what belongs to their municipalities;
-//! admins may change everything; recipients may change nothing.
+//! leaves it alone unless forced. Admins and editors may change what belongs to their
+//! municipalities (everything when national); recipients may change nothing. The scope
+//! rules live in `service::authz`.
 
 pub mod contacts;
 pub mod parts;
@@ -15,7 +16,7 @@ pub use promises::PromiseFields;
 
 use chrono::{DateTime, Utc};
 use entity::{
-    StaffRole, audit_log, commitment, focus_area, municipality, promise, promise_municipality,
+    audit_log, commitment, focus_area, municipality, promise, promise_municipality,
     promise_section, staff_override,
 };
 use sea_orm::{
@@ -86,23 +87,7 @@ pub mod taken_over {
     pub const ROUTING: &str = "routing";
 }
 
-/// Whether the caller's scope covers something that belongs to any of these municipalities.
-fn covers_any(p: &Principal, municipality_ids: &[i32]) -> bool {
-    p.role == StaffRole::Admin
-        || p.municipality_ids.is_empty()
-        || municipality_ids
-            .iter()
-            .any(|m| p.municipality_ids.contains(m))
-}
-
-/// Whether the caller may attach (or detach) every one of these municipalities.
-fn covers_all(p: &Principal, municipality_ids: &[i32]) -> bool {
-    p.role == StaffRole::Admin
-        || p.municipality_ids.is_empty()
-        || municipality_ids
-            .iter()
-            .all(|m| p.municipality_ids.contains(m))
-}
+use super::authz::{covers_all, covers_any};
 
 /// Refuse a creation that lacks a required field: each pair is (missing, field name).
 fn require(fields: &[(bool, &'static str)]) -> EditResult<()> {
@@ -145,7 +130,7 @@ impl<'a> Change<'a> {
     /// read that later upgrades to a write fails with `SQLITE_BUSY` if another writer
     /// committed in between.
     async fn begin(db: &DatabaseConnection, p: &'a Principal) -> EditResult<Self> {
-        if !matches!(p.role, StaffRole::Admin | StaffRole::Editor) {
+        if !super::authz::may_edit(p) {
             return Err(EditError::Forbidden);
         }
         let txn = db.begin().await?;
@@ -237,6 +222,29 @@ impl<'a> Change<'a> {
             return Err(EditError::Forbidden);
         }
         Ok(found)
+    }
+
+    /// A contact named on a promise or one of its parts: it must serve one of the
+    /// promise's municipalities that is in the caller's scope. Missing and out of scope
+    /// are the same bad input, so no one learns of contacts elsewhere.
+    async fn promise_contact(
+        &self,
+        promise_id: i32,
+        contact_id: i32,
+        field: &'static str,
+    ) -> EditResult<()> {
+        let concerned = self.municipalities_of(promise_id).await?;
+        if super::authz::usable_contact(&self.txn, Some(self.p), contact_id, &concerned)
+            .await?
+            .is_none()
+        {
+            return Err(crate::domain::invalid(
+                field,
+                "no contact with that id serves the promise's municipalities",
+            )
+            .into());
+        }
+        Ok(())
     }
 
     /// After any change to a promise or its parts: bump `updated_at`, rebuild the search

@@ -3,8 +3,7 @@
 
 use chrono::NaiveDate;
 use entity::{
-    CommitmentStatus, ResponsibleParty, TargetPeriod, commitment, contact, focus_area, follow_up,
-    signatory,
+    CommitmentStatus, ResponsibleParty, TargetPeriod, commitment, focus_area, follow_up, signatory,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, DatabaseConnection, EntityTrait,
@@ -123,14 +122,15 @@ fn with_parts<const N: usize>(
     value
 }
 
-async fn check_contact(change: &Change<'_>, id: Option<i32>) -> EditResult<Option<i32>> {
-    if let Some(id) = id
-        && contact::Entity::find_by_id(id)
-            .one(&change.txn)
-            .await?
-            .is_none()
-    {
-        return Err(invalid("contact", "no contact has that id").into());
+/// A contact for a part of a promise must serve one of the promise's municipalities
+/// that is in the caller's scope.
+async fn check_contact(
+    change: &Change<'_>,
+    promise_id: i32,
+    id: Option<i32>,
+) -> EditResult<Option<i32>> {
+    if let Some(id) = id {
+        change.promise_contact(promise_id, id, "contactId").await?;
     }
     Ok(id)
 }
@@ -180,10 +180,15 @@ pub async fn create_focus_area(
         description: Set(None),
         contact_id: Set(None),
     };
-    let saved = apply_focus_area(&change, am, FocusAreaFields { title: None, ..f })
-        .await?
-        .insert(&change.txn)
-        .await?;
+    let saved = apply_focus_area(
+        &change,
+        am,
+        promise_id,
+        FocusAreaFields { title: None, ..f },
+    )
+    .await?
+    .insert(&change.txn)
+    .await?;
     record(
         &change,
         Action::Create,
@@ -209,7 +214,13 @@ pub async fn update_focus_area(
     }
     let change = Change::begin(db, p).await?;
     let current = focus_area(&change, id).await?;
-    let am = apply_focus_area(&change, current.clone().into_active_model(), f).await?;
+    let am = apply_focus_area(
+        &change,
+        current.clone().into_active_model(),
+        current.promise_id,
+        f,
+    )
+    .await?;
     if !am.is_changed() {
         return Ok(current);
     }
@@ -278,6 +289,7 @@ async fn focus_area(change: &Change<'_>, id: i32) -> EditResult<focus_area::Mode
 async fn apply_focus_area(
     change: &Change<'_>,
     mut am: focus_area::ActiveModel,
+    promise_id: i32,
     f: FocusAreaFields,
 ) -> EditResult<focus_area::ActiveModel> {
     if let Some(title) = &f.title {
@@ -287,7 +299,7 @@ async fn apply_focus_area(
         am.description = Set(rules::optional_text("description", d.as_deref())?);
     }
     if let Some(c) = f.contact {
-        am.contact_id = Set(check_contact(change, c).await?);
+        am.contact_id = Set(check_contact(change, promise_id, c).await?);
     }
     Ok(am)
 }
@@ -451,7 +463,7 @@ async fn apply_commitment(
         am.target_period = Set(period);
     }
     if let Some(c) = f.contact {
-        am.contact_id = Set(check_contact(change, c).await?);
+        am.contact_id = Set(check_contact(change, promise_id, c).await?);
     }
     if let Some(fa) = f.focus_area {
         if let Some(fa) = fa {

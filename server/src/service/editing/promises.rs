@@ -297,6 +297,10 @@ async fn apply(
         }
     }
     if let Some(contacts) = contacts {
+        // Checked against the municipalities as saved just above.
+        for c in &contacts {
+            change.promise_contact(saved.id, *c, "contactIds").await?;
+        }
         promise_contact::Entity::delete_many()
             .filter(promise_contact::Column::PromiseId.eq(saved.id))
             .exec(&change.txn)
@@ -395,19 +399,18 @@ pub async fn editable(
     limit: u64,
 ) -> EditResult<(Vec<promise::Model>, u64)> {
     use sea_orm::{PaginatorTrait, QuerySelect, QueryTrait};
-    if !matches!(p.role, entity::StaffRole::Admin | entity::StaffRole::Editor) {
+    if !crate::service::authz::may_edit(p) {
         return Err(EditError::Forbidden);
     }
     let mut select = promise::Entity::find();
-    if p.role != entity::StaffRole::Admin && !p.municipality_ids.is_empty() {
+    if let Some(scope) = crate::service::authz::scope(p) {
         select = select.filter(
             promise::Column::Id.in_subquery(
                 promise_municipality::Entity::find()
                     .select_only()
                     .column(promise_municipality::Column::PromiseId)
                     .filter(
-                        promise_municipality::Column::MunicipalityId
-                            .is_in(p.municipality_ids.iter().copied()),
+                        promise_municipality::Column::MunicipalityId.is_in(scope.iter().copied()),
                     )
                     .into_query(),
             ),
