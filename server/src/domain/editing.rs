@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use super::{Invalid, invalid, kommunkod};
+use super::{Invalid, charset, invalid, kommunkod};
 
 /// Longest single-line value (titles, names, units), in characters.
 pub const LINE_MAX_CHARS: usize = 300;
@@ -13,11 +13,11 @@ pub const TEXT_MAX_CHARS: usize = 20_000;
 pub const TARGET_MAX: i32 = 1_000_000;
 
 fn has_control(s: &str) -> bool {
-    s.chars()
-        .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))
+    charset::line_has_forbidden(s)
 }
 
-/// A required one-line value: trimmed, not empty, no control characters.
+/// A required one-line value: trimmed, not empty, no control characters and no
+/// invisible format characters (bidi overrides, zero-width characters, BOM …).
 pub fn line(field: &'static str, value: &str) -> Result<String, Invalid> {
     let v = value.trim();
     if v.is_empty() {
@@ -26,7 +26,9 @@ pub fn line(field: &'static str, value: &str) -> Result<String, Invalid> {
     if has_control(v) {
         return Err(invalid(
             field,
-            format!("{field} must be a single line without control characters"),
+            format!(
+                "{field} must be a single line without control or invisible (format) characters"
+            ),
         ));
     }
     if v.chars().count() > LINE_MAX_CHARS {
@@ -46,18 +48,17 @@ pub fn optional_line(field: &'static str, value: Option<&str>) -> Result<Option<
     }
 }
 
-/// A required free text: line breaks and tabs allowed, other control characters not.
+/// A required free text: line breaks and tabs allowed, other control characters not,
+/// nor bidi embeddings, overrides and isolates; zero-width joiners stay (emoji).
 pub fn text(field: &'static str, value: &str) -> Result<String, Invalid> {
     let v = value.trim().replace("\r\n", "\n");
     if v.is_empty() {
         return Err(invalid(field, format!("{field} must not be empty")));
     }
-    if v.chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\t'))
-    {
+    if charset::text_has_forbidden(&v) {
         return Err(invalid(
             field,
-            format!("{field} contains control characters"),
+            format!("{field} contains control or bidi override characters"),
         ));
     }
     if v.chars().count() > TEXT_MAX_CHARS {
@@ -167,6 +168,9 @@ mod tests {
         assert_eq!(line("title", "  Trygg  ").as_deref(), Ok("Trygg"));
         assert_eq!(line("title", " ").map_err(|e| e.field), Err("title"));
         assert!(line("title", "a\nb").is_err());
+        assert!(line("name", "Eve\u{202E}moc.live").is_err());
+        assert!(line("role", "Kommun\u{200B}polis").is_err());
+        assert!(line("name", "\u{FEFF}Tora").is_err());
         assert!(line("title", &"x".repeat(LINE_MAX_CHARS + 1)).is_err());
         assert_eq!(optional_line("place", Some("  ")), Ok(None));
     }
@@ -175,6 +179,9 @@ mod tests {
     fn texts_keep_line_breaks_but_not_other_controls() {
         assert_eq!(text("summary", "a\r\nb").as_deref(), Ok("a\nb"));
         assert!(text("summary", "a\u{7}b").is_err());
+        assert!(text("summary", "a\u{202E}b").is_err());
+        assert!(text("summary", "a\u{2067}b").is_err());
+        assert!(text("summary", "👨\u{200D}👩\u{200D}👧").is_ok());
         assert_eq!(optional_text("goal", None), Ok(None));
     }
 

@@ -1,8 +1,10 @@
 //! Pure domain rules and validated values: no I/O, easy to unit-test.
 
 pub mod backoff;
+pub mod charset;
 pub mod collation;
 pub mod editing;
+pub mod email_address;
 pub mod kommunkod;
 pub mod period;
 pub mod progress;

@@ -1,52 +1,55 @@
 //! Validated values of a resident's tip. Each constructor returns the offending field's
 //! name with a message, so the API can answer `BAD_USER_INPUT` with `extensions.field`.
 
-use std::str::FromStr;
-
 pub use super::Invalid;
-use super::invalid;
+use super::{charset, email_address::EmailAddress, invalid};
 
 /// Shortest and longest message, in characters after trimming.
 pub const MESSAGE_MIN_CHARS: usize = 10;
 pub const MESSAGE_MAX_CHARS: usize = 5000;
 const NAME_MAX_CHARS: usize = 200;
-const EMAIL_MAX_CHARS: usize = 254;
 const IDEMPOTENCY_KEY_MAX_CHARS: usize = 128;
 
-/// Any control character, including CR and LF: not allowed in single-line fields.
+/// Any control character (CR and LF included), line separator or invisible format
+/// character (bidi overrides, zero-width characters, BOM …): not allowed in one-line
+/// fields. See [`charset`].
 fn has_control(s: &str) -> bool {
-    s.chars()
-        .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))
+    charset::line_has_forbidden(s)
 }
 
 /// The free-text message: 10–5000 characters after trimming; line breaks and tabs are
-/// allowed, other control characters are not.
+/// allowed, other control characters are not, nor bidi embeddings, overrides and
+/// isolates (U+202A–U+202E, U+2066–U+2069). Zero-width joiners stay: emoji sequences
+/// and some scripts need them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TipMessage(String);
 
 impl TipMessage {
     pub fn parse(input: &str) -> Result<Self, Invalid> {
         let text = input.trim().replace("\r\n", "\n");
-        if text
-            .chars()
-            .any(|c| c.is_control() && !matches!(c, '\n' | '\t'))
-        {
+        if text.chars().any(charset::is_bidi_control) {
             return Err(invalid(
                 "message",
-                "the message contains control characters",
+                "Meddelandet innehåller tecken som vänder textens riktning (U+202A–U+202E, U+2066–U+2069). Ta bort dem.",
+            ));
+        }
+        if charset::text_has_forbidden(&text) {
+            return Err(invalid(
+                "message",
+                "Meddelandet innehåller styrtecken. Ta bort dem.",
             ));
         }
         let len = text.chars().count();
         if len < MESSAGE_MIN_CHARS {
             return Err(invalid(
                 "message",
-                format!("the message must be at least {MESSAGE_MIN_CHARS} characters"),
+                format!("Meddelandet måste vara minst {MESSAGE_MIN_CHARS} tecken."),
             ));
         }
         if len > MESSAGE_MAX_CHARS {
             return Err(invalid(
                 "message",
-                format!("the message must be at most {MESSAGE_MAX_CHARS} characters"),
+                format!("Meddelandet får vara högst {MESSAGE_MAX_CHARS} tecken."),
             ));
         }
         Ok(Self(text))
@@ -65,29 +68,27 @@ pub fn parse_name(input: Option<&str>) -> Result<Option<String>, Invalid> {
     if has_control(name) {
         return Err(invalid(
             "name",
-            "the name must be a single line without control characters",
+            "Namnet ska stå på en rad, utan styrtecken eller osynliga tecken.",
         ));
     }
     if name.chars().count() > NAME_MAX_CHARS {
         return Err(invalid(
             "name",
-            format!("the name must be at most {NAME_MAX_CHARS} characters"),
+            format!("Namnet får vara högst {NAME_MAX_CHARS} tecken."),
         ));
     }
     Ok(Some(name.to_owned()))
 }
 
-/// An email address, parsed by lettre's RFC 5321 address parser.
+/// An email address a public mail system can deliver to (see [`EmailAddress`]): the
+/// address as entered, trimmed. Send to [`super::email_address::sendable`] of it.
 pub fn parse_email(input: Option<&str>) -> Result<Option<lettre::Address>, Invalid> {
     let Some(email) = input.map(str::trim).filter(|e| !e.is_empty()) else {
         return Ok(None);
     };
-    if has_control(email) || email.chars().count() > EMAIL_MAX_CHARS {
-        return Err(invalid("email", "the email address is not valid"));
-    }
-    lettre::Address::from_str(email)
-        .map(Some)
-        .map_err(|_| invalid("email", "the email address is not valid"))
+    EmailAddress::parse(email)
+        .map(|a| Some(a.entered().clone()))
+        .map_err(|why| invalid("email", why.message_sv()))
 }
 
 /// A telephone number, checked with libphonenumber's rules (Swedish numbers by default,
@@ -96,7 +97,12 @@ pub fn parse_phone(input: Option<&str>) -> Result<Option<String>, Invalid> {
     let Some(phone) = input.map(str::trim).filter(|p| !p.is_empty()) else {
         return Ok(None);
     };
-    let bad = || invalid("phone", "the telephone number is not valid");
+    let bad = || {
+        invalid(
+            "phone",
+            "Telefonnumret är inte giltigt. Skriv till exempel 070-123 45 67 eller +46 70 123 45 67.",
+        )
+    };
     if has_control(phone) || phone.chars().count() > 40 {
         return Err(bad());
     }
@@ -130,7 +136,7 @@ pub fn check_reply(wants_reply: bool, email: bool, phone: bool) -> Result<(), In
     if wants_reply && !email && !phone {
         return Err(invalid(
             "wantsReply",
-            "to get a reply, give an email address or a telephone number",
+            "Ange en e-postadress eller ett telefonnummer om du vill få svar.",
         ));
     }
     Ok(())
@@ -156,6 +162,14 @@ mod tests {
         );
         assert!(TipMessage::parse("Tio tecken\u{0}mer").is_err());
         assert!(TipMessage::parse("Tio tecken\u{1b}[31m").is_err());
+        for c in ['\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}'] {
+            assert!(TipMessage::parse(&format!("Tio tecken{c} till")).is_err());
+        }
+        for c in ['\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}'] {
+            assert!(TipMessage::parse(&format!("Tio tecken{c} till")).is_err());
+        }
+        // Zero-width joiners in emoji sequences (and ZWSP) are allowed in the body.
+        assert!(TipMessage::parse("Familjen 👨\u{200D}👩\u{200D}👧 bor här.").is_ok());
     }
 
     #[test]
@@ -167,6 +181,41 @@ mod tests {
         assert_eq!(parse_name(Some("   ")), Ok(None));
         assert!(parse_name(Some("Eve\r\nBcc: x@y.se")).is_err());
         assert!(parse_name(Some("Eve\u{2028}x")).is_err());
+        for c in [
+            '\u{202E}',
+            '\u{200B}',
+            '\u{200D}',
+            '\u{FEFF}',
+            '\u{2066}',
+            '\u{00AD}',
+            '\u{E0001}',
+        ] {
+            assert!(
+                parse_name(Some(&format!("Eve{c}moc.live"))).is_err(),
+                "{c:?}"
+            );
+            assert!(
+                parse_phone(Some(&format!("070-123{c}45 67"))).is_err(),
+                "{c:?}"
+            );
+        }
+        assert_eq!(
+            parse_email(Some(" erika@malmö.se ")).map(|a| a.map(|a| a.to_string())),
+            Ok(Some("erika@malmö.se".into()))
+        );
+        for bad in [
+            "\"a b\"@example.se",
+            "b@[127.0.0.1]",
+            "b@[IPv6:::1]",
+            "b@localhost",
+            "a@b",
+        ] {
+            assert_eq!(
+                parse_email(Some(bad)).map_err(|e| e.field),
+                Err("email"),
+                "{bad}"
+            );
+        }
         assert!(parse_email(Some("a@b.se\r\nBcc: c@d.se")).is_err());
         assert!(parse_email(Some("not-an-email")).is_err());
         assert!(parse_email(Some("åsa@exempel.se")).is_ok());
