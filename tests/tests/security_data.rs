@@ -551,7 +551,7 @@ fn variants(id: &str) -> Vec<String> {
     out.push(id.to_lowercase());
     out.push(id.to_uppercase());
     // The same bytes with non-zero unused trailing bits.
-    if id.len() % 4 != 0 {
+    if !id.len().is_multiple_of(4) {
         let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
         let last = id.chars().last().expect("a char");
         let pos = alphabet.find(last).expect("in the alphabet");
