@@ -261,3 +261,21 @@ pub async fn csv(State(state): State<AppState>, headers: HeaderMap) -> Response 
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_starts_get_a_quote_and_numbers_do_not() {
+        for bad in ["=1+1", "+1", "-1+1", "@A1", "\t=1", "\r=1", "\u{FF1D}1"] {
+            assert_eq!(neutralise(bad), format!("'{bad}"));
+        }
+        for good in ["", "Trafik", "1-2", "'redan citerad", " =1"] {
+            assert_eq!(neutralise(good), good);
+        }
+        assert_eq!(text(&serde_json::json!(-3)), "-3");
+        assert_eq!(text(&serde_json::json!("-3")), "'-3");
+        assert_eq!(text(&Value::Null), "");
+    }
+}
