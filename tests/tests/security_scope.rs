@@ -947,3 +947,63 @@ async fn a_scoped_admin_manages_its_own_municipality() {
         "a scoped admin from the command line"
     );
 }
+
+#[tokio::test]
+async fn a_recipient_with_a_shared_contact_reads_only_its_municipalities_tips() {
+    let app = spawn_app_with(quiet).await;
+    let w = world(&app).await;
+    // A contact serving both Mellerud and Åsele, made by the national admin.
+    let shared = app
+        .query_as(
+            &w.root,
+            "mutation($i: CreateContactInput!) { createContact(input: $i) { contact { id } } }",
+            json!({ "i": { "key": "gemensam", "name": "Gemensam Polis", "role": "kommunpolis", "organisationKind": "POLICE", "organisation": "Polisen", "email": "gemensam@polisen.example", "municipalities": ["mellerud", "asele"] } }),
+        )
+        .await;
+    let shared = id(&shared["createContact"]["contact"]["id"]);
+    let reroute = "mutation($i: RerouteTipInput!) { rerouteTip(input: $i) { tip { routedTo } } }";
+    let asele_tip = submit(&app, "asele").await;
+    for reference in [&w.tip, &asele_tip] {
+        app.query_as(
+            &w.root,
+            reroute,
+            json!({ "i": { "reference": reference, "contact": shared } }),
+        )
+        .await;
+    }
+    let asele_only = named_token(
+        &app,
+        "Gemensam i Åsele",
+        StaffRole::Recipient,
+        &["asele"],
+        Some("gemensam"),
+    )
+    .await;
+    let inbox = "{ tips { totalCount nodes { reference } } }";
+    let data = app.query_as(&asele_only, inbox, json!({})).await;
+    assert_eq!(data["tips"]["totalCount"], 1, "{data}");
+    assert_eq!(data["tips"]["nodes"][0]["reference"], asele_tip.as_str());
+    let body = app
+        .graphql_as(
+            &asele_only,
+            "query($r: String!) { tip(reference: $r) { message } }",
+            json!({ "r": w.tip }),
+        )
+        .await;
+    assert_eq!(error_codes(&body), ["NOT_FOUND"]);
+    // The scoped admin may reroute its own tip to the shared contact, not to Mellerud's.
+    let body = app
+        .graphql_as(
+            &w.admin,
+            reroute,
+            json!({ "i": { "reference": asele_tip, "contact": w.erika } }),
+        )
+        .await;
+    assert_eq!(error_codes(&body), ["BAD_USER_INPUT"]);
+    app.query_as(
+        &w.admin,
+        reroute,
+        json!({ "i": { "reference": asele_tip, "contact": shared } }),
+    )
+    .await;
+}

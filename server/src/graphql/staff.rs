@@ -420,7 +420,7 @@ impl StaffQuery {
         #[graphql(desc = "Reference, e.g. \"MEL-7K3F-9Q\".")] reference: String,
     ) -> ApiResult<StaffTip> {
         let p = principal(ctx)?;
-        if p.role == entity::StaffRole::Editor {
+        if !crate::service::authz::may_handle_tips(p) {
             return Err(ApiError::Forbidden.into());
         }
         let found = staff::tip_in_scope(db(ctx)?, p, &reference)
@@ -562,7 +562,7 @@ impl StaffMutation {
         #[graphql(desc = "The change.")] input: RerouteTipInput,
     ) -> ApiResult<TipPayload> {
         let p = principal(ctx)?;
-        if p.role == entity::StaffRole::Editor {
+        if !crate::service::authz::may_handle_tips(p) {
             return Err(ApiError::Forbidden.into());
         }
         let contact =
@@ -584,7 +584,7 @@ impl StaffMutation {
         #[graphql(desc = "Reference of the tip.")] reference: String,
     ) -> ApiResult<TipPayload> {
         let p = principal(ctx)?;
-        if p.role == entity::StaffRole::Editor {
+        if !crate::service::authz::may_handle_tips(p) {
             return Err(ApiError::Forbidden.into());
         }
         let db = db(ctx)?;
@@ -690,7 +690,7 @@ impl StaffMutation {
         #[graphql(desc = "The change.")] input: UpdateTipStatusInput,
     ) -> ApiResult<UpdateTipStatusPayload> {
         let p = principal(ctx)?;
-        if p.role == entity::StaffRole::Editor {
+        if !crate::service::authz::may_handle_tips(p) {
             return Err(ApiError::Forbidden.into());
         }
         let updated = staff::transition(

@@ -73,6 +73,11 @@ pub fn tip_condition(p: &Principal) -> Option<Condition> {
     }
 }
 
+/// Admins and recipients read and triage tips; editors do not.
+pub fn may_handle_tips(p: &Principal) -> bool {
+    tip_condition(p).is_some()
+}
+
 /// Rank of a role, for "no higher than one's own".
 fn rank(role: StaffRole) -> u8 {
     match role {

@@ -465,14 +465,10 @@ pub async fn reroute(
     let current = tip_in_scope(&txn, p, reference)
         .await?
         .ok_or(StaffError::NotFound)?;
-    let serves = entity::contact_municipality::Entity::find()
-        .filter(entity::contact_municipality::Column::ContactId.eq(contact_id))
-        .filter(entity::contact_municipality::Column::MunicipalityId.eq(current.municipality_id))
-        .one(&txn)
-        .await?
-        .is_some();
-    let target = contact::Entity::find_by_id(contact_id).one(&txn).await?;
-    let (Some(target), true) = (target, serves) else {
+    // The tip is in scope, so a contact serving its municipality is too.
+    let target =
+        authz::usable_contact(&txn, Some(p), contact_id, &[current.municipality_id]).await?;
+    let Some(target) = target else {
         return Err(StaffError::Invalid {
             field: "contact",
             message: "the contact does not serve this tip's municipality".into(),
