@@ -10,10 +10,11 @@ use tokio::sync::{Notify, watch};
 
 use super::claim;
 use crate::{
-    domain::{backoff, routing::RoutingReason},
+    domain::{backoff, email_address, routing::RoutingReason},
     email::{
         Mailer,
         render::{self, Recipient, TipEmail},
+        transport::SendFailure,
     },
 };
 
@@ -104,7 +105,7 @@ impl Worker {
     async fn process(&self, row: delivery::Model) -> Result<(), DbErr> {
         let outcome = match self.render(&row).await? {
             Ok(message) => self.mailer.send(message).await,
-            Err(err) => Err(err),
+            Err(reason) => Err(SendFailure::permanent(reason)),
         };
         match outcome {
             Ok(()) => {
@@ -117,12 +118,25 @@ impl Worker {
                 crate::metrics::delivery("sent");
                 tracing::info!(delivery = row.id, kind = ?row.kind, attempt = row.attempts, "delivery sent");
             }
-            Err(error) if row.attempts >= self.settings.max_attempts => {
+            // Retrying cannot help: the relay refused for good (5xx), or the message
+            // cannot be built or carried. Given up at once, with the reason for staff.
+            Err(SendFailure {
+                permanent: true,
+                reason: error,
+            }) => {
+                claim::mark_failed(&self.db, row.id, &self.id, &error, None).await?;
+                crate::metrics::delivery("dead");
+                tracing::error!(delivery = row.id, attempts = row.attempts, %error, "delivery failed permanently; not retried");
+            }
+            Err(SendFailure { reason: error, .. })
+                if row.attempts >= self.settings.max_attempts =>
+            {
+                let error = format!("gave up after {} attempts: {error}", row.attempts);
                 claim::mark_failed(&self.db, row.id, &self.id, &error, None).await?;
                 crate::metrics::delivery("dead");
                 tracing::error!(delivery = row.id, attempts = row.attempts, %error, "delivery gave up");
             }
-            Err(error) => {
+            Err(SendFailure { reason: error, .. }) => {
                 let wait = backoff::delay(
                     row.attempts,
                     self.settings.backoff_base,
@@ -138,23 +152,22 @@ impl Worker {
     }
 
     /// Build the email for a row from the current tip data. `Ok(Err(_))` is a permanent
-    /// problem with this row (it will be retried, then given up).
+    /// problem with this row: it is given up at once.
     async fn render(
         &self,
         row: &delivery::Model,
     ) -> Result<Result<lettre::Message, String>, DbErr> {
         let Some(tip) = tip::Entity::find_by_id(row.tip_id).one(&self.db).await? else {
-            return Ok(Err("the tip no longer exists".into()));
+            return Ok(Err("permanent: the tip no longer exists".into()));
         };
         let municipality = municipality::Entity::find_by_id(tip.municipality_id)
             .one(&self.db)
             .await?
             .map_or_else(String::new, |m| m.name);
         let concerns = self.concerns(&tip).await?;
-        let resident_email = tip
-            .email
-            .as_deref()
-            .and_then(|e| e.parse::<lettre::Address>().ok());
+        // Addresses are stored as entered; headers and the envelope get the domain in
+        // punycode, so an IDN address needs no SMTPUTF8 from the relay.
+        let resident_email = tip.email.as_deref().and_then(email_address::sendable);
         let email = TipEmail {
             reference: tip.reference.clone(),
             kind: tip.kind,
@@ -168,8 +181,11 @@ impl Worker {
             reason: RoutingReason::parse(&tip.routing_reason),
             received_at: tip.received_at,
         };
-        let Ok(address) = row.recipient_email.parse::<lettre::Address>() else {
-            return Ok(Err("the recipient address is not valid".into()));
+        let Some(address) = email_address::sendable(&row.recipient_email) else {
+            return Ok(Err(
+                "permanent: the recipient address cannot receive mail (not a deliverable address)"
+                    .into(),
+            ));
         };
         let to = Mailbox::new(row.recipient_name.clone(), address);
         let from = &self.settings.from;
@@ -189,7 +205,7 @@ impl Worker {
                 render::receipt(from, to, &email, recipient.as_ref(), row.id)
             }
         };
-        Ok(message.map_err(|e| format!("could not build the message: {e}")))
+        Ok(message.map_err(|e| format!("permanent: the message could not be built: {e}")))
     }
 
     /// "Promise title › focus area title" for what the tip is about.
