@@ -31,6 +31,9 @@ use crate::{
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
+    /// The separate `/metrics` listener, when `METRICS_ADDR` is set.
+    metrics: Option<(TcpListener, axum::Router)>,
+    connections: http::serve::ConnectionLimits,
     db: DatabaseConnection,
     statements: StatementCounter,
     worker: Option<Worker>,
@@ -51,8 +54,28 @@ impl Application {
             db::connect(&config.database_url, config.database_max_connections).await?;
         db::migrate(&db).await?;
         seed_if_empty(&db, config).await?;
-        let trusted_proxies = http::client_ip::parse_trusted(&config.trusted_proxies)
-            .map_err(|e| anyhow::anyhow!("TRUSTED_PROXIES: {e}"))?;
+        let trusted_proxies = Arc::new(
+            http::client_ip::parse_trusted(&config.trusted_proxies)
+                .map_err(|e| anyhow::anyhow!("TRUSTED_PROXIES: {e}"))?,
+        );
+        crate::metrics::allow_operations(
+            &crate::metrics::parse_operations(&config.metrics_operations)
+                .map_err(|e| anyhow::anyhow!("METRICS_OPERATIONS: {e}"))?,
+        );
+        let metrics_token = config
+            .metrics_token
+            .clone()
+            .filter(|token| !token.expose().is_empty());
+        let metrics_access = http::MetricsAccess {
+            public: config.metrics_addr.is_none()
+                && (metrics_token.is_some() || config.listen_addr.ip().is_loopback()),
+            token: metrics_token,
+        };
+        if config.metrics_addr.is_none() && !metrics_access.public {
+            tracing::warn!(
+                "/metrics is off: the listener is not loopback and neither METRICS_ADDR nor METRICS_TOKEN is set"
+            );
+        }
         let secs = Duration::from_secs;
         let per_ip = Limit {
             count: config.tip_limit_per_ip,
@@ -108,7 +131,7 @@ impl Application {
             internal_schema: graphql::build_schema(db.clone(), intake, None),
             db: db.clone(),
             graphiql: config.graphiql,
-            trusted_proxies: Arc::new(trusted_proxies),
+            trusted_proxies: trusted_proxies.clone(),
             limits: config.graphql_limits(),
             graphql_timeout: Duration::from_millis(config.graphql_timeout_ms.max(1)),
             max_body_bytes: config.http_max_body_bytes,
@@ -116,14 +139,34 @@ impl Application {
             cache_max_age_secs: config.cache_max_age_secs,
             request_limiter: request_limiter.clone(),
             metrics: crate::metrics::install(),
+            metrics_access,
         };
         let http_settings = http::HttpSettings {
             timeout: secs(config.http_timeout_secs.max(1)),
             cors_origins,
+            trusted_proxies: trusted_proxies.clone(),
         };
         let listener = TcpListener::bind(config.listen_addr)
             .await
             .with_context(|| format!("binding {}", config.listen_addr))?;
+        let metrics = match config.metrics_addr {
+            Some(addr) => {
+                let listener = TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("binding METRICS_ADDR {addr}"))?;
+                let settings = http::HttpSettings {
+                    cors_origins: Vec::new(),
+                    ..http_settings.clone()
+                };
+                Some((listener, http::metrics_router(state.clone(), &settings)))
+            }
+            None => None,
+        };
+        let connections = http::serve::ConnectionLimits {
+            header_read_timeout: secs(config.http_header_timeout_secs.max(1)),
+            max_per_ip: config.http_max_connections_per_ip,
+            trusted_proxies,
+        };
         let day = Duration::from_secs(24 * 60 * 60);
         let retention = (
             Retention {
@@ -136,6 +179,8 @@ impl Application {
         Ok(Self {
             listener,
             router: http::router(state, &http_settings),
+            metrics,
+            connections,
             cache,
             catalog_poll: Duration::from_millis(config.catalog_poll_interval_ms.max(10)),
             request_limiter,
@@ -151,6 +196,13 @@ impl Application {
         self.listener
             .local_addr()
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// The metrics listener's address, when `METRICS_ADDR` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics
+            .as_ref()
+            .and_then(|(listener, _)| listener.local_addr().ok())
     }
 
     pub fn db(&self) -> &DatabaseConnection {
@@ -221,21 +273,44 @@ impl Application {
                 }
             }
         });
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
+        // One shutdown signal for both listeners.
+        let (serving_tx, serving_rx) = watch::channel(false);
         let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
-        let server = axum::serve(self.listener, service).with_graceful_shutdown(async move {
+        tokio::spawn(async move {
             shutdown.await;
+            let _ = serving_tx.send(true);
             let _ = stopped_tx.send(());
         });
-        let server = tokio::spawn(async move { server.await });
+        let stopped = |mut rx: watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        };
+        let metrics_server = self.metrics.map(|(listener, router)| {
+            tokio::spawn(http::serve::serve(
+                listener,
+                router,
+                self.connections.clone(),
+                stopped(serving_rx.clone()),
+            ))
+        });
+        let server = tokio::spawn(http::serve::serve(
+            self.listener,
+            self.router,
+            self.connections,
+            stopped(serving_rx),
+        ));
         let grace = async {
             let _ = stopped_rx.await;
             tokio::time::sleep(Duration::from_secs(10)).await;
         };
+        let servers = async {
+            let served = server.await;
+            if let Some(metrics_server) = metrics_server {
+                let _ = metrics_server.await;
+            }
+            served
+        };
         tokio::select! {
-            result = server => result.context("server task failed")?.context("serving HTTP")?,
+            result = servers => result.context("server task failed")?,
             () = grace => tracing::warn!("requests still running 10 s after shutdown began; stopping anyway"),
         }
         let _ = stop_tx.send(true);

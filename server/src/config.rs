@@ -90,6 +90,25 @@ pub struct Config {
     pub cache_max_age_secs: u64,
     /// How often each replica checks the database for catalogue changes made elsewhere.
     pub catalog_poll_interval_ms: u64,
+
+    // --- Connections, request ids and metrics (security probe items 7, 8, 12) ---
+    /// Longest time a client may take to send a request's head (request line and
+    /// headers), from connecting or from the end of its previous request; then the
+    /// connection is closed.
+    pub http_header_timeout_secs: u64,
+    /// Most connections one peer IP may hold open at once; further ones are closed on
+    /// accept. Peers in `trusted_proxies` are exempt. 0 turns the limit off.
+    pub http_max_connections_per_ip: usize,
+    /// A separate listener for `GET /metrics` (e.g. `127.0.0.1:9090`). When set, the
+    /// public listener does not serve `/metrics` at all.
+    pub metrics_addr: Option<SocketAddr>,
+    /// When set, `/metrics` requires `Authorization: Bearer <token>`. When neither this
+    /// nor `metrics_addr` is set, the public listener serves `/metrics` only if it is
+    /// bound to a loopback address (the embedded default).
+    pub metrics_token: Option<Secret>,
+    /// Comma-separated operation names counted under their own label in the metrics
+    /// (besides the server's own); every other name is counted as `other`.
+    pub metrics_operations: String,
 }
 
 /// A configuration value that must never be printed (passwords, keys).
@@ -167,6 +186,12 @@ impl Default for Config {
             request_limit_per_ip_window_secs: 60,
             cache_max_age_secs: 60,
             catalog_poll_interval_ms: 500,
+            // Connections, request ids and metrics.
+            http_header_timeout_secs: 10,
+            http_max_connections_per_ip: 64,
+            metrics_addr: None,
+            metrics_token: None,
+            metrics_operations: String::new(),
         }
     }
 }
@@ -227,6 +252,12 @@ impl Config {
                 "REQUEST_LIMIT_PER_IP_WINDOW_SECS",
                 "CACHE_MAX_AGE_SECS",
                 "CATALOG_POLL_INTERVAL_MS",
+                // Connections, request ids and metrics.
+                "HTTP_HEADER_TIMEOUT_SECS",
+                "HTTP_MAX_CONNECTIONS_PER_IP",
+                "METRICS_ADDR",
+                "METRICS_TOKEN",
+                "METRICS_OPERATIONS",
             ]))
             .extract()
             .map_err(Box::new)

@@ -3,24 +3,43 @@
 //! Counters and histograms are recorded where things happen (HTTP layer, tip intake,
 //! delivery worker) through the `metrics` facade; gauges that describe the database
 //! (outbox depth, age of the oldest due delivery, pool usage) are read when scraped, so
-//! every replica reports the shared outbox as it is. Labels never carry personal data,
-//! and client-chosen operation names are capped so they cannot explode the label set.
+//! every replica reports the shared outbox as it is. Labels never carry personal data.
+//!
+//! Operation names are chosen by clients, so only known ones become labels: the server's
+//! own operations and those listed in `METRICS_OPERATIONS`. Every other name is counted
+//! as `other` and requests without one as `anonymous`, so no client can grow the label
+//! set or push a real operation out of it.
 
 use std::{
     collections::HashSet,
-    sync::{Mutex, OnceLock},
+    sync::{OnceLock, RwLock},
     time::Duration,
 };
 
 use chrono::Utc;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use sea_orm::{DatabaseConnection, DbErr};
+use sha2::{Digest, Sha256};
 
-/// Distinct operation names kept as labels; later names are counted as "other".
-const MAX_OPERATION_LABELS: usize = 100;
+/// Operations the server itself sends (the export's paging query).
+const BUILT_IN_OPERATIONS: &[&str] = &["Export"];
+
+/// Longest operation name accepted into the allowlist.
+const MAX_OPERATION_NAME: usize = 64;
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
-static OPERATIONS: OnceLock<Mutex<HashSet<String>>> = OnceLock::new();
+static OPERATIONS: OnceLock<RwLock<HashSet<String>>> = OnceLock::new();
+
+fn operations() -> &'static RwLock<HashSet<String>> {
+    OPERATIONS.get_or_init(|| {
+        RwLock::new(
+            BUILT_IN_OPERATIONS
+                .iter()
+                .map(|name| (*name).to_owned())
+                .collect(),
+        )
+    })
+}
 
 /// Install the process-wide recorder once; later calls return the same handle.
 pub fn install() -> Option<PrometheusHandle> {
@@ -40,28 +59,71 @@ pub fn install() -> Option<PrometheusHandle> {
         .clone()
 }
 
-/// A label for a client-chosen operation name: the name when it is a plain identifier
-/// and one of the first ones seen, else "other"; "anonymous" when there is none.
+/// Parse `METRICS_OPERATIONS` ("Promises, PromiseDetail"): GraphQL operation names.
+pub fn parse_operations(list: &str) -> Result<Vec<String>, String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .map(|name| {
+            let first_ok = name
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_');
+            let plain = first_ok
+                && name.len() <= MAX_OPERATION_NAME
+                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            if plain {
+                Ok(name.to_owned())
+            } else {
+                Err(format!("\"{name}\" is not a GraphQL operation name"))
+            }
+        })
+        .collect()
+}
+
+/// Add operation names to the labelled set (process-wide; the set only grows at start-up).
+pub fn allow_operations(names: &[String]) {
+    let mut known = operations()
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    known.extend(names.iter().cloned());
+}
+
+/// A label for a client-chosen operation name: the name when it is known, "anonymous"
+/// when there is none, else "other".
 pub fn operation_label(name: Option<&str>) -> String {
     let Some(name) = name else {
         return "anonymous".to_owned();
     };
-    let plain = !name.is_empty()
-        && name.len() <= 64
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    if !plain {
-        return "other".to_owned();
-    }
-    let seen = OPERATIONS.get_or_init(|| Mutex::new(HashSet::new()));
-    let Ok(mut seen) = seen.lock() else {
-        return "other".to_owned();
-    };
-    if seen.contains(name) || seen.len() < MAX_OPERATION_LABELS {
-        seen.insert(name.to_owned());
+    let known = operations()
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if known.contains(name) {
         name.to_owned()
     } else {
         "other".to_owned()
     }
+}
+
+/// Whether an `Authorization` header value carries `Bearer <expected>`. Both sides are
+/// hashed first and the digests compared without an early exit, so neither the token's
+/// length nor its content can be learned from timing.
+pub fn bearer_matches(header: Option<&[u8]>, expected: &str) -> bool {
+    let presented = header
+        .and_then(|value| {
+            let (scheme, token) = value.split_at_checked(7)?;
+            scheme.eq_ignore_ascii_case(b"bearer ").then_some(token)
+        })
+        .unwrap_or_default();
+    let (a, b) = (
+        Sha256::digest(presented),
+        Sha256::digest(expected.as_bytes()),
+    );
+    let differ = a
+        .iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    differ == 0 && !presented.is_empty()
 }
 
 /// One GraphQL request served.
@@ -131,15 +193,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn operation_labels_are_bounded_and_plain() {
+    fn only_known_operations_are_labels() {
+        allow_operations(&parse_operations(" Promises, Promise_2 ").expect("names"));
         assert_eq!(operation_label(None), "anonymous");
         assert_eq!(operation_label(Some("Promises")), "Promises");
+        assert_eq!(operation_label(Some("Export")), "Export");
         assert_eq!(operation_label(Some("a b")), "other");
-        assert_eq!(operation_label(Some(&"x".repeat(65))), "other");
-        for i in 0..(MAX_OPERATION_LABELS + 10) {
-            operation_label(Some(&format!("Op{i}")));
+        for i in 0..500 {
+            assert_eq!(operation_label(Some(&format!("Op{i}"))), "other");
         }
-        assert_eq!(operation_label(Some("BrandNewOperation")), "other");
         assert_eq!(operation_label(Some("Promises")), "Promises");
+        assert!(parse_operations("Good, 1bad").is_err());
+        assert!(parse_operations(&"x".repeat(65)).is_err());
+        assert_eq!(parse_operations(" , "), Ok(vec![]));
+    }
+
+    #[test]
+    fn bearer_tokens_are_checked() {
+        assert!(bearer_matches(Some(b"Bearer s3cret"), "s3cret"));
+        assert!(bearer_matches(Some(b"bearer s3cret"), "s3cret"));
+        assert!(!bearer_matches(Some(b"Bearer s3cre"), "s3cret"));
+        assert!(!bearer_matches(Some(b"Basic s3cret"), "s3cret"));
+        assert!(!bearer_matches(Some(b"Bearer "), ""));
+        assert!(!bearer_matches(None, "s3cret"));
     }
 }

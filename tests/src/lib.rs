@@ -208,3 +208,34 @@ pub fn error_codes(body: &Value) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// Like [`spawn_app_with`], and also returns the metrics listener's address (set
+/// `metrics_addr` to `127.0.0.1:0` in `adjust` to get one).
+pub async fn spawn_app_with_metrics(
+    adjust: impl FnOnce(&mut Config),
+) -> (TestApp, Option<SocketAddr>) {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let mut config = test_config(dir.path()).await.expect("test configuration");
+    adjust(&mut config);
+    let app = Application::build(&config)
+        .await
+        .expect("application builds");
+    let addr = app.local_addr();
+    let metrics_addr = app.metrics_addr();
+    let db = app.db().clone();
+    let statements = app.statement_counter();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async move {
+        let _ = rx.await;
+    }));
+    let app = TestApp {
+        addr,
+        http: reqwest::Client::new(),
+        db,
+        statements,
+        database_url: config.database_url,
+        shutdown: Some(tx),
+        _dir: dir,
+    };
+    (app, metrics_addr)
+}

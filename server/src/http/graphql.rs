@@ -8,15 +8,14 @@
 
 use std::{net::SocketAddr, time::Instant};
 
-use async_graphql::{
-    http::GraphiQLSource,
-    parser::types::{DocumentOperations, ExecutableDocument, OperationType, Selection},
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, OperationType, Selection,
 };
 use axum::{
     body::Bytes,
     extract::{ConnectInfo, RawQuery, State, rejection::BytesRejection},
     http::{HeaderMap, HeaderValue, StatusCode, header},
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
 };
 
 use super::{AppState, json_error};
@@ -41,11 +40,6 @@ const CATALOG_FIELDS: &[&str] = &[
     "__schema",
     "__type",
 ];
-
-/// GraphiQL loads its scripts and styles from a CDN; this policy lets it, and nothing else.
-const GRAPHIQL_CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com; \
-style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data: https://unpkg.com; \
-font-src 'self' data: https://unpkg.com; connect-src 'self'; frame-ancestors 'none'";
 
 fn accepts(headers: &HeaderMap, media_type: &str) -> bool {
     headers
@@ -75,13 +69,7 @@ pub async fn get(
     let query = query.unwrap_or_default();
     if query.is_empty() {
         if state.graphiql && accepts(&headers, "text/html") {
-            let mut page =
-                Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
-            page.headers_mut().insert(
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(GRAPHIQL_CSP),
-            );
-            return page;
+            return super::graphiql::page();
         }
         return json_error(
             StatusCode::BAD_REQUEST,

@@ -3,7 +3,7 @@
 use axum::{
     Json,
     extract::State,
-    http::{StatusCode, header},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use chrono::Utc;
@@ -61,8 +61,40 @@ async fn outbox(db: &DatabaseConnection) -> Result<Value, DbErr> {
     }))
 }
 
-/// Prometheus metrics in text format.
-pub async fn metrics(State(state): State<AppState>) -> Response {
+/// Prometheus metrics in text format, on the public listener (when it serves them) or
+/// on the metrics listener.
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if !state.metrics_access.public {
+        return not_found();
+    }
+    metrics_response(&state, &headers).await
+}
+
+/// The metrics listener's `/metrics`.
+pub async fn metrics_private(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    metrics_response(&state, &headers).await
+}
+
+fn not_found() -> Response {
+    json_error(StatusCode::NOT_FOUND, "NOT_FOUND", "not found")
+}
+
+async fn metrics_response(state: &AppState, headers: &HeaderMap) -> Response {
+    if let Some(token) = &state.metrics_access.token {
+        let presented = headers.get(header::AUTHORIZATION).map(|v| v.as_bytes());
+        if !crate::metrics::bearer_matches(presented, token.expose()) {
+            let mut response = json_error(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHENTICATED",
+                "metrics require a valid bearer token",
+            );
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"metrics\""),
+            );
+            return response;
+        }
+    }
     let Some(handle) = &state.metrics else {
         return json_error(
             StatusCode::NOT_FOUND,

@@ -1,12 +1,19 @@
-//! The layers around every route, outermost first: request id, tracing span (with the
-//! request id, never the query string or body), response request id, panic guard,
-//! timeout, CORS (an allowlist; none by default), security headers, and compression of
-//! larger responses.
+//! The layers around every route, outermost first: security headers (so every response
+//! carries them, also 408s from the timeout and 500s from the panic guard), request id
+//! (a proxy's id is kept only from `TRUSTED_PROXIES` and only when short and plain;
+//! otherwise a fresh one), tracing span (with the request id, never the query string or
+//! body), response request id, panic guard, timeout, CORS (an allowlist; none by
+//! default), and compression of larger responses.
+
+use std::net::SocketAddr;
 
 use axum::{
     Router,
+    extract::{ConnectInfo, Request as AxumRequest},
     http::{HeaderName, HeaderValue, Method, Request, StatusCode, header},
+    middleware::Next,
 };
+use ipnet::IpNet;
 use tower_http::{
     catch_panic::CatchPanicLayer,
     compression::{CompressionLayer, predicate::SizeAbove},
@@ -24,16 +31,17 @@ const COMPRESS_ABOVE_BYTES: u16 = 1024;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// Longest request id taken from a trusted proxy.
+const MAX_REQUEST_ID_LEN: usize = 64;
+
 pub fn wrap(routes: Router, settings: &HttpSettings) -> Router {
     let mut router =
         routes.layer(CompressionLayer::new().compress_when(SizeAbove::new(COMPRESS_ABOVE_BYTES)));
-    for (name, value) in security_headers() {
-        router = router.layer(SetResponseHeaderLayer::if_not_present(name, value));
-    }
     if let Some(cors) = cors(&settings.cors_origins) {
         router = router.layer(cors);
     }
-    router
+    let trusted = settings.trusted_proxies.clone();
+    let mut router = router
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             settings.timeout,
@@ -63,10 +71,53 @@ pub fn wrap(routes: Router, settings: &HttpSettings) -> Router {
             }),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(axum::middleware::from_fn(
+            move |request: AxumRequest, next: Next| {
+                let trusted = trusted.clone();
+                async move { next.run(screen_request_id(request, &trusted)).await }
+            },
+        ));
+    for (name, value) in security_headers() {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(name, value));
+    }
+    router
+}
+
+/// Drop a client's `X-Request-Id` unless it comes from a trusted proxy and is short and
+/// made of safe characters; the next layer then generates one. A forged id can then
+/// neither bloat nor forge log lines.
+fn screen_request_id(mut request: AxumRequest, trusted: &[IpNet]) -> AxumRequest {
+    let from_proxy = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .is_some_and(|ConnectInfo(peer)| {
+            let ip = peer.ip().to_canonical();
+            trusted.iter().any(|net| net.contains(&ip))
+        });
+    let ids = request.headers().get_all(&REQUEST_ID);
+    let mut ids = ids.iter();
+    let keep = from_proxy
+        && ids
+            .next()
+            .is_some_and(|id| is_plain_request_id(id.as_bytes()))
+        && ids.next().is_none();
+    if !keep {
+        request.headers_mut().remove(&REQUEST_ID);
+    }
+    request
+}
+
+/// 1–64 characters from `A–Z a–z 0–9 - _ .`.
+fn is_plain_request_id(id: &[u8]) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_REQUEST_ID_LEN
+        && id
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 /// Headers every response carries unless the handler set its own (GraphiQL sets a
-/// content security policy that lets the IDE load).
+/// content security policy that lets the IDE load its own scripts).
 fn security_headers() -> Vec<(HeaderName, HeaderValue)> {
     vec![
         (
@@ -157,5 +208,15 @@ mod tests {
         assert!(parse_origins("a.se").is_err());
         assert!(parse_origins("https://a.se/path").is_err());
         assert_eq!(parse_origins("*"), Ok(vec!["*".into()]));
+    }
+
+    #[test]
+    fn request_ids_must_be_short_and_plain() {
+        assert!(is_plain_request_id(b"from-the-proxy_1.2"));
+        assert!(is_plain_request_id(&[b'a'; 64]));
+        assert!(!is_plain_request_id(&[b'a'; 65]));
+        assert!(!is_plain_request_id(b""));
+        assert!(!is_plain_request_id(b"x\" reference=FAKE"));
+        assert!(!is_plain_request_id(b"a b"));
     }
 }

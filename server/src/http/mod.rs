@@ -4,9 +4,11 @@
 
 pub mod client_ip;
 mod export;
+mod graphiql;
 mod graphql;
 mod health;
 mod middleware;
+pub mod serve;
 
 pub use middleware::parse_origins;
 
@@ -46,13 +48,28 @@ pub struct AppState {
     pub cache_max_age_secs: u64,
     pub request_limiter: Option<Arc<RequestLimiter>>,
     pub metrics: Option<PrometheusHandle>,
+    /// Who may read `/metrics`.
+    pub metrics_access: MetricsAccess,
+}
+
+/// Where `/metrics` is served and what it requires.
+#[derive(Clone, Debug, Default)]
+pub struct MetricsAccess {
+    /// Served on the public listener (no separate metrics listener, and either a token
+    /// is required or the public listener is bound to loopback).
+    pub public: bool,
+    /// Required as `Authorization: Bearer <token>` wherever `/metrics` is served.
+    pub token: Option<crate::config::Secret>,
 }
 
 /// Cross-cutting HTTP settings from the configuration.
+#[derive(Clone)]
 pub struct HttpSettings {
     pub timeout: Duration,
     /// Origins allowed by CORS; empty for none, `["*"]` for any.
     pub cors_origins: Vec<String>,
+    /// Reverse proxies whose `X-Request-Id` is kept.
+    pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
 }
 
 pub fn router(state: AppState, settings: &HttpSettings) -> Router {
@@ -64,9 +81,29 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
+        .route(
+            &format!("{}/{{name}}", graphiql::ASSETS_PATH),
+            get(graphiql::asset),
+        )
+        .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))
         .with_state(state);
     middleware::wrap(routes, settings)
+}
+
+/// The metrics listener's router: `/metrics` and nothing else, with the same request ids,
+/// timeout and security headers as the public one.
+pub fn metrics_router(state: AppState, settings: &HttpSettings) -> Router {
+    let routes = Router::new()
+        .route("/metrics", get(health::metrics_private))
+        .fallback(not_found)
+        .layer(axum::extract::DefaultBodyLimit::max(1024))
+        .with_state(state);
+    middleware::wrap(routes, settings)
+}
+
+async fn not_found() -> Response {
+    json_error_body(StatusCode::NOT_FOUND, "NOT_FOUND", "not found")
 }
 
 /// A GraphQL-shaped error body for failures outside GraphQL execution.
