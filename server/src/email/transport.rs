@@ -129,7 +129,10 @@ impl SendFailure {
         };
         Self::transient(match e.status() {
             Some(code) => format!("SMTP {kind} error {code}"),
-            None => format!("SMTP {kind} error: {}", e.to_string().chars().take(200).collect::<String>()),
+            None => format!(
+                "SMTP {kind} error: {}",
+                e.to_string().chars().take(200).collect::<String>()
+            ),
         })
     }
 }
