@@ -118,9 +118,7 @@ impl SendFailure {
         }
         let kind = if e.is_transient() {
             "transient"
-        } else if e.is_permanent() {
-            "relay setup"
-        } else if e.is_client() {
+        } else if e.is_permanent() || e.is_client() {
             "relay setup"
         } else if e.is_timeout() {
             "timeout"
