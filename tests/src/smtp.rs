@@ -19,6 +19,10 @@ struct Switches {
     down: Arc<AtomicBool>,
     /// Hold the end of DATA for a while, then fail: a server that hangs.
     hang: Arc<AtomicBool>,
+    /// When set, the reply code and text to `RCPT TO` (e.g. 550 or 451).
+    refuse_rcpt: Arc<Mutex<Option<(u16, String)>>>,
+    /// Every `RCPT TO` address received, as sent on the wire.
+    recipients: Arc<Mutex<Vec<String>>>,
 }
 
 #[derive(Clone)]
@@ -35,6 +39,22 @@ impl Handler for Recorder {
             response::NO_SERVICE
         } else {
             response::OK
+        }
+    }
+
+    fn rcpt(&mut self, to: &str) -> Response {
+        if let Ok(mut r) = self.switches.recipients.lock() {
+            r.push(to.to_owned());
+        }
+        match self
+            .switches
+            .refuse_rcpt
+            .lock()
+            .ok()
+            .and_then(|r| r.clone())
+        {
+            Some((code, text)) => Response::custom(code, text),
+            None => response::OK,
         }
     }
 
@@ -125,4 +145,23 @@ pub fn message_id(raw: &[u8]) -> Option<String> {
         .parse(raw)?
         .message_id()
         .map(str::to_owned)
+}
+
+impl SmtpSink {
+    /// Answer every `RCPT TO` with `code` and `text` (550 permanent, 451 transient …);
+    /// `None` accepts again.
+    pub fn refuse_recipients(&self, reply: Option<(u16, &str)>) {
+        if let Ok(mut r) = self.switches.refuse_rcpt.lock() {
+            *r = reply.map(|(c, t)| (c, t.to_owned()));
+        }
+    }
+
+    /// The `RCPT TO` addresses received so far, as they were sent.
+    pub fn recipients(&self) -> Vec<String> {
+        self.switches
+            .recipients
+            .lock()
+            .map(|r| r.clone())
+            .unwrap_or_default()
+    }
 }

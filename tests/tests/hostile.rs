@@ -1382,8 +1382,8 @@ async fn unicode_is_stored_and_read_back_intact() {
             json!({ "message": "Första raden\nandra raden\n\ttredje\u{2028}fjärde", "name": "Åsa Öberg" }),
         ),
         (
-            json!({ "message": "Osynliga\u{200b}tecken\u{200d}och\u{feff}BOM finns kvar.", "name": "Zero\u{200b}Width" }),
-            json!({ "message": "Osynliga\u{200b}tecken\u{200d}och\u{feff}BOM finns kvar.", "name": "Zero\u{200b}Width" }),
+            json!({ "message": "Osynliga\u{200b}tecken\u{200d}och\u{feff}BOM finns kvar.", "name": "Zero Width" }),
+            json!({ "message": "Osynliga\u{200b}tecken\u{200d}och\u{feff}BOM finns kvar.", "name": "Zero Width" }),
         ),
         (
             json!({ "message": "Plan 1: 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𝕥𝕖𝕩𝕥 och 𠜎𠜱 (CJK ext. B).", "email": "  åsa.öberg@exempel.se ", "phone": " +46 70 123 45 67 " }),

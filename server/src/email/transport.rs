@@ -118,9 +118,7 @@ impl SendFailure {
         }
         let kind = if e.is_transient() {
             "transient"
-        } else if e.is_permanent() {
-            "relay setup"
-        } else if e.is_client() {
+        } else if e.is_permanent() || e.is_client() {
             "relay setup"
         } else if e.is_timeout() {
             "timeout"
@@ -129,7 +127,10 @@ impl SendFailure {
         };
         Self::transient(match e.status() {
             Some(code) => format!("SMTP {kind} error {code}"),
-            None => format!("SMTP {kind} error: {}", e.to_string().chars().take(200).collect::<String>()),
+            None => format!(
+                "SMTP {kind} error: {}",
+                e.to_string().chars().take(200).collect::<String>()
+            ),
         })
     }
 }

@@ -2,7 +2,7 @@
 //! touches the database, so a bad file imports nothing. Every error names the file, the
 //! line and column, and the field path (`promise[2].municipalities[0]`).
 
-use std::{collections::HashSet, fmt, str::FromStr};
+use std::{collections::HashSet, fmt};
 
 use chrono::NaiveDate;
 use entity::{CommitmentStatus, OrganisationKind, ResponsibleParty, TargetPeriod};
@@ -354,7 +354,7 @@ impl SeedFile {
             c.non_empty(&contact.role, f("role"))?;
             c.non_empty(&contact.organisation, f("organisation"))?;
             if let Some(email) = &contact.email
-                && lettre::Address::from_str(email.get_ref()).is_err()
+                && crate::domain::email_address::EmailAddress::parse(email.get_ref()).is_err()
             {
                 return Err(c.error(
                     email.span(),
