@@ -90,6 +90,14 @@ pub struct Config {
     pub cache_max_age_secs: u64,
     /// How often each replica checks the database for catalogue changes made elsewhere.
     pub catalog_poll_interval_ms: u64,
+
+    // GraphQL introspection and response limits (issue 10).
+    /// Deepest nesting below and including `__schema` / `__type`, fragments expanded. The
+    /// standard introspection query of GraphQL tooling needs about 14.
+    pub graphql_max_introspection_depth: usize,
+    /// Largest serialised answer to one GraphQL operation, in bytes; a larger one is
+    /// refused with `RESPONSE_TOO_LARGE` (and its execution stopped once it is known).
+    pub graphql_max_response_bytes: usize,
 }
 
 /// A configuration value that must never be printed (passwords, keys).
@@ -167,6 +175,8 @@ impl Default for Config {
             request_limit_per_ip_window_secs: 60,
             cache_max_age_secs: 60,
             catalog_poll_interval_ms: 500,
+            graphql_max_introspection_depth: 16,
+            graphql_max_response_bytes: 4 * 1024 * 1024,
         }
     }
 }
@@ -227,6 +237,8 @@ impl Config {
                 "REQUEST_LIMIT_PER_IP_WINDOW_SECS",
                 "CACHE_MAX_AGE_SECS",
                 "CATALOG_POLL_INTERVAL_MS",
+                "GRAPHQL_MAX_INTROSPECTION_DEPTH",
+                "GRAPHQL_MAX_RESPONSE_BYTES",
             ]))
             .extract()
             .map_err(Box::new)
@@ -242,6 +254,8 @@ impl Config {
             max_tokens: self.graphql_max_tokens,
             max_batch: self.graphql_max_batch,
             introspection: self.graphql_introspection,
+            max_introspection_depth: self.graphql_max_introspection_depth,
+            max_response_bytes: self.graphql_max_response_bytes,
         }
     }
 
