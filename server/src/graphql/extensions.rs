@@ -18,7 +18,10 @@ use async_graphql::{
 /// Per-request data: the largest answer (in bytes) this request may build. Without it
 /// (trusted internal queries) fields resolve without a budget.
 #[derive(Clone, Copy, Debug)]
-pub struct ResponseBudget(pub usize);
+pub struct ResponseBudget(pub usize, pub std::time::Instant);
+
+/// The error of a request past its deadline (the HTTP layer answers it as a timeout).
+pub const TIMED_OUT: &str = "TIMEOUT";
 
 /// The error for an answer over its budget.
 pub fn response_too_large(max: usize) -> ServerError {
@@ -147,6 +150,15 @@ struct ErrorCodesExtension {
     bytes: AtomicUsize,
     /// The answer went over its [`ResponseBudget`]: nothing more resolves.
     exceeded: AtomicBool,
+    /// The request passed its deadline: nothing more resolves.
+    timed_out: AtomicBool,
+}
+
+fn timed_out() -> ServerError {
+    coded(
+        ServerError::new("the request took too long", None),
+        TIMED_OUT,
+    )
 }
 
 #[async_graphql::async_trait::async_trait]
@@ -190,6 +202,10 @@ impl Extension for ErrorCodesExtension {
         next: NextExecute<'_>,
     ) -> Response {
         let response = next.run(ctx, operation_name).await;
+        if self.timed_out.load(Ordering::Relaxed) {
+            drop(response);
+            return Response::from_errors(vec![timed_out()]);
+        }
         match ctx.data_opt::<ResponseBudget>() {
             Some(budget) if self.exceeded.load(Ordering::Relaxed) => {
                 // The partial answer is dropped; the client gets the reason alone.
@@ -207,15 +223,24 @@ impl Extension for ErrorCodesExtension {
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
         let budget = ctx.data_opt::<ResponseBudget>().copied();
+        if self.timed_out.load(Ordering::Relaxed) {
+            return Err(timed_out());
+        }
         if self.exceeded.load(Ordering::Relaxed) {
             return Err(response_too_large(budget.map_or(0, |b| b.0)));
         }
         if (self.fields.fetch_add(1, Ordering::Relaxed) + 1) % YIELD_EVERY_FIELDS == 0 {
+            // Sibling branches keep running while one yields, so the deadline is also
+            // checked here: past it, every field still to resolve is refused at once.
+            if budget.is_some_and(|b| std::time::Instant::now() > b.1) {
+                self.timed_out.store(true, Ordering::Relaxed);
+                return Err(timed_out());
+            }
             tokio::task::yield_now().await;
         }
         let key = info.alias.unwrap_or(info.name).len() + 4;
         let value = next.run(ctx, info).await?;
-        if let Some(ResponseBudget(max)) = budget {
+        if let Some(ResponseBudget(max, _)) = budget {
             let added = key + value.as_ref().map_or(4, estimated_bytes);
             let total = self
                 .bytes

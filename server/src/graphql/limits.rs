@@ -19,7 +19,7 @@
 use std::collections::HashMap;
 
 use async_graphql::{
-    Name, Value, Variables,
+    Value, Variables,
     parser::{
         Positioned,
         types::{Directive, ExecutableDocument, Field, Selection, SelectionSet},

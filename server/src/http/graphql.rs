@@ -512,28 +512,40 @@ async fn run_inner(
     let request = prepare_request(request, &state.db)
         .data(ClientIp(ip))
         .data(caller)
-        .data(ResponseBudget(max_response_bytes));
-    let response =
-        match tokio::time::timeout(state.graphql_timeout, state.schema.execute(request)).await {
-            Ok(response) => add_error_codes(response),
-            Err(_) => {
-                tracing::warn!(
-                    timeout_ms = state.graphql_timeout.as_millis() as u64,
-                    "a GraphQL request timed out"
-                );
-                return (
-                    Outcome::error(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "TIMEOUT",
-                        &format!(
-                            "the request took longer than {} ms",
-                            state.graphql_timeout.as_millis()
-                        ),
+        .data(ResponseBudget(
+            max_response_bytes,
+            std::time::Instant::now() + state.graphql_timeout,
+        ));
+    let executed = tokio::time::timeout(state.graphql_timeout, state.schema.execute(request))
+        .await
+        .ok()
+        .filter(|response| {
+            // Stopped by the deadline check inside execution (see `ResponseBudget`).
+            !response.errors.iter().any(|e| {
+                e.extensions.as_ref().and_then(|x| x.get("code"))
+                    == Some(&async_graphql::Value::from(crate::graphql::TIMED_OUT))
+            })
+        });
+    let response = match executed {
+        Some(response) => add_error_codes(response),
+        None => {
+            tracing::warn!(
+                timeout_ms = state.graphql_timeout.as_millis() as u64,
+                "a GraphQL request timed out"
+            );
+            return (
+                Outcome::error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "TIMEOUT",
+                    &format!(
+                        "the request took longer than {} ms",
+                        state.graphql_timeout.as_millis()
                     ),
-                    false,
-                );
-            }
-        };
+                ),
+                false,
+            );
+        }
+    };
     // Only staff mutations can change the catalogue (a resident's tip cannot), so only
     // they cost the version check that makes this replica's own writes visible at once.
     if is_mutation
