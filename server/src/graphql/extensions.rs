@@ -229,7 +229,7 @@ impl Extension for ErrorCodesExtension {
         if self.exceeded.load(Ordering::Relaxed) {
             return Err(response_too_large(budget.map_or(0, |b| b.0)));
         }
-        if (self.fields.fetch_add(1, Ordering::Relaxed) + 1) % YIELD_EVERY_FIELDS == 0 {
+        if (self.fields.fetch_add(1, Ordering::Relaxed) + 1).is_multiple_of(YIELD_EVERY_FIELDS) {
             // Sibling branches keep running while one yields, so the deadline is also
             // checked here: past it, every field still to resolve is refused at once.
             if budget.is_some_and(|b| std::time::Instant::now() > b.1) {
