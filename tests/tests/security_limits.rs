@@ -110,7 +110,7 @@ fn standard_introspection(of_type: usize) -> String {
 fn possible_types_bomb(levels: usize) -> String {
     let mut inner = String::from("name");
     for i in 0..levels {
-        let list = if (levels - 1 - i) % 2 == 0 {
+        let list = if (levels - 1 - i).is_multiple_of(2) {
             "possibleTypes"
         } else {
             "interfaces"
@@ -146,7 +146,7 @@ async fn introspection_bombs_are_refused_before_they_run() {
         possible_types_bomb(13),
         possible_types_bomb(11),
         possible_types_bomb(7),
-        format!("{{ __schema {{ types {{ interfaces {{ possibleTypes {{ interfaces {{ possibleTypes {{ interfaces {{ name }} }} }} }} }} }} }} }}"),
+        "{ __schema { types { interfaces { possibleTypes { interfaces { possibleTypes { interfaces { name } } } } } } } }".to_owned(),
         format!("{{ __type(name: \"Query\") {{ {of_type} }} }}"),
         format!("{{ __type(name: \"Query\") {{ {fields_chain} }} }}"),
         format!("{{ __schema {{ types {{ {fields_chain} }} }} }}"),
