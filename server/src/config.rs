@@ -109,6 +109,13 @@ pub struct Config {
     /// Comma-separated operation names counted under their own label in the metrics
     /// (besides the server's own); every other name is counted as `other`.
     pub metrics_operations: String,
+    // GraphQL introspection and response limits (issue 10).
+    /// Deepest nesting below and including `__schema` / `__type`, fragments expanded. The
+    /// standard introspection query of GraphQL tooling needs about 14.
+    pub graphql_max_introspection_depth: usize,
+    /// Largest serialised answer to one GraphQL operation, in bytes; a larger one is
+    /// refused with `RESPONSE_TOO_LARGE` (and its execution stopped once it is known).
+    pub graphql_max_response_bytes: usize,
 }
 
 /// A configuration value that must never be printed (passwords, keys).
@@ -192,6 +199,8 @@ impl Default for Config {
             metrics_addr: None,
             metrics_token: None,
             metrics_operations: String::new(),
+            graphql_max_introspection_depth: 16,
+            graphql_max_response_bytes: 4 * 1024 * 1024,
         }
     }
 }
@@ -258,6 +267,8 @@ impl Config {
                 "METRICS_ADDR",
                 "METRICS_TOKEN",
                 "METRICS_OPERATIONS",
+                "GRAPHQL_MAX_INTROSPECTION_DEPTH",
+                "GRAPHQL_MAX_RESPONSE_BYTES",
             ]))
             .extract()
             .map_err(Box::new)
@@ -273,6 +284,8 @@ impl Config {
             max_tokens: self.graphql_max_tokens,
             max_batch: self.graphql_max_batch,
             introspection: self.graphql_introspection,
+            max_introspection_depth: self.graphql_max_introspection_depth,
+            max_response_bytes: self.graphql_max_response_bytes,
         }
     }
 

@@ -1,12 +1,61 @@
-//! Schema extensions: stable error codes for errors raised before any resolver runs.
+//! Schema extensions: stable error codes for errors raised before any resolver runs, and
+//! the response budget enforced while fields resolve.
 
-use std::sync::Arc;
+use std::sync::{
+    Arc,
+    atomic::{AtomicBool, AtomicUsize, Ordering},
+};
 
 use async_graphql::{
-    ServerError, ServerResult, ValidationResult, Variables,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation},
+    Response, ServerError, ServerResult, ValidationResult, Value, Variables,
+    extensions::{
+        Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextResolve,
+        NextValidation, ResolveInfo,
+    },
     parser::types::ExecutableDocument,
 };
+
+/// Per-request data: the largest answer (in bytes) this request may build. Without it
+/// (trusted internal queries) fields resolve without a budget.
+#[derive(Clone, Copy, Debug)]
+pub struct ResponseBudget(pub usize, pub std::time::Instant);
+
+/// The error of a request past its deadline (the HTTP layer answers it as a timeout).
+pub const TIMED_OUT: &str = "TIMEOUT";
+
+/// The error for an answer over its budget.
+pub fn response_too_large(max: usize) -> ServerError {
+    coded(
+        ServerError::new(super::limits::LimitError::Response(max).message(), None),
+        super::limits::LimitError::Response(max).code(),
+    )
+}
+
+/// A resolving request hands the executor back every this many fields, so a request
+/// timeout can stop work that never waits on I/O (introspection, cached values).
+const YIELD_EVERY_FIELDS: usize = 128;
+
+/// A lower bound on the bytes `value` adds to the serialised answer beyond its nested
+/// objects (those are counted when their own fields resolve).
+fn estimated_bytes(value: &Value) -> usize {
+    match value {
+        Value::Null => 4,
+        Value::Boolean(_) => 4,
+        Value::Number(_) => 1,
+        Value::String(s) => s.len() + 2,
+        Value::Enum(name) => name.len() + 2,
+        Value::Binary(bytes) => bytes.len(),
+        Value::List(items) => items
+            .iter()
+            .map(|item| match item {
+                Value::Object(_) | Value::List(_) => 1,
+                scalar => estimated_bytes(scalar) + 1,
+            })
+            .sum::<usize>()
+            .saturating_add(2),
+        Value::Object(_) => 2,
+    }
+}
 
 pub fn set_code(error: &mut ServerError, code: &str) {
     error
@@ -88,11 +137,29 @@ pub struct ErrorCodes;
 
 impl ExtensionFactory for ErrorCodes {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ErrorCodesExtension)
+        Arc::new(ErrorCodesExtension::default())
     }
 }
 
-struct ErrorCodesExtension;
+/// Created for each request.
+#[derive(Default)]
+struct ErrorCodesExtension {
+    /// Fields resolved so far.
+    fields: AtomicUsize,
+    /// Estimated bytes of the answer so far.
+    bytes: AtomicUsize,
+    /// The answer went over its [`ResponseBudget`]: nothing more resolves.
+    exceeded: AtomicBool,
+    /// The request passed its deadline: nothing more resolves.
+    timed_out: AtomicBool,
+}
+
+fn timed_out() -> ServerError {
+    coded(
+        ServerError::new("the request took too long", None),
+        TIMED_OUT,
+    )
+}
 
 #[async_graphql::async_trait::async_trait]
 impl Extension for ErrorCodesExtension {
@@ -126,5 +193,64 @@ impl Extension for ErrorCodesExtension {
                 .map(validation_coded)
                 .collect()
         })
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        let response = next.run(ctx, operation_name).await;
+        if self.timed_out.load(Ordering::Relaxed) {
+            drop(response);
+            return Response::from_errors(vec![timed_out()]);
+        }
+        match ctx.data_opt::<ResponseBudget>() {
+            Some(budget) if self.exceeded.load(Ordering::Relaxed) => {
+                // The partial answer is dropped; the client gets the reason alone.
+                drop(response);
+                Response::from_errors(vec![response_too_large(budget.0)])
+            }
+            _ => response,
+        }
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        info: ResolveInfo<'_>,
+        next: NextResolve<'_>,
+    ) -> ServerResult<Option<Value>> {
+        let budget = ctx.data_opt::<ResponseBudget>().copied();
+        if self.timed_out.load(Ordering::Relaxed) {
+            return Err(timed_out());
+        }
+        if self.exceeded.load(Ordering::Relaxed) {
+            return Err(response_too_large(budget.map_or(0, |b| b.0)));
+        }
+        if (self.fields.fetch_add(1, Ordering::Relaxed) + 1).is_multiple_of(YIELD_EVERY_FIELDS) {
+            // Sibling branches keep running while one yields, so the deadline is also
+            // checked here: past it, every field still to resolve is refused at once.
+            if budget.is_some_and(|b| std::time::Instant::now() > b.1) {
+                self.timed_out.store(true, Ordering::Relaxed);
+                return Err(timed_out());
+            }
+            tokio::task::yield_now().await;
+        }
+        let key = info.alias.unwrap_or(info.name).len() + 4;
+        let value = next.run(ctx, info).await?;
+        if let Some(ResponseBudget(max, _)) = budget {
+            let added = key + value.as_ref().map_or(4, estimated_bytes);
+            let total = self
+                .bytes
+                .fetch_add(added, Ordering::Relaxed)
+                .saturating_add(added);
+            if total > max {
+                self.exceeded.store(true, Ordering::Relaxed);
+                return Err(response_too_large(max));
+            }
+        }
+        Ok(value)
     }
 }

@@ -6,16 +6,45 @@
 //! fragments are counted on the parsed document, with each fragment measured once, so
 //! fragment bombs cost linear time to detect. The weighted cost (lists cost `first` times
 //! their items) is async-graphql's complexity check, configured in `build_schema`.
-//! Introspection (`__schema`, `__type`) is exempt from depth and size: it is governed by
-//! its own switch, and GraphiQL's standard introspection query is deeper than any data
-//! query needs to be.
+//! Introspection (`__schema`, `__type`) counts too: its depth has its own, higher limit
+//! (the standard introspection query of GraphQL tooling nests `ofType` about nine levels
+//! deep), and in its cost every list field (`types`, `fields`, `possibleTypes`, …)
+//! multiplies what it selects by [`INTROSPECTION_LIST_COST`], so the standard query
+//! passes while `possibleTypes { interfaces { possibleTypes … } } }` chains are refused.
+//!
+//! String values in arguments and variables are checked here as well: a control
+//! character (other than tab, line feed and carriage return) is refused before anything
+//! runs, so no such string ever reaches the database.
 
 use std::collections::HashMap;
 
-use async_graphql::parser::{
-    Positioned,
-    types::{ExecutableDocument, Selection, SelectionSet},
+use async_graphql::{
+    Value, Variables,
+    parser::{
+        Positioned,
+        types::{Directive, ExecutableDocument, Field, Selection, SelectionSet},
+    },
 };
+
+/// What one list field of the introspection schema multiplies its selection by, in the
+/// cost. The standard introspection query nests three lists (`types`, `fields`, `args`):
+/// it costs about 6 000 with this weight, a `possibleTypes`/`interfaces` chain of six
+/// lists already 15 000.
+pub const INTROSPECTION_LIST_COST: usize = 5;
+
+/// The list fields of the introspection types (`__Schema`, `__Type`, `__Field`,
+/// `__Directive`).
+const INTROSPECTION_LISTS: &[&str] = &[
+    "types",
+    "directives",
+    "fields",
+    "args",
+    "inputFields",
+    "interfaces",
+    "possibleTypes",
+    "enumValues",
+    "locations",
+];
 
 /// The configured limits (see `Config` for defaults).
 #[derive(Clone, Copy, Debug)]
@@ -28,6 +57,10 @@ pub struct Limits {
     pub max_batch: usize,
     /// Whether `__schema` and `__type` may be asked for.
     pub introspection: bool,
+    /// Deepest nesting below and including `__schema` / `__type`.
+    pub max_introspection_depth: usize,
+    /// Largest serialised response of one operation, in bytes.
+    pub max_response_bytes: usize,
 }
 
 /// Why a document was refused; each has its own `extensions.code`.
@@ -42,6 +75,8 @@ pub enum LimitError {
     Introspection,
     /// Not a limit but invalid GraphQL, refused here because expanding it never ends.
     FragmentCycle,
+    /// The answer would be larger than `max_response_bytes`.
+    Response(usize),
 }
 
 impl LimitError {
@@ -55,6 +90,7 @@ impl LimitError {
             Self::Batch(_) => "BATCH_LIMIT_EXCEEDED",
             Self::Introspection => "INTROSPECTION_DISABLED",
             Self::FragmentCycle => "GRAPHQL_VALIDATION_FAILED",
+            Self::Response(_) => "RESPONSE_TOO_LARGE",
         }
     }
 
@@ -70,6 +106,9 @@ impl LimitError {
             Self::FragmentCycle => {
                 "a fragment spreads itself (directly or through others)".to_owned()
             }
+            Self::Response(max) => format!(
+                "the answer would be larger than {max} bytes; ask for fewer fields or items"
+            ),
         }
     }
 }
@@ -99,20 +138,23 @@ pub fn inspect(query: &str, limits: &Limits) -> Result<Option<ExecutableDocument
         return Err(LimitError::Introspection);
     }
     let mut depth = 0;
+    let mut introspection_depth = 0;
     let mut size = 0usize;
     for (_, op) in document.operations.iter() {
         counter.directives += op.node.directives.len();
         for var in &op.node.variable_definitions {
             counter.directives += var.node.directives.len();
         }
-        let m = counter.measure(&op.node.selection_set, &mut Vec::new());
+        let m = counter.measure(&op.node.selection_set, false, &mut Vec::new());
         depth = depth.max(m.depth);
+        introspection_depth = introspection_depth.max(m.introspection_depth);
         size = size.saturating_add(m.size);
     }
     // Fragments that no operation uses still count towards aliases and directives.
     for (name, fragment) in &document.fragments {
         counter.directives += fragment.node.directives.len();
-        counter.fragment(name.as_str(), &mut Vec::new());
+        let inside = fragment.node.type_condition.node.on.node.starts_with("__");
+        counter.fragment(name.as_str(), inside, &mut Vec::new());
     }
     if counter.cycle {
         return Err(LimitError::FragmentCycle);
@@ -126,6 +168,9 @@ pub fn inspect(query: &str, limits: &Limits) -> Result<Option<ExecutableDocument
     if depth > limits.max_depth {
         return Err(LimitError::Depth(limits.max_depth));
     }
+    if introspection_depth > limits.max_introspection_depth {
+        return Err(LimitError::Depth(limits.max_introspection_depth));
+    }
     if size > limits.max_complexity {
         return Err(LimitError::Complexity(limits.max_complexity));
     }
@@ -135,14 +180,18 @@ pub fn inspect(query: &str, limits: &Limits) -> Result<Option<ExecutableDocument
 /// Depth and number of fields of a selection set with fragments expanded.
 #[derive(Clone, Copy, Default)]
 struct Measure {
+    /// Deepest nesting of data fields.
     depth: usize,
+    /// Deepest nesting of branches that enter `__schema` or `__type`.
+    introspection_depth: usize,
     size: usize,
 }
 
 struct Counter<'a> {
     document: &'a ExecutableDocument,
-    /// Each fragment is measured once; its aliases and directives are counted once.
-    fragments: HashMap<&'a str, Measure>,
+    /// Each fragment is measured once per context (inside introspection or not); its
+    /// aliases and directives are counted once.
+    fragments: HashMap<(&'a str, bool), Measure>,
     aliases: usize,
     directives: usize,
     /// A fragment spreads itself, directly or through others.
@@ -173,10 +222,13 @@ impl<'a> Counter<'a> {
                 .any(|f| any(&f.node.selection_set.node))
     }
 
-    fn fragment(&mut self, name: &'a str, visiting: &mut Vec<&'a str>) -> Measure {
-        if let Some(m) = self.fragments.get(name) {
+    fn fragment(&mut self, name: &'a str, inside: bool, visiting: &mut Vec<&'a str>) -> Measure {
+        if let Some(m) = self.fragments.get(&(name, inside)) {
             return *m;
         }
+        // Aliases and directives of a fragment are counted in its first context only.
+        let counted = self.fragments.keys().any(|(n, _)| *n == name);
+        let (aliases, directives) = (self.aliases, self.directives);
         // A cycle is invalid GraphQL: note it and stop here.
         if visiting.contains(&name) {
             self.cycle = true;
@@ -186,18 +238,24 @@ impl<'a> Counter<'a> {
             return Measure::default();
         };
         visiting.push(key.as_str());
-        let m = self.measure(&fragment.node.selection_set, visiting);
+        let m = self.measure(&fragment.node.selection_set, inside, visiting);
         visiting.pop();
-        self.fragments.insert(key.as_str(), m);
+        if counted {
+            (self.aliases, self.directives) = (aliases, directives);
+        }
+        self.fragments.insert((key.as_str(), inside), m);
         m
     }
 
+    /// Measure a selection set; `inside` is whether it lies below `__schema` / `__type`.
     fn measure(
         &mut self,
         set: &'a Positioned<SelectionSet>,
+        inside: bool,
         visiting: &mut Vec<&'a str>,
     ) -> Measure {
         let mut depth = 0;
+        let mut introspection_depth = 0;
         let mut size = 0usize;
         for selection in &set.node.items {
             let m = match &selection.node {
@@ -207,29 +265,53 @@ impl<'a> Counter<'a> {
                     if f.alias.is_some() {
                         self.aliases += 1;
                     }
-                    if f.name.node.starts_with("__") && f.name.node != "__typename" {
-                        Measure::default()
+                    let name = f.name.node.as_str();
+                    let enters = matches!(name, "__schema" | "__type");
+                    let inner = self.measure(&f.selection_set, inside || enters, visiting);
+                    let size = if inside && INTROSPECTION_LISTS.contains(&name) {
+                        inner
+                            .size
+                            .saturating_add(1)
+                            .saturating_mul(INTROSPECTION_LIST_COST)
                     } else {
-                        let inner = self.measure(&f.selection_set, visiting);
+                        inner.size.saturating_add(1)
+                    };
+                    if inside || enters {
+                        Measure {
+                            depth: 0,
+                            introspection_depth: inner.depth.max(inner.introspection_depth) + 1,
+                            size,
+                        }
+                    } else {
                         Measure {
                             depth: inner.depth + 1,
-                            size: inner.size.saturating_add(1),
+                            introspection_depth: if inner.introspection_depth > 0 {
+                                inner.introspection_depth + 1
+                            } else {
+                                0
+                            },
+                            size,
                         }
                     }
                 }
                 Selection::FragmentSpread(spread) => {
                     self.directives += spread.node.directives.len();
-                    self.fragment(spread.node.fragment_name.node.as_str(), visiting)
+                    self.fragment(spread.node.fragment_name.node.as_str(), inside, visiting)
                 }
                 Selection::InlineFragment(inline) => {
                     self.directives += inline.node.directives.len();
-                    self.measure(&inline.node.selection_set, visiting)
+                    self.measure(&inline.node.selection_set, inside, visiting)
                 }
             };
             depth = depth.max(m.depth);
+            introspection_depth = introspection_depth.max(m.introspection_depth);
             size = size.saturating_add(m.size);
         }
-        Measure { depth, size }
+        Measure {
+            depth,
+            introspection_depth,
+            size,
+        }
     }
 }
 
@@ -291,6 +373,116 @@ fn count_tokens(query: &str, max: usize) -> usize {
     count
 }
 
+/// Whether a string holds a control character other than tab, line feed and carriage
+/// return (NUL above all: PostgreSQL cannot store it and fails the whole statement).
+fn has_forbidden_control(s: &str) -> bool {
+    s.chars()
+        .any(|c| c.is_ascii_control() && c != '\u{7f}' && !matches!(c, '\t' | '\n' | '\r'))
+}
+
+/// Find a string with a forbidden control character in `value`; returns the name of the
+/// nearest argument, input field or variable that holds it.
+fn forbidden_in<'a>(value: &'a Value, field: &'a str) -> Option<&'a str> {
+    match value {
+        Value::String(s) if has_forbidden_control(s) => Some(field),
+        Value::List(items) => items.iter().find_map(|item| forbidden_in(item, field)),
+        Value::Object(fields) => fields.iter().find_map(|(key, item)| {
+            if has_forbidden_control(key) {
+                Some(field)
+            } else {
+                forbidden_in(item, key.as_str())
+            }
+        }),
+        _ => None,
+    }
+}
+
+/// Check every string value in the document's arguments (fields and directives, in
+/// operations and fragments), in variable defaults, and in the variables, nested input
+/// objects and lists included. On a forbidden control character, the name of the
+/// argument, input field or variable holding it.
+pub fn forbidden_control(document: &ExecutableDocument, variables: &Variables) -> Option<String> {
+    for (name, value) in variables.iter() {
+        if has_forbidden_control(name) {
+            return Some(String::new());
+        }
+        if let Some(field) = forbidden_in(value, name.as_str()) {
+            return Some(field.to_owned());
+        }
+    }
+    let mut found = None;
+    for (_, op) in document.operations.iter() {
+        for var in &op.node.variable_definitions {
+            if let Some(default) = &var.node.default_value
+                && let Some(field) = forbidden_in(&default.node, var.node.name.node.as_str())
+            {
+                return Some(field.to_owned());
+            }
+            directives_forbidden(&var.node.directives, &mut found);
+        }
+        directives_forbidden(&op.node.directives, &mut found);
+        set_forbidden(&op.node.selection_set.node, &mut found);
+    }
+    for fragment in document.fragments.values() {
+        directives_forbidden(&fragment.node.directives, &mut found);
+        set_forbidden(&fragment.node.selection_set.node, &mut found);
+    }
+    found
+}
+
+fn set_forbidden(set: &SelectionSet, found: &mut Option<String>) {
+    for selection in &set.items {
+        if found.is_some() {
+            return;
+        }
+        match &selection.node {
+            Selection::Field(field) => field_forbidden(&field.node, found),
+            Selection::FragmentSpread(spread) => {
+                directives_forbidden(&spread.node.directives, found);
+            }
+            Selection::InlineFragment(inline) => {
+                directives_forbidden(&inline.node.directives, found);
+                set_forbidden(&inline.node.selection_set.node, found);
+            }
+        }
+    }
+}
+
+fn field_forbidden(field: &Field, found: &mut Option<String>) {
+    for (name, value) in &field.arguments {
+        // Variables are checked on their own; here they stand for nothing.
+        let value = value
+            .node
+            .clone()
+            .into_const_with(|_| Ok::<_, std::convert::Infallible>(Value::Null));
+        if let Ok(value) = value
+            && let Some(field) = forbidden_in(&value, name.node.as_str())
+        {
+            *found = Some(field.to_owned());
+            return;
+        }
+    }
+    directives_forbidden(&field.directives, found);
+    set_forbidden(&field.selection_set.node, found);
+}
+
+fn directives_forbidden(directives: &[Positioned<Directive>], found: &mut Option<String>) {
+    for directive in directives {
+        for (name, value) in &directive.node.arguments {
+            let value = value
+                .node
+                .clone()
+                .into_const_with(|_| Ok::<_, std::convert::Infallible>(Value::Null));
+            if let Ok(value) = value
+                && let Some(field) = forbidden_in(&value, name.node.as_str())
+            {
+                *found = Some(field.to_owned());
+                return;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -303,6 +495,8 @@ mod tests {
         max_tokens: 60,
         max_batch: 3,
         introspection: true,
+        max_introspection_depth: 6,
+        max_response_bytes: 1000,
     };
 
     #[test]
@@ -381,18 +575,58 @@ mod tests {
     }
 
     #[test]
-    fn introspection_is_exempt_from_depth() {
+    fn introspection_has_its_own_depth_and_lists_multiply_its_cost() {
+        let limits = Limits {
+            max_tokens: 1000,
+            max_complexity: 1000,
+            ..LIMITS
+        };
+        // Deeper than data may go, within the introspection depth.
+        let ok = "{ __schema { types { fields { type { ofType { name } } } } } }";
+        assert_eq!(check(ok, &limits), Ok(()));
         let deep =
             "{ __schema { types { fields { type { ofType { ofType { ofType { name } } } } } } } }";
-        assert_eq!(
-            check(
-                deep,
-                &Limits {
-                    max_tokens: 1000,
-                    ..LIMITS
-                }
-            ),
-            Ok(())
-        );
+        assert_eq!(check(deep, &limits), Err(LimitError::Depth(6)));
+        // Also through a fragment on an introspection type.
+        let via_fragment = "{ __type(name: \"Q\") { ...T } } \
+            fragment T on __Type { ofType { ofType { ofType { ofType { ofType { name } } } } } }";
+        assert_eq!(check(via_fragment, &limits), Err(LimitError::Depth(6)));
+        // Three nested lists: 5 * (1 + 5 * (1 + 5 * 2)) + 1 = 281.
+        let lists =
+            "{ __type(name: \"Q\") { possibleTypes { interfaces { possibleTypes { name } } } } }";
+        let roomy = Limits {
+            max_complexity: 281,
+            ..limits
+        };
+        assert_eq!(check(lists, &roomy), Ok(()));
+        let tight = Limits {
+            max_complexity: 280,
+            ..limits
+        };
+        assert_eq!(check(lists, &tight), Err(LimitError::Complexity(280)));
+        // A data field named like an introspection list is not multiplied.
+        assert_eq!(check("{ a { fields { types { b } } } }", &tight), Ok(()));
+    }
+
+    #[test]
+    fn control_characters_are_found_in_arguments_and_variables() {
+        let parse = |q: &str| async_graphql::parser::parse_query(q).expect("parses");
+        let none = Variables::default();
+        let doc = parse("{ a(s: \"x\\u0000y\") }");
+        assert_eq!(forbidden_control(&doc, &none), Some("s".to_owned()));
+        let doc = parse("{ a(i: { list: [\"ok\", \"x\\u001by\"] }) }");
+        assert_eq!(forbidden_control(&doc, &none), Some("list".to_owned()));
+        let doc = parse("{ ...F } fragment F on Q { a @include(if: true) { b(s: \"\\u0001\") } }");
+        assert_eq!(forbidden_control(&doc, &none), Some("s".to_owned()));
+        let doc = parse("query($v: String = \"\\u0000\") { a(s: $v) }");
+        assert_eq!(forbidden_control(&doc, &none), Some("v".to_owned()));
+        let ok = parse("query($v: I) { a(s: \"tab\\tline\\nreturn\\r\", i: $v) }");
+        assert_eq!(forbidden_control(&ok, &none), None);
+        let vars = Variables::from_json(serde_json::json!({
+            "v": { "name": "ok", "nested": [{ "email": "a\u{0}b" }] }
+        }));
+        assert_eq!(forbidden_control(&ok, &vars), Some("email".to_owned()));
+        let vars = Variables::from_json(serde_json::json!({ "v": "line\nbreak\ttab" }));
+        assert_eq!(forbidden_control(&ok, &vars), None);
     }
 }

@@ -15,6 +15,7 @@ pub mod types;
 use async_graphql::{EmptySubscription, MergedObject, Response, Schema, dataloader::DataLoader};
 use sea_orm::DatabaseConnection;
 
+pub use extensions::{ResponseBudget, TIMED_OUT, response_too_large};
 pub use query::PromiseFilter;
 
 /// Root query: the public catalogue, the staff inbox, and the editing views.

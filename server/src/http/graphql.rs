@@ -21,7 +21,9 @@ use axum::{
 use super::{AppState, json_error};
 use crate::{
     cache::ResponseCache,
-    graphql::{add_error_codes, limits, mutation::ClientIp, prepare_request, staff::Caller},
+    graphql::{
+        ResponseBudget, add_error_codes, limits, mutation::ClientIp, prepare_request, staff::Caller,
+    },
     ratelimit::retry_after_secs,
 };
 
@@ -198,9 +200,11 @@ enum BodyError {
 /// Reasons never echo the client's input.
 fn parse_body(body: &[u8], max_batch: usize) -> Result<async_graphql::BatchRequest, BodyError> {
     use serde_json::Value;
-    let value: Value = serde_json::from_slice(body).map_err(|err| {
+    let StrictJson(value) = serde_json::from_slice(body).map_err(|err| {
         BodyError::Invalid(match err.classify() {
             serde_json::error::Category::Eof => "the JSON ends too early",
+            // Only `StrictJson` raises a data error: a key seen twice.
+            serde_json::error::Category::Data => "a JSON object has the same key twice",
             _ => "malformed JSON",
         })
     })?;
@@ -225,6 +229,99 @@ fn parse_body(body: &[u8], max_batch: usize) -> Result<async_graphql::BatchReque
             items.into_iter().map(one).collect::<Result<_, _>>()?,
         )),
         value => Ok(async_graphql::BatchRequest::Single(one(value)?)),
+    }
+}
+
+/// A buffer that refuses to grow past `max` bytes.
+struct BoundedWriter {
+    buf: Vec<u8>,
+    max: usize,
+}
+
+impl std::io::Write for BoundedWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if self.buf.len().saturating_add(bytes.len()) > self.max {
+            return Err(std::io::Error::other("the answer is over its size limit"));
+        }
+        self.buf.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A JSON value read without tolerating the same key twice in one object (anywhere in the
+/// value): `{"query": A, "query": B}` would otherwise run B while a proxy or log that
+/// reads the first key sees A.
+struct StrictJson(serde_json::Value);
+
+impl<'de> serde::Deserialize<'de> for StrictJson {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StrictVisitor).map(StrictJson)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, Into::into))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(StrictJson(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(serde_json::Value::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut object = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if object.contains_key(&key) {
+                return Err(serde::de::Error::custom("duplicate key"));
+            }
+            let StrictJson(value) = map.next_value()?;
+            object.insert(key, value);
+        }
+        Ok(serde_json::Value::Object(object))
     }
 }
 
@@ -340,6 +437,36 @@ async fn run_inner(
             return (Outcome::error(status, err.code(), &err.message()), false);
         }
     };
+    // No string with a control character (NUL above all) reaches a resolver or the
+    // database, whichever argument, input field or variable carries it.
+    if let Some(field) = document
+        .as_ref()
+        .and_then(|d| limits::forbidden_control(d, &request.variables))
+    {
+        let status = if accepts(headers, GRAPHQL_RESPONSE) {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        };
+        crate::metrics::graphql_error("BAD_USER_INPUT");
+        let body = serde_json::json!({
+            "data": null,
+            "errors": [{
+                "message": "a value contains a control character; only tab and line breaks are allowed",
+                "extensions": { "code": "BAD_USER_INPUT", "field": field },
+            }]
+        });
+        return (
+            Outcome {
+                status,
+                body: Bytes::from(body.to_string()),
+                retry_after: None,
+                etag: None,
+                method_not_allowed: false,
+            },
+            false,
+        );
+    }
     let operation = document
         .as_ref()
         .and_then(|d| selected_operation(d, request.operation_name.as_deref()));
@@ -369,30 +496,44 @@ async fn run_inner(
     } else {
         caller(state, headers).await
     };
+    let max_response_bytes = state.limits.max_response_bytes;
     let request = prepare_request(request, &state.db)
         .data(ClientIp(ip))
-        .data(caller);
-    let response =
-        match tokio::time::timeout(state.graphql_timeout, state.schema.execute(request)).await {
-            Ok(response) => add_error_codes(response),
-            Err(_) => {
-                tracing::warn!(
-                    timeout_ms = state.graphql_timeout.as_millis() as u64,
-                    "a GraphQL request timed out"
-                );
-                return (
-                    Outcome::error(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "TIMEOUT",
-                        &format!(
-                            "the request took longer than {} ms",
-                            state.graphql_timeout.as_millis()
-                        ),
+        .data(caller)
+        .data(ResponseBudget(
+            max_response_bytes,
+            std::time::Instant::now() + state.graphql_timeout,
+        ));
+    let executed = tokio::time::timeout(state.graphql_timeout, state.schema.execute(request))
+        .await
+        .ok()
+        .filter(|response| {
+            // Stopped by the deadline check inside execution (see `ResponseBudget`).
+            !response.errors.iter().any(|e| {
+                e.extensions.as_ref().and_then(|x| x.get("code"))
+                    == Some(&async_graphql::Value::from(crate::graphql::TIMED_OUT))
+            })
+        });
+    let response = match executed {
+        Some(response) => add_error_codes(response),
+        None => {
+            tracing::warn!(
+                timeout_ms = state.graphql_timeout.as_millis() as u64,
+                "a GraphQL request timed out"
+            );
+            return (
+                Outcome::error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "TIMEOUT",
+                    &format!(
+                        "the request took longer than {} ms",
+                        state.graphql_timeout.as_millis()
                     ),
-                    false,
-                );
-            }
-        };
+                ),
+                false,
+            );
+        }
+    };
     // Only staff mutations can change the catalogue (a resident's tip cannot), so only
     // they cost the version check that makes this replica's own writes visible at once.
     if is_mutation
@@ -425,7 +566,8 @@ async fn run_inner(
         && response.errors.iter().any(|e| {
             matches!(
                 e.extensions.as_ref().and_then(|x| x.get("code")),
-                Some(async_graphql::Value::String(code)) if code.ends_with("_LIMIT_EXCEEDED")
+                Some(async_graphql::Value::String(code))
+                    if code.ends_with("_LIMIT_EXCEEDED") || code == "RESPONSE_TOO_LARGE"
             )
         });
     let status = if retry_after.is_some() {
@@ -439,8 +581,22 @@ async fn run_inner(
     } else {
         StatusCode::OK
     };
-    let body = match serde_json::to_vec(&response) {
-        Ok(body) => Bytes::from(body),
+    // Serialised into a bounded buffer: an answer over the limit stops being written as
+    // soon as it passes it.
+    let mut writer = BoundedWriter {
+        buf: Vec::new(),
+        max: max_response_bytes,
+    };
+    let body = match serde_json::to_writer(&mut writer, &response) {
+        Ok(()) => Bytes::from(writer.buf),
+        Err(err) if err.is_io() => {
+            drop(writer);
+            let err = limits::LimitError::Response(max_response_bytes);
+            return (
+                Outcome::error(StatusCode::BAD_REQUEST, err.code(), &err.message()),
+                false,
+            );
+        }
         Err(err) => {
             tracing::error!(error = %err, "could not serialise a GraphQL response");
             return (
@@ -567,12 +723,7 @@ async fn caller(state: &AppState, headers: &HeaderMap) -> Caller {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Caller::Anonymous;
     };
-    let Some(token) = value
-        .to_str()
-        .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-    else {
+    let Some(token) = value.to_str().ok().and_then(bearer_token) else {
         return Caller::InvalidToken;
     };
     match crate::service::staff::authenticate(&state.db, token).await {
@@ -582,5 +733,54 @@ async fn caller(state: &AppState, headers: &HeaderMap) -> Caller {
             tracing::error!(error = %err, "could not check a staff token");
             Caller::InvalidToken
         }
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` value. The scheme is case-insensitive
+/// (RFC 7235) and may be followed by any run of spaces or tabs; the token is one word.
+fn bearer_token(value: &str) -> Option<&str> {
+    let value = value.trim_matches([' ', '\t']);
+    let (scheme, token) = value.split_once([' ', '\t'])?;
+    let token = token.trim_start_matches([' ', '\t']);
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && !token.contains([' ', '\t']))
+        .then_some(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_scheme_is_case_insensitive_and_spaces_are_tolerated() {
+        assert_eq!(bearer_token("Bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("BEARER abc"), Some("abc"));
+        assert_eq!(bearer_token("bEaReR   abc  "), Some("abc"));
+        assert_eq!(bearer_token("Bearer\tabc"), Some("abc"));
+        assert_eq!(bearer_token("Bearer"), None);
+        assert_eq!(bearer_token("Bearer   "), None);
+        assert_eq!(bearer_token("Bearer a b"), None);
+        assert_eq!(bearer_token("Basic abc"), None);
+        assert_eq!(bearer_token("Bearerabc"), None);
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused_anywhere_in_the_body() {
+        let refused = |body: &str| {
+            matches!(
+                parse_body(body.as_bytes(), 10),
+                Err(BodyError::Invalid("a JSON object has the same key twice"))
+            )
+        };
+        assert!(refused(r#"{"query":"{a}","query":"{b}"}"#));
+        assert!(refused(r#"{"query":"{a}","variables":{"x":1,"x":2}}"#));
+        assert!(refused(
+            r#"{"query":"{a}","variables":{"x":{"y":[{"z":1,"z":1}]}}}"#
+        ));
+        assert!(refused(
+            r#"[{"query":"{a}"},{"query":"{a}","operationName":"A","operationName":"B"}]"#
+        ));
+        assert!(parse_body(br#"{"query":"{a}","variables":{"x":{"x":1}}}"#, 10).is_ok());
+        assert!(parse_body(br#"[{"query":"{a}"},{"query":"{a}"}]"#, 10).is_ok());
     }
 }
