@@ -90,6 +90,17 @@ pub struct Config {
     pub cache_max_age_secs: u64,
     /// How often each replica checks the database for catalogue changes made elsewhere.
     pub catalog_poll_interval_ms: u64,
+    // --- Quotas (issue 10, item 6 and 13): invalid submissions, tipStatus, IPv6 keying.
+    /// Invalid `submitTip` attempts per client and window; past it the client hears
+    /// `RATE_LIMITED` instead of the validation error. Valid tips never spend it.
+    pub tip_invalid_limit_per_ip: u32,
+    pub tip_invalid_limit_per_ip_window_secs: u64,
+    /// `tipStatus` lookups per client and window; every alias and batch entry counts.
+    pub tip_status_limit_per_ip: u32,
+    pub tip_status_limit_per_ip_window_secs: u64,
+    /// IPv6 clients are rate-limited by this prefix (bits; 64 = one subscriber's /64,
+    /// 128 = the whole address). IPv4 clients always by the whole address.
+    pub rate_limit_ipv6_prefix: u8,
 }
 
 /// A configuration value that must never be printed (passwords, keys).
@@ -167,6 +178,11 @@ impl Default for Config {
             request_limit_per_ip_window_secs: 60,
             cache_max_age_secs: 60,
             catalog_poll_interval_ms: 500,
+            tip_invalid_limit_per_ip: 30,
+            tip_invalid_limit_per_ip_window_secs: 600,
+            tip_status_limit_per_ip: 30,
+            tip_status_limit_per_ip_window_secs: 300,
+            rate_limit_ipv6_prefix: 64,
         }
     }
 }
@@ -227,6 +243,11 @@ impl Config {
                 "REQUEST_LIMIT_PER_IP_WINDOW_SECS",
                 "CACHE_MAX_AGE_SECS",
                 "CATALOG_POLL_INTERVAL_MS",
+                "TIP_INVALID_LIMIT_PER_IP",
+                "TIP_INVALID_LIMIT_PER_IP_WINDOW_SECS",
+                "TIP_STATUS_LIMIT_PER_IP",
+                "TIP_STATUS_LIMIT_PER_IP_WINDOW_SECS",
+                "RATE_LIMIT_IPV6_PREFIX",
             ]))
             .extract()
             .map_err(Box::new)
