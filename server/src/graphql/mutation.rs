@@ -197,7 +197,11 @@ async fn checked(
         municipality: input.municipality,
         kind: input.kind.into(),
         message: input.message,
-        concerns: input.concerns.as_deref().map(decode_concerns).transpose()?,
+        concerns: input
+            .concerns
+            .as_deref()
+            .map(|id| decode_concerns(id))
+            .transpose()?,
         recipient: input
             .recipient
             .as_deref()

@@ -11,7 +11,7 @@ use entity::{
 use hmac::{Hmac, Mac};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, QuerySelect, Set, SqlErr, TransactionTrait,
+    EntityTrait, QueryFilter, Set, SqlErr, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 
@@ -344,8 +344,8 @@ pub async fn windows(
         let nth = Query::select()
             .column(tip::Column::ReceivedAt)
             .from(tip::Entity)
-            .and_where(Expr::col(column).eq(window.hash))
-            .and_where(Expr::col(tip::Column::ReceivedAt).gt(since))
+            .and_where(column.eq(window.hash))
+            .and_where(tip::Column::ReceivedAt.gt(since))
             .order_by(tip::Column::ReceivedAt, Order::Desc)
             .limit(1)
             .offset(u64::from(window.limit.count.max(1) - 1))
