@@ -112,7 +112,7 @@ async fn submit(ctx: &Context<'_>, input: SubmitTipInput) -> Result<SubmitTipPay
 
     let (submission, valid) = match checked(db, intake, input, now).await {
         Ok(Checked::Replay(original)) => return Ok(payload(*original)),
-        Ok(Checked::Valid(submission, valid)) => (submission, valid),
+        Ok(Checked::Valid(checked)) => *checked,
         Err(err @ ApiError::BadUserInput { .. }) => {
             // Past its own budget the client learns nothing more from validation.
             if let Some(client) = client {
@@ -183,7 +183,7 @@ async fn submit(ctx: &Context<'_>, input: SubmitTipInput) -> Result<SubmitTipPay
 enum Checked {
     /// An idempotent replay of a stored tip: answered as before, no limit applies.
     Replay(Box<tips::Accepted>),
-    Valid(TipSubmission, ValidTip),
+    Valid(Box<(TipSubmission, ValidTip)>),
 }
 
 /// Decode and validate; reads only, spends no quota.
@@ -231,7 +231,7 @@ async fn checked(
     let valid = tips::validate(db, &intake.routing, &submission)
         .await
         .map_err(submit_error)?;
-    Ok(Checked::Valid(submission, valid))
+    Ok(Checked::Valid(Box::new((submission, valid))))
 }
 
 fn payload(accepted: tips::Accepted) -> SubmitTipPayload {
