@@ -37,6 +37,9 @@ pub struct Model {
     pub handled_at: Option<DateTimeUtc>,
     /// When the personal data (message, name, email, phone, IP hash) was erased.
     pub erased_at: Option<DateTimeUtc>,
+    /// HMAC of the folded email address with a server secret (the per-email window of
+    /// `submitTip`); never the address itself.
+    pub email_hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,6 +8,7 @@ mod m20261121_000002_tips;
 mod m20261122_000003_staff;
 mod m20261122_000004_editing;
 mod m20261122_000005_catalog_version;
+mod m20261201_000006_tip_email_window;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_staff::Migration),
             Box::new(m20261122_000004_editing::Migration),
             Box::new(m20261122_000005_catalog_version::Migration),
+            Box::new(m20261201_000006_tip_email_window::Migration),
         ]
     }
 }

@@ -28,7 +28,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde_json::json;
 use server::{
     graphql::{self, AppSchema, mutation::ClientIp, mutation::TipIntake, prepare_request},
-    ratelimit::{Limit, TipLimiter},
+    ratelimit::{Limit, TipLimiter, TipLimits},
     service::tips,
 };
 use tokio::sync::Notify;
@@ -57,8 +57,7 @@ async fn fixture() -> Fixture {
         window: Duration::from_secs(1),
     };
     let intake = TipIntake {
-        limiter: TipLimiter::new(raised, raised, raised),
-        per_ip: raised,
+        limiter: TipLimiter::new(TipLimits::all(raised)),
         ip_hash_key: tips::ip_hash_key(&db, None)
             .await
             .expect("read or create the IP hash key"),

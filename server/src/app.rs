@@ -17,7 +17,7 @@ use crate::{
     email::Mailer,
     graphql::{self, mutation::TipIntake},
     http,
-    ratelimit::{Limit, RequestLimiter, TipLimiter},
+    ratelimit::{Limit, RequestLimiter, TipLimiter, TipLimits},
     seed,
     service::{
         privacy::{self, Retention},
@@ -77,28 +77,13 @@ impl Application {
             );
         }
         let secs = Duration::from_secs;
-        let per_ip = Limit {
-            count: config.tip_limit_per_ip,
-            window: secs(config.tip_limit_per_ip_window_secs),
-        };
-        let limiter = TipLimiter::new(
-            per_ip,
-            Limit {
-                count: config.tip_limit_per_email,
-                window: secs(config.tip_limit_per_email_window_secs),
-            },
-            Limit {
-                count: config.tip_limit_global,
-                window: secs(config.tip_limit_global_window_secs),
-            },
-        );
+        let limiter = TipLimiter::new(TipLimits::from_config(config));
         let wake = Arc::new(Notify::new());
         let cache = ResponseCache::new(CACHE_ENTRIES, CACHE_BYTES);
         cache.sync(&db).await?;
         let configured_key = config.ip_hash_secret.as_ref().map(|s| s.expose());
         let intake = TipIntake {
             limiter: limiter.clone(),
-            per_ip,
             ip_hash_key: tips::ip_hash_key(&db, configured_key).await?,
             wake_worker: wake.clone(),
             routing: RoutingCache::new(cache.clone()),
@@ -121,10 +106,13 @@ impl Application {
             introspection: config.graphql_introspection,
         };
         let request_limiter = (config.request_limit_per_ip > 0).then(|| {
-            RequestLimiter::new(Limit {
-                count: config.request_limit_per_ip,
-                window: secs(config.request_limit_per_ip_window_secs.max(1)),
-            })
+            RequestLimiter::new(
+                Limit {
+                    count: config.request_limit_per_ip,
+                    window: secs(config.request_limit_per_ip_window_secs.max(1)),
+                },
+                config.rate_limit_ipv6_prefix,
+            )
         });
         let state = http::AppState {
             schema: graphql::build_schema(db.clone(), intake.clone(), Some(guards)),

@@ -116,6 +116,17 @@ pub struct Config {
     /// Largest serialised answer to one GraphQL operation, in bytes; a larger one is
     /// refused with `RESPONSE_TOO_LARGE` (and its execution stopped once it is known).
     pub graphql_max_response_bytes: usize,
+    // --- Quotas (issue 10, item 6 and 13): invalid submissions, tipStatus, IPv6 keying.
+    /// Invalid `submitTip` attempts per client and window; past it the client hears
+    /// `RATE_LIMITED` instead of the validation error. Valid tips never spend it.
+    pub tip_invalid_limit_per_ip: u32,
+    pub tip_invalid_limit_per_ip_window_secs: u64,
+    /// `tipStatus` lookups per client and window; every alias and batch entry counts.
+    pub tip_status_limit_per_ip: u32,
+    pub tip_status_limit_per_ip_window_secs: u64,
+    /// IPv6 clients are rate-limited by this prefix (bits; 64 = one subscriber's /64,
+    /// 128 = the whole address). IPv4 clients always by the whole address.
+    pub rate_limit_ipv6_prefix: u8,
 }
 
 /// A configuration value that must never be printed (passwords, keys).
@@ -201,6 +212,11 @@ impl Default for Config {
             metrics_operations: String::new(),
             graphql_max_introspection_depth: 16,
             graphql_max_response_bytes: 4 * 1024 * 1024,
+            tip_invalid_limit_per_ip: 30,
+            tip_invalid_limit_per_ip_window_secs: 600,
+            tip_status_limit_per_ip: 30,
+            tip_status_limit_per_ip_window_secs: 300,
+            rate_limit_ipv6_prefix: 64,
         }
     }
 }
@@ -269,6 +285,11 @@ impl Config {
                 "METRICS_OPERATIONS",
                 "GRAPHQL_MAX_INTROSPECTION_DEPTH",
                 "GRAPHQL_MAX_RESPONSE_BYTES",
+                "TIP_INVALID_LIMIT_PER_IP",
+                "TIP_INVALID_LIMIT_PER_IP_WINDOW_SECS",
+                "TIP_STATUS_LIMIT_PER_IP",
+                "TIP_STATUS_LIMIT_PER_IP_WINDOW_SECS",
+                "RATE_LIMIT_IPV6_PREFIX",
             ]))
             .extract()
             .map_err(Box::new)

@@ -14,18 +14,18 @@ use super::{
 };
 use crate::{
     email::render::EMERGENCY_NOTICE_SV,
-    ratelimit::{Limit, Refused, TipLimiter, retry_after_secs},
+    ratelimit::{Refused, TipLimiter, retry_after_secs},
     service::{
         routing::RoutingCache,
-        tips::{self, Concerns, SubmitError, TipSubmission},
+        tips::{self, Concerns, SubmitError, TipSubmission, ValidTip, Window},
     },
 };
 
 /// What `submitTip` needs besides the database; one per process.
 #[derive(Clone)]
 pub struct TipIntake {
+    /// The in-memory limits, and every limit's configuration.
     pub limiter: Arc<TipLimiter>,
-    pub per_ip: Limit,
     pub ip_hash_key: Vec<u8>,
     /// Wakes the delivery worker at once for a new tip.
     pub wake_worker: Arc<Notify>,
@@ -37,7 +37,7 @@ pub struct TipIntake {
 #[derive(Clone, Copy, Debug)]
 pub struct ClientIp(pub IpAddr);
 
-fn limited(refused: Refused) -> ApiError {
+pub(super) fn limited(refused: Refused) -> ApiError {
     ApiError::RateLimited {
         retry_after_secs: retry_after_secs(refused.retry_after),
     }
@@ -95,6 +95,11 @@ impl TipMutation {
 }
 
 /// The submission itself; [`TipMutation::submit_tip`] counts its outcome.
+///
+/// Validation comes first and spends no quota; an invalid submission only spends the
+/// client's own invalid-attempt budget. A valid one is then checked against the
+/// per-client and per-email windows in the database (which a refusal does not extend),
+/// and last against this replica's global ceiling.
 async fn submit(ctx: &Context<'_>, input: SubmitTipInput) -> Result<SubmitTipPayload, ApiError> {
     let db = ctx
         .data::<DatabaseConnection>()
@@ -102,9 +107,92 @@ async fn submit(ctx: &Context<'_>, input: SubmitTipInput) -> Result<SubmitTipPay
     let intake = ctx
         .data::<TipIntake>()
         .map_err(|_| ApiError::internal("tip intake missing"))?;
-    let ip = ctx.data::<ClientIp>().map(|c| c.0).ok();
+    let client = ctx.data::<ClientIp>().map(|c| intake.limiter.key(c.0)).ok();
     let now = Utc::now();
 
+    let (submission, valid) = match checked(db, intake, input, now).await {
+        Ok(Checked::Replay(original)) => return Ok(payload(*original)),
+        Ok(Checked::Valid(checked)) => *checked,
+        Err(err @ ApiError::BadUserInput { .. }) => {
+            // Past its own budget the client learns nothing more from validation.
+            if let Some(client) = client {
+                intake.limiter.check_invalid(client).map_err(limited)?;
+            }
+            return Err(err);
+        }
+        Err(err) => return Err(err),
+    };
+    let limits = intake.limiter.limits();
+    let ip_hash = client.map(|ip| tips::hash_ip(&intake.ip_hash_key, ip));
+    let email_hash = valid
+        .email
+        .as_ref()
+        .map(|email| tips::hash_email(&intake.ip_hash_key, email.as_ref()));
+    // Both windows, counted across every replica, in one statement.
+    let free_at = tips::windows(
+        db,
+        ip_hash.as_deref().map(|hash| Window {
+            hash,
+            limit: limits.per_ip,
+        }),
+        email_hash.as_deref().map(|hash| Window {
+            hash,
+            limit: limits.per_email,
+        }),
+        now,
+    )
+    .await
+    .map_err(ApiError::from)?;
+    if let Some(free_at) = free_at {
+        let wait = (free_at - now).to_std().unwrap_or(Duration::from_secs(1));
+        return Err(limited(Refused { retry_after: wait }));
+    }
+    intake.limiter.check_global().map_err(limited)?;
+    let mut valid = ValidTip {
+        email_hash: email_hash.clone(),
+        ..valid
+    };
+    let mut stored = tips::store(db, &intake.ip_hash_key, &valid, ip_hash.clone(), now).await;
+    if let Err(SubmitError::Db(err)) = &stored
+        && matches!(
+            err.sql_err(),
+            Some(SqlErr::ForeignKeyConstraintViolation(_))
+        )
+    {
+        // Routed by a snapshot older than an edit made on another replica (a contact
+        // deleted within the last poll interval): route again from the database.
+        intake.routing.forget();
+        valid = tips::validate(db, &intake.routing, &submission)
+            .await
+            .map_err(submit_error)?;
+        valid.email_hash = email_hash;
+        stored = tips::store(db, &intake.ip_hash_key, &valid, ip_hash, now).await;
+    }
+    let accepted = stored.map_err(submit_error)?;
+    intake.wake_worker.notify_one();
+    tracing::info!(
+        reference = %accepted.tip.reference,
+        kind = ?accepted.tip.kind,
+        routed = accepted.routed_to.is_some(),
+        "tip accepted"
+    );
+    Ok(payload(accepted))
+}
+
+/// A submission after decoding and validation.
+enum Checked {
+    /// An idempotent replay of a stored tip: answered as before, no limit applies.
+    Replay(Box<tips::Accepted>),
+    Valid(Box<(TipSubmission, ValidTip)>),
+}
+
+/// Decode and validate; reads only, spends no quota.
+async fn checked(
+    db: &DatabaseConnection,
+    intake: &TipIntake,
+    input: SubmitTipInput,
+    now: chrono::DateTime<Utc>,
+) -> Result<Checked, ApiError> {
     let submission = TipSubmission {
         municipality: input.municipality,
         kind: input.kind.into(),
@@ -138,58 +226,12 @@ async fn submit(ctx: &Context<'_>, input: SubmitTipInput) -> Result<SubmitTipPay
         .await
         .map_err(submit_error)?
     {
-        return Ok(payload(original));
+        return Ok(Checked::Replay(Box::new(original)));
     }
-
-    if let Some(ip) = ip {
-        intake.limiter.check_ip(ip).map_err(limited)?;
-    }
-    intake.limiter.check_global().map_err(limited)?;
-    let mut valid = tips::validate(db, &intake.routing, &submission)
+    let valid = tips::validate(db, &intake.routing, &submission)
         .await
         .map_err(submit_error)?;
-    if let Some(email) = &valid.email {
-        intake
-            .limiter
-            .check_email(email.as_ref())
-            .map_err(limited)?;
-    }
-    let ip_hash = ip.map(|ip| tips::hash_ip(&intake.ip_hash_key, ip));
-    if let Some(hash) = &ip_hash {
-        // The same window, counted across every replica.
-        let (count, oldest) = tips::ip_window(db, hash, intake.per_ip.window, now)
-            .await
-            .map_err(ApiError::from)?;
-        if count >= u64::from(intake.per_ip.count) {
-            let free_at = oldest.map_or(now, |t| t + intake.per_ip.window);
-            let wait = (free_at - now).to_std().unwrap_or(Duration::from_secs(1));
-            return Err(limited(Refused { retry_after: wait }));
-        }
-    }
-    let mut stored = tips::store(db, &intake.ip_hash_key, &valid, ip_hash.clone(), now).await;
-    if let Err(SubmitError::Db(err)) = &stored
-        && matches!(
-            err.sql_err(),
-            Some(SqlErr::ForeignKeyConstraintViolation(_))
-        )
-    {
-        // Routed by a snapshot older than an edit made on another replica (a contact
-        // deleted within the last poll interval): route again from the database.
-        intake.routing.forget();
-        valid = tips::validate(db, &intake.routing, &submission)
-            .await
-            .map_err(submit_error)?;
-        stored = tips::store(db, &intake.ip_hash_key, &valid, ip_hash, now).await;
-    }
-    let accepted = stored.map_err(submit_error)?;
-    intake.wake_worker.notify_one();
-    tracing::info!(
-        reference = %accepted.tip.reference,
-        kind = ?accepted.tip.kind,
-        routed = accepted.routed_to.is_some(),
-        "tip accepted"
-    );
-    Ok(payload(accepted))
+    Ok(Checked::Valid(Box::new((submission, valid))))
 }
 
 fn payload(accepted: tips::Accepted) -> SubmitTipPayload {

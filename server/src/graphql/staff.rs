@@ -496,6 +496,16 @@ impl StaffQuery {
         #[graphql(desc = "Reference, e.g. \"MEL-7K3F-9Q\".")] reference: String,
         #[graphql(desc = "The statusToken returned by submitTip.")] status_token: String,
     ) -> ApiResult<TipStatusResult> {
+        // Counted per resolved field: every alias and every operation of a batch.
+        if let (Ok(intake), Ok(client)) = (
+            ctx.data::<super::mutation::TipIntake>(),
+            ctx.data::<super::mutation::ClientIp>(),
+        ) {
+            intake
+                .limiter
+                .check_status(client.0)
+                .map_err(super::mutation::limited)?;
+        }
         let found = staff::public_status(db(ctx)?, &reference, &status_token)
             .await
             .map_err(ApiError::from)?;

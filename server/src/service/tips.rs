@@ -11,7 +11,7 @@ use entity::{
 use hmac::{Hmac, Mac};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, QuerySelect, Set, SqlErr, TransactionTrait,
+    EntityTrait, QueryFilter, Set, SqlErr, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 
@@ -21,6 +21,7 @@ use crate::domain::{
     routing::{self, RoutingFacts, RoutingReason},
     tip::{self as rules, Invalid, TipMessage},
 };
+use crate::ratelimit::Limit;
 
 /// How long an idempotency key is remembered.
 pub const IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
@@ -83,6 +84,9 @@ pub struct ValidTip {
     pub request_hash: String,
     pub routed_to: Option<contact::Model>,
     pub reason: RoutingReason,
+    /// [`hash_email`] of the resident's address, stored with the tip for the per-email
+    /// window; set by the caller, which holds the key.
+    pub email_hash: Option<String>,
 }
 
 /// Why a submission was not accepted.
@@ -304,29 +308,69 @@ pub async fn validate(
         request_hash: input.request_hash(),
         routed_to,
         reason,
+        email_hash: None,
     })
 }
 
-/// Tips accepted from this IP hash within `window`, and the oldest one's time: the
-/// database half of the per-IP limit, shared by every replica.
-pub async fn ip_window(
+/// One sliding window of `submitTip`: tips stored with `hash` in `limit.window`.
+#[derive(Clone, Copy, Debug)]
+pub struct Window<'a> {
+    pub hash: &'a str,
+    pub limit: Limit,
+}
+
+/// The database half of the per-client and per-email limits, shared by every replica:
+/// when the later of the two windows has room for one more tip, or `None` if both have
+/// room now. A window is full when its `count`-th newest tip is still inside it; it
+/// frees a slot exactly when that tip leaves, so the answer is the `Retry-After` of the
+/// refusal and stays the same instant on every retry (a refused attempt stores nothing).
+/// One statement for both windows.
+pub async fn windows(
     db: &impl ConnectionTrait,
-    ip_hash: &str,
-    window: Duration,
+    per_ip: Option<Window<'_>>,
+    per_email: Option<Window<'_>>,
     now: DateTime<Utc>,
-) -> Result<(u64, Option<DateTime<Utc>>), DbErr> {
-    let since = now - window;
-    let (count, oldest): (i64, Option<DateTime<Utc>>) = tip::Entity::find()
-        .select_only()
-        .column_as(tip::Column::Id.count(), "count")
-        .column_as(tip::Column::ReceivedAt.min(), "oldest")
-        .filter(tip::Column::IpHash.eq(ip_hash))
-        .filter(tip::Column::ReceivedAt.gt(since))
-        .into_tuple()
-        .one(db)
-        .await?
-        .unwrap_or((0, None));
-    Ok((u64::try_from(count).unwrap_or(0), oldest))
+) -> Result<Option<DateTime<Utc>>, DbErr> {
+    use sea_orm::sea_query::{Alias, Expr, Order, Query, SubQueryStatement};
+    let windows = [
+        (per_ip, tip::Column::IpHash, "ip_full_since"),
+        (per_email, tip::Column::EmailHash, "email_full_since"),
+    ];
+    let mut select = Query::select();
+    let mut asked = Vec::new();
+    for (window, column, alias) in windows {
+        let Some(window) = window else { continue };
+        let since = now - window.limit.window;
+        let nth = Query::select()
+            .column(tip::Column::ReceivedAt)
+            .from(tip::Entity)
+            .and_where(column.eq(window.hash))
+            .and_where(tip::Column::ReceivedAt.gt(since))
+            .order_by(tip::Column::ReceivedAt, Order::Desc)
+            .limit(1)
+            .offset(u64::from(window.limit.count.max(1) - 1))
+            .to_owned();
+        select.expr_as(
+            Expr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(nth))),
+            Alias::new(alias),
+        );
+        asked.push((alias, window.limit.window));
+    }
+    if asked.is_empty() {
+        return Ok(None);
+    }
+    let Some(row) = db.query_one(&select).await? else {
+        return Ok(None);
+    };
+    let mut free_at: Option<DateTime<Utc>> = None;
+    for (alias, window) in asked {
+        let full_since: Option<DateTime<Utc>> = row.try_get("", alias)?;
+        if let Some(t) = full_since {
+            let at = t + window;
+            free_at = Some(free_at.map_or(at, |f| f.max(at)));
+        }
+    }
+    Ok(free_at.filter(|at| *at > now))
 }
 
 /// Store the tip, one delivery per message and the idempotency key, in one transaction.
@@ -442,6 +486,7 @@ async fn store_once(
         status_token_hash: Set(Some(sha256_hex(&status_token(secret, reference)))),
         handled_at: Set(None),
         erased_at: Set(None),
+        email_hash: Set(valid.email_hash.clone()),
     }
     .insert(&txn)
     .await
@@ -564,6 +609,17 @@ pub fn hash_ip(key: &[u8], ip: std::net::IpAddr) -> String {
     hex(&mac.finalize().into_bytes())
 }
 
+/// HMAC-SHA256 of the email address as mail systems would deliver it (see
+/// [`crate::ratelimit::fold_email`]), so variants of one mailbox share a window.
+pub fn hash_email(key: &[u8], email: &str) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| {
+        <Hmac<Sha256> as Mac>::new_from_slice(b"medborgarloften").expect("fixed key")
+    });
+    mac.update(b"email:");
+    mac.update(crate::ratelimit::fold_email(email).as_bytes());
+    hex(&mac.finalize().into_bytes())
+}
+
 /// The resident's private token for a tip: an HMAC of its reference with the server
 /// secret, so it can be given again on an idempotent replay without being stored.
 pub fn status_token(secret: &[u8], reference: &str) -> String {
@@ -602,5 +658,17 @@ mod tests {
         assert_eq!(a, hash_ip(b"key-a", ip));
         assert_ne!(a, hash_ip(b"key-b", ip));
         assert!(!a.contains("203"));
+    }
+
+    #[test]
+    fn email_hashes_fold_variants_and_hide_the_address() {
+        let a = hash_email(b"key-a", "erika@exempel.se");
+        assert_eq!(a.len(), 64);
+        assert_eq!(a, hash_email(b"key-a", "Erika+x@Exempel.SE"));
+        assert_eq!(a, hash_email(b"key-a", "ｅｒｉｋａ@ｅｘｅｍｐｅｌ.ｓｅ"));
+        assert_ne!(a, hash_email(b"key-b", "erika@exempel.se"));
+        assert_ne!(a, hash_email(b"key-a", "erik@exempel.se"));
+        assert_ne!(a, hash_ip(b"key-a", "203.0.113.5".parse().expect("ip")));
+        assert!(!a.contains("erika"));
     }
 }
