@@ -104,6 +104,10 @@ async fn personal_data_is_erased_after_retention_and_statistics_remain() {
     for t in &erased {
         assert_eq!(t.message, "");
         assert!(t.name.is_none() && t.email.is_none() && t.phone.is_none() && t.ip_hash.is_none());
+        assert!(
+            t.email_hash.is_none(),
+            "the email window hash is erased too"
+        );
         assert_eq!(t.status, TipStatus::Handled, "the anonymous record stays");
     }
     // 366 days on: everything is due, whatever its status.

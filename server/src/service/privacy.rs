@@ -44,6 +44,7 @@ async fn erase_where(
         .col_expr(tip::Column::Email, Expr::value(Option::<String>::None))
         .col_expr(tip::Column::Phone, Expr::value(Option::<String>::None))
         .col_expr(tip::Column::IpHash, Expr::value(Option::<String>::None))
+        .col_expr(tip::Column::EmailHash, Expr::value(Option::<String>::None))
         .col_expr(tip::Column::ErasedAt, Expr::value(Some(now)))
         .filter(tip::Column::Id.is_in(ids.clone()))
         .exec(&txn)
