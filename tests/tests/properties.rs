@@ -18,6 +18,7 @@ use server::{
     },
     email::render::{self, Recipient, TipEmail},
 };
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
 /// Characters chosen to hit every rule: white space of all kinds (trimmed), line breaks
 /// and other controls (refused in single-line fields), bidi and zero-width marks,
@@ -76,8 +77,16 @@ fn with_injection(base: impl Strategy<Value = String>) -> impl Strategy<Value = 
 }
 
 fn single_line_ok(s: &str) -> bool {
-    !s.chars()
-        .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))
+    !s.chars().any(|c| {
+        c.is_control()
+            || matches!(c, '\u{2028}' | '\u{2029}')
+            || c.general_category() == GeneralCategory::Format
+    })
+}
+
+/// Bidi embeddings, overrides and isolates: refused in messages too (issue 10).
+fn bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 fn config() -> ProptestConfig {
@@ -114,13 +123,16 @@ proptest! {
                     m.chars().all(|c| !c.is_control() || c == '\n' || c == '\t'),
                     "a control character other than LF and tab: {:?}", m
                 );
+                prop_assert!(!m.chars().any(bidi_control), "a bidi control: {:?}", m);
                 prop_assert!(!m.contains('\r'));
             }
             Err(invalid) => {
                 prop_assert_eq!(invalid.field, "message");
                 // Refused for a reason the rules name.
                 let len = expected.chars().count();
-                let bad_char = expected.chars().any(|c| c.is_control() && c != '\n' && c != '\t');
+                let bad_char = expected
+                    .chars()
+                    .any(|c| (c.is_control() && c != '\n' && c != '\t') || bidi_control(c));
                 prop_assert!(
                     bad_char || !(MESSAGE_MIN_CHARS..=MESSAGE_MAX_CHARS).contains(&len),
                     "refused without reason: {:?}", input

@@ -28,6 +28,8 @@ fn quick(config: &mut Config, smtp: Option<&SmtpSink>) {
     config.tip_limit_per_ip = 10_000;
     config.tip_limit_per_email = 10_000;
     config.tip_limit_global = 10_000;
+    // Many invalid attempts from one address on purpose: their own budget must not answer.
+    config.tip_invalid_limit_per_ip = 10_000;
 }
 
 async fn submit(app: &TestApp, fields: Value) -> Value {

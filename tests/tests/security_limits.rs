@@ -177,6 +177,19 @@ async fn introspection_bombs_are_refused_before_they_run() {
     assert!(grown < 100 * 1024, "peak memory grew by {grown} KiB");
 }
 
+/// A chain that is cheap in cost and shallower than the schema-wide depth bound, so only
+/// the introspection depth limit can refuse it.
+#[tokio::test]
+async fn a_deep_but_cheap_introspection_chain_meets_the_introspection_depth_limit() {
+    let app = spawn_app_with(shipped).await;
+    let chain = (0..17).fold(String::from("name"), |acc, _| format!("ofType {{ {acc} }}"));
+    let query = format!("{{ __type(name: \"Query\") {{ {chain} }} }}");
+    let (status, body) = post(&app, &json!({ "query": query })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(error_codes(&body), ["DEPTH_LIMIT_EXCEEDED"], "{body}");
+    still_answers(&app).await;
+}
+
 #[tokio::test]
 async fn the_timeout_stops_work_that_never_waits() {
     // Every document limit off: only the timeout and the response budget stand.

@@ -186,7 +186,7 @@ pub enum DeliveryStatus {
     Pending,
     /// Sent.
     Sent,
-    /// Given up after the maximum number of attempts.
+    /// Given up: refused permanently (5xx, or a message that cannot be built) or after the maximum number of attempts.
     Dead,
 }
 

@@ -751,6 +751,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_bounded_writer_refuses_to_grow_past_its_limit() {
+        let value = serde_json::json!({ "data": { "text": "x".repeat(100) } });
+        let mut small = BoundedWriter {
+            buf: Vec::new(),
+            max: 50,
+        };
+        let err = serde_json::to_writer(&mut small, &value).expect_err("over the limit");
+        assert!(err.is_io(), "{err}");
+        assert!(small.buf.len() <= 50);
+        let mut large = BoundedWriter {
+            buf: Vec::new(),
+            max: 1000,
+        };
+        serde_json::to_writer(&mut large, &value).expect("within the limit");
+        assert_eq!(large.buf, serde_json::to_vec(&value).expect("json"));
+    }
+
+    #[test]
     fn bearer_scheme_is_case_insensitive_and_spaces_are_tolerated() {
         assert_eq!(bearer_token("Bearer abc"), Some("abc"));
         assert_eq!(bearer_token("bearer abc"), Some("abc"));
