@@ -63,7 +63,7 @@ pub struct Config {
     /// Answer introspection queries (`__schema`, `__type`). When off, "Did you mean …"
     /// suggestions are off too, so field names cannot be probed.
     pub graphql_introspection: bool,
-    /// Deepest selection nesting, fragments expanded (introspection exempt).
+    /// Deepest selection nesting, fragments expanded (introspection has its own limit).
     pub graphql_max_depth: usize,
     /// Largest cost: each field costs 1, a list costs `first` (or its usual size) times
     /// its items.
