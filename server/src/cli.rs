@@ -68,6 +68,27 @@ pub enum TokenCommand {
     },
 }
 
+/// The binary's entry point: parse the command line and configuration, start telemetry,
+/// then run. Exit status 2 for a configuration error, 1 for any other failure.
+pub async fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    let config = match Config::load(args.config.as_deref()) {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("configuration error: {err}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    crate::telemetry::init(&config);
+    match run(args.command.unwrap_or_default(), config).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 /// Run a command, printing to standard output.
 pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     run_with_output(command, config, &mut std::io::stdout()).await
