@@ -52,7 +52,11 @@ impl Application {
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
         let (db, statements) =
             db::connect(&config.database_url, config.database_max_connections).await?;
-        db::migrate(&db).await?;
+        if config.migrate_on_start {
+            db::migrate(&db).await?;
+        } else {
+            db::require_schema(&db).await?;
+        }
         seed_if_empty(&db, config).await?;
         let trusted_proxies = Arc::new(
             http::client_ip::parse_trusted(&config.trusted_proxies)

@@ -27,6 +27,10 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Upper bound on pooled database connections.
     pub database_max_connections: u32,
+    /// Apply pending migrations at start (the embedded default). Turn it off when the
+    /// service's database role may not change the schema: run `server migrate` with the
+    /// owner role instead; until then `/readyz` answers 503.
+    pub migrate_on_start: bool,
     /// SMTP relay in lettre's URL format (`smtp://host:2525`, `smtp://user:pass@host:587?tls=required`,
     /// `smtps://user:pass@host:465`). Unset: emails are written as `.eml` files to `mail_dir`.
     pub smtp_url: Option<Secret>,
@@ -180,6 +184,7 @@ impl Default for Config {
             tip_limit_global: 120,
             tip_limit_global_window_secs: 60,
             delivery_worker: true,
+            migrate_on_start: true,
             delivery_max_attempts: 10,
             delivery_backoff_base_ms: 5000,
             delivery_backoff_max_secs: 3600,

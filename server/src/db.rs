@@ -66,9 +66,34 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
         .context("applying database migrations")
 }
 
-/// True when every known migration has been applied (used by `/readyz`).
+/// With `MIGRATE_ON_START=false`: refuse a database that has no schema at all (nothing
+/// could work), and warn about pending migrations (the replica stays unready until
+/// `server migrate` has applied them, so a rolling upgrade keeps it out of rotation).
+pub async fn require_schema(db: &DatabaseConnection) -> anyhow::Result<()> {
+    let applied = migration::Migrator::get_applied_migrations_read_only(db)
+        .await
+        .context("reading the applied migrations (has `server migrate` run?)")?;
+    if applied.is_empty() {
+        anyhow::bail!(
+            "the database has no schema and MIGRATE_ON_START is false: run `server migrate` with the owner role first"
+        );
+    }
+    let pending = migration::Migrator::get_pending_migrations_read_only(db)
+        .await
+        .context("reading the pending migrations")?;
+    if !pending.is_empty() {
+        tracing::warn!(
+            pending = pending.len(),
+            "database migrations are pending and MIGRATE_ON_START is false: /readyz answers 503 until `server migrate` has run"
+        );
+    }
+    Ok(())
+}
+
+/// True when every known migration has been applied (used by `/readyz`). Read-only: it
+/// never creates the migration table, so a role without DDL rights can ask.
 pub async fn migrations_applied(db: &DatabaseConnection) -> Result<bool, sea_orm::DbErr> {
-    Ok(migration::Migrator::get_pending_migrations(db)
+    Ok(migration::Migrator::get_pending_migrations_read_only(db)
         .await?
         .is_empty())
 }
