@@ -86,10 +86,7 @@ async fn database(config: &Config) -> Vec<Line> {
         match migration::Migrator::get_pending_migrations(&conn).await {
             Ok(pending) if pending.is_empty() => Line::ok(
                 "migrations",
-                format!(
-                    "all {} applied",
-                    migration::Migrator::migrations().len()
-                ),
+                format!("all {} applied", migration::Migrator::migrations().len()),
             ),
             Ok(pending) => Line::fail(
                 "migrations",
@@ -103,7 +100,10 @@ async fn database(config: &Config) -> Vec<Line> {
                         .join(", ")
                 ),
             ),
-            Err(e) => Line::fail("migrations", format!("cannot read the migration table: {e}")),
+            Err(e) => Line::fail(
+                "migrations",
+                format!("cannot read the migration table: {e}"),
+            ),
         },
     );
     let _ = conn.close().await;
@@ -125,7 +125,10 @@ fn db_error(config: &Config, e: &anyhow::Error) -> String {
 fn mail_from(config: &Config) -> Line {
     match config.mail_from.parse::<lettre::message::Mailbox>() {
         Ok(mailbox) => Line::ok("mail-from", format!("sender {}", mailbox.email)),
-        Err(e) => Line::fail("mail-from", format!("MAIL_FROM is not a valid mailbox: {e}")),
+        Err(e) => Line::fail(
+            "mail-from",
+            format!("MAIL_FROM is not a valid mailbox: {e}"),
+        ),
     }
 }
 
@@ -146,7 +149,10 @@ async fn mail(config: &Config) -> Line {
         Ok(Err(failure)) => Line::fail(check, failure.reason),
         Err(_) => Line::fail(
             check,
-            format!("timeout: the relay did not finish the session in {} s", limit.as_secs()),
+            format!(
+                "timeout: the relay did not finish the session in {} s",
+                limit.as_secs()
+            ),
         ),
     }
 }

@@ -202,7 +202,10 @@ impl TlsRelay {
     }
 
     pub fn handshake_failures(&self) -> usize {
-        self.recorded.lock().map(|r| r.handshake_failures).unwrap_or(0)
+        self.recorded
+            .lock()
+            .map(|r| r.handshake_failures)
+            .unwrap_or(0)
     }
 
     pub fn quits(&self) -> usize {
@@ -343,7 +346,11 @@ where
                 return Ok(End::StartTls);
             }
             "AUTH" if !over_tls => {
-                reply(stream, "538 5.7.11 Encryption required for requested authentication mechanism").await?;
+                reply(
+                    stream,
+                    "538 5.7.11 Encryption required for requested authentication mechanism",
+                )
+                .await?;
             }
             "AUTH" if !greeted => reply(stream, "503 5.5.1 EHLO first").await?,
             "AUTH" => {

@@ -155,7 +155,9 @@ async fn a_good_configuration_passes_every_check_and_sends_nothing() {
         "public-base-url",
     ] {
         assert!(
-            lines.iter().any(|l| l.starts_with(&format!("ok   {check}: "))),
+            lines
+                .iter()
+                .any(|l| l.starts_with(&format!("ok   {check}: "))),
             "{check} ok: {text}"
         );
     }
@@ -184,8 +186,11 @@ async fn a_good_configuration_passes_every_check_and_sends_nothing() {
 #[tokio::test]
 async fn implicit_tls_and_the_mail_folder_pass_too() {
     let mut setup = good().await;
-    let relay =
-        TlsRelay::start(&setup.ca, RelayOptions::new(TlsMode::Implicit, USER, PASSWORD)).await;
+    let relay = TlsRelay::start(
+        &setup.ca,
+        RelayOptions::new(TlsMode::Implicit, USER, PASSWORD),
+    )
+    .await;
     setup.set("SMTP_URL", relay.url());
     let output = setup.run().await;
     assert_eq!(output.status.code(), Some(0), "{}", all_output(&output));
@@ -214,9 +219,7 @@ async fn implicit_tls_and_the_mail_folder_pass_too() {
 #[tokio::test]
 async fn a_wrong_smtp_password_fails_the_smtp_check() {
     let mut setup = good().await;
-    let wrong = setup
-        .relay
-        .url_with("NotTheSmtpPassword-1", None);
+    let wrong = setup.relay.url_with("NotTheSmtpPassword-1", None);
     setup.set("SMTP_URL", wrong);
     let output = setup.run().await;
     assert_fails_only(&output, "smtp", &["authentication", "535"]);

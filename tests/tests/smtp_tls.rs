@@ -177,7 +177,11 @@ async fn delivers(mode: TlsMode, tls: Option<&str>, mechanisms: Vec<&'static str
         "both messages arrived"
     );
     let messages = relay.messages();
-    assert_eq!(messages.len(), 2, "exactly the contact's copy and the receipt");
+    assert_eq!(
+        messages.len(),
+        2,
+        "exactly the contact's copy and the receipt"
+    );
     assert!(
         messages
             .iter()
@@ -239,7 +243,9 @@ async fn certificate_refused(
     let relay = TlsRelay::start(&ca, RelayOptions::new(mode, "medborgarloften", &secret)).await;
     let dir = tempfile::tempdir().expect("dir");
     let ca_file = ca_file.then(|| ca.write_pem(dir.path(), "kommun-ca.pem"));
-    let url = relay.url_with(&secret, tls).replace("@localhost:", &format!("@{host}:"));
+    let url = relay
+        .url_with(&secret, tls)
+        .replace("@localhost:", &format!("@{host}:"));
     let app = spawn_app_with(|c| quick(c, url, ca_file)).await;
     let r = submit(&app).await;
     let data = deliveries_until(&app, &r, |d| d["status"] == "DEAD").await;
@@ -260,7 +266,10 @@ async fn certificate_refused(
         "the password never went to an untrusted server"
     );
     let ready = readyz_failure(&app).await;
-    assert_eq!(ready["outbox"]["lastFailure"]["cause"], "certificate", "{ready}");
+    assert_eq!(
+        ready["outbox"]["lastFailure"]["cause"], "certificate",
+        "{ready}"
+    );
     assert_eq!(ready["outbox"]["lastFailure"]["status"], "dead", "{ready}");
     assert_eq!(ready["outbox"]["dead"], 2, "{ready}");
     let ready = ready.to_string();
@@ -269,8 +278,8 @@ async fn certificate_refused(
     let log = log_text();
     assert_no_secret("the log", &log, &secret);
     assert!(
-        log.lines().any(|l| l.contains("delivery failed permanently")
-            && l.contains("cause=certificate")),
+        log.lines()
+            .any(|l| l.contains("delivery failed permanently") && l.contains("cause=certificate")),
         "the delivery log line names the cause"
     );
 }
@@ -302,7 +311,14 @@ async fn opportunistic_starttls_without_the_ca_is_dead_at_once_with_a_certificat
 
 #[tokio::test]
 async fn implicit_tls_without_the_ca_is_dead_at_once_with_a_certificate_reason() {
-    certificate_refused(TlsMode::Implicit, None, false, "localhost", "unknown issuer").await;
+    certificate_refused(
+        TlsMode::Implicit,
+        None,
+        false,
+        "localhost",
+        "unknown issuer",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -397,8 +413,14 @@ async fn a_refused_connection_stays_transient_and_readyz_says_so() {
         assert!(error.starts_with("connection: "), "{error}");
     }
     let ready = readyz_failure(&app).await;
-    assert_eq!(ready["outbox"]["lastFailure"]["cause"], "connection", "{ready}");
-    assert_eq!(ready["outbox"]["lastFailure"]["status"], "retrying", "{ready}");
+    assert_eq!(
+        ready["outbox"]["lastFailure"]["cause"], "connection",
+        "{ready}"
+    );
+    assert_eq!(
+        ready["outbox"]["lastFailure"]["status"], "retrying",
+        "{ready}"
+    );
     assert_no_secret("/readyz", &ready.to_string(), &secret);
     assert_no_secret("the staff API", &data.to_string(), &secret);
     assert_no_secret("the log", &log_text(), &secret);

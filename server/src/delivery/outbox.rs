@@ -74,7 +74,10 @@ pub async fn latest_failure(db: &impl ConnectionTrait) -> Result<Option<LatestFa
         return Ok(None);
     }
     Ok(Some(LatestFailure {
-        cause: failed.last_error.as_deref().and_then(FailureCause::of_reason),
+        cause: failed
+            .last_error
+            .as_deref()
+            .and_then(FailureCause::of_reason),
         dead: failed.status == DeliveryStatus::Dead,
     }))
 }

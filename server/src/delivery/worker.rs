@@ -192,8 +192,7 @@ impl Worker {
         };
         let Some(address) = email_address::sendable(&row.recipient_email) else {
             return Ok(Err(
-                "the recipient address cannot receive mail (not a deliverable address)"
-                    .into(),
+                "the recipient address cannot receive mail (not a deliverable address)".into(),
             ));
         };
         let to = Mailbox::new(row.recipient_name.clone(), address);

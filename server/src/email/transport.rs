@@ -77,7 +77,9 @@ impl Mailer {
         trust: &SmtpTrust,
     ) -> anyhow::Result<Self> {
         let url = url::Url::parse(smtp_url).map_err(|e| {
-            anyhow::anyhow!("SMTP_URL is not a valid URL ({e}); expected smtp://host:port or smtps://host:port")
+            anyhow::anyhow!(
+                "SMTP_URL is not a valid URL ({e}); expected smtp://host:port or smtps://host:port"
+            )
         })?;
         let tls = url
             .query_pairs()
@@ -115,7 +117,9 @@ impl Mailer {
                     );
                 }
             }
-            TlsMode::Required => builder = builder.tls(Tls::Required(tls_parameters(&host, trust)?)),
+            TlsMode::Required => {
+                builder = builder.tls(Tls::Required(tls_parameters(&host, trust)?))
+            }
             TlsMode::Opportunistic => {
                 builder = builder.tls(Tls::Opportunistic(tls_parameters(&host, trust)?));
             }
@@ -151,13 +155,11 @@ impl Mailer {
                 .await
                 .map(|_| ())
                 .map_err(|e| SendFailure::from_smtp(&e)),
-            Self::Folder { transport, .. } => transport
-                .send(message)
-                .await
-                .map(|_| ())
-                .map_err(|e| {
+            Self::Folder { transport, .. } => {
+                transport.send(message).await.map(|_| ()).map_err(|e| {
                     SendFailure::transient(FailureCause::MailFolder, format!("file transport: {e}"))
-                }),
+                })
+            }
         }
     }
 
@@ -270,7 +272,10 @@ fn system_roots() -> anyhow::Result<Vec<CertificateDer<'static>>> {
             None => anyhow::bail!("SMTP_SYSTEM_ROOTS: the operating system's trust store is empty"),
         }
     }
-    tracing::debug!(roots = usable.len(), "loaded the system trust store for SMTP");
+    tracing::debug!(
+        roots = usable.len(),
+        "loaded the system trust store for SMTP"
+    );
     Ok(usable)
 }
 
@@ -450,7 +455,10 @@ impl SendFailure {
         if e.is_client() && text.contains("non-ascii") {
             // lettre's text here is fixed wording about the envelope or message, never
             // the address itself.
-            return Self::permanent(FailureCause::Message, format!("the message cannot be sent: {e}"));
+            return Self::permanent(
+                FailureCause::Message,
+                format!("the message cannot be sent: {e}"),
+            );
         }
         if e.is_transient() {
             return Self::transient(
@@ -502,7 +510,10 @@ impl SendFailure {
             ),
             other => Self::permanent(
                 FailureCause::Tls,
-                format!("TLS handshake with the relay failed: {}", clip(&other.to_string())),
+                format!(
+                    "TLS handshake with the relay failed: {}",
+                    clip(&other.to_string())
+                ),
             ),
         }
     }
@@ -562,7 +573,12 @@ mod tests {
     fn the_cause_is_read_back_from_a_reason() {
         for cause in FailureCause::ALL {
             let p = SendFailure::permanent(cause, "x: y");
-            assert_eq!(FailureCause::of_reason(&p.reason), Some(cause), "{}", p.reason);
+            assert_eq!(
+                FailureCause::of_reason(&p.reason),
+                Some(cause),
+                "{}",
+                p.reason
+            );
             let t = SendFailure::transient(cause, "x");
             assert_eq!(FailureCause::of_reason(&t.reason), Some(cause));
             let gave_up = format!("gave up after 3 attempts: {}", t.reason);
@@ -581,7 +597,10 @@ mod tests {
         let empty = dir.join("empty.pem");
         std::fs::write(&empty, "not a certificate").expect("write");
         let err = load_ca_file(&empty).expect_err("no certificate");
-        assert!(format!("{err:#}").contains("holds no certificate"), "{err:#}");
+        assert!(
+            format!("{err:#}").contains("holds no certificate"),
+            "{err:#}"
+        );
         let broken = dir.join("broken.pem");
         std::fs::write(
             &broken,
