@@ -177,6 +177,7 @@ async fn a_good_configuration_passes_every_check_and_sends_nothing() {
         "{attempts:?}"
     );
     assert!(setup.relay.messages().is_empty(), "nothing sent");
+    assert_eq!(setup.relay.quits(), 1, "the session ended with QUIT");
     assert_no_secrets(&output);
     if e2e::backend() == "postgres" {
         assert!(text.contains("postgres:***@"), "URL redacted: {text}");

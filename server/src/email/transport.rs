@@ -3,6 +3,7 @@
 
 use std::{
     path::{Path, PathBuf},
+    sync::Arc,
     time::Duration,
 };
 
@@ -11,7 +12,9 @@ use lettre::{
     AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
     transport::smtp::{
         PoolConfig,
-        client::{Certificate, CertificateStore, Tls, TlsParameters},
+        authentication::{Credentials, Mechanism},
+        client::{AsyncSmtpConnection, Certificate, CertificateStore, Tls, TlsParameters},
+        extension::ClientId,
     },
 };
 use rustls::pki_types::{CertificateDer, pem::PemObject};
@@ -23,6 +26,8 @@ pub enum Mailer {
         /// Mode, host and port, e.g. `STARTTLS (required) to relay.kommun.se:587 with AUTH`;
         /// never the user name or password.
         summary: String,
+        /// How to open one session by hand, for `server check`.
+        session: Arc<Session>,
     },
     Folder {
         transport: AsyncFileTransport<Tokio1Executor>,
@@ -81,11 +86,11 @@ impl Mailer {
                 "SMTP_URL is not a valid URL ({e}); expected smtp://host:port or smtps://host:port"
             )
         })?;
-        let tls = url
+        let tls_query = url
             .query_pairs()
             .find(|(k, _)| k == "tls")
             .map(|(_, v)| v.into_owned());
-        let mode = match (url.scheme(), tls.as_deref()) {
+        let mode = match (url.scheme(), tls_query.as_deref()) {
             ("smtp", None) => TlsMode::None,
             ("smtp", Some("required")) => TlsMode::Required,
             ("smtp", Some("opportunistic")) => TlsMode::Opportunistic,
@@ -100,6 +105,22 @@ impl Mailer {
             .filter(|h| !h.is_empty())
             .context("SMTP_URL has no host")?
             .to_owned();
+        let credentials = match url.password() {
+            Some(password) => {
+                let decode = |s: &str| {
+                    percent_encoding::percent_decode_str(s)
+                        .decode_utf8()
+                        .map(|c| c.into_owned())
+                        .map_err(|_| anyhow::anyhow!("SMTP_URL: the user info is not valid UTF-8"))
+                };
+                Some(Credentials::new(decode(url.username())?, decode(password)?))
+            }
+            None => None,
+        };
+        let hello = match url.path().trim_matches('/') {
+            "" => ClientId::default(),
+            name => ClientId::Domain(name.to_owned()),
+        };
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp_url)
             .map_err(|e| anyhow::anyhow!("SMTP_URL is not a valid SMTP URL: {e}"))?
             .timeout(Some(timeout))
@@ -109,21 +130,25 @@ impl Mailer {
             TlsMode::Required | TlsMode::Opportunistic => 587,
             TlsMode::Wrapper => 465,
         });
-        match mode {
+        let tls = match mode {
             TlsMode::None => {
                 if trust.ca_file.is_some() || trust.system_roots {
                     tracing::warn!(
                         "SMTP_CA_FILE / SMTP_SYSTEM_ROOTS are set but SMTP_URL uses no TLS; they are not used"
                     );
                 }
+                None
             }
-            TlsMode::Required => {
-                builder = builder.tls(Tls::Required(tls_parameters(&host, trust)?))
+            TlsMode::Required | TlsMode::Opportunistic | TlsMode::Wrapper => {
+                Some(tls_parameters(&host, trust)?)
             }
-            TlsMode::Opportunistic => {
-                builder = builder.tls(Tls::Opportunistic(tls_parameters(&host, trust)?));
-            }
-            TlsMode::Wrapper => builder = builder.tls(Tls::Wrapper(tls_parameters(&host, trust)?)),
+        };
+        if let Some(params) = &tls {
+            builder = builder.tls(match mode {
+                TlsMode::Required => Tls::Required(params.clone()),
+                TlsMode::Opportunistic => Tls::Opportunistic(params.clone()),
+                _ => Tls::Wrapper(params.clone()),
+            });
         }
         let auth = if url.password().is_some() {
             " with AUTH"
@@ -133,6 +158,15 @@ impl Mailer {
         Ok(Self::Smtp {
             transport: builder.build(),
             summary: format!("{} to {host}:{port}{auth}", mode.describe()),
+            session: Arc::new(Session {
+                host,
+                port,
+                mode,
+                tls,
+                credentials,
+                hello,
+                timeout,
+            }),
         })
     }
 
@@ -167,14 +201,12 @@ impl Mailer {
     /// before sending anything, or prove the mail folder writable. Returns what was checked.
     pub async fn check(&self) -> Result<String, SendFailure> {
         match self {
-            Self::Smtp { transport, summary } => match transport.test_connection().await {
-                Ok(true) => Ok(format!("{summary}: session opened, nothing sent")),
-                Ok(false) => Err(SendFailure::transient(
-                    FailureCause::Connection,
-                    "the relay did not answer after the session was opened",
-                )),
-                Err(e) => Err(SendFailure::from_smtp(&e)),
-            },
+            Self::Smtp {
+                summary, session, ..
+            } => {
+                session.open_and_quit().await?;
+                Ok(format!("{summary}: session opened and quit, nothing sent"))
+            }
             Self::Folder { dir, .. } => {
                 let probe = dir.join(format!(".check-{}", std::process::id()));
                 std::fs::write(&probe, b"check")
@@ -195,6 +227,62 @@ impl Mailer {
             Self::Smtp { .. } => "SMTP relay",
             Self::Folder { .. } => "mail folder",
         }
+    }
+}
+
+/// What the pooled transport does to open a connection, spelled out so that `server
+/// check` can end the session with QUIT (a pooled connection would be parked instead).
+pub struct Session {
+    host: String,
+    port: u16,
+    mode: TlsMode,
+    tls: Option<TlsParameters>,
+    credentials: Option<Credentials>,
+    hello: ClientId,
+    timeout: Duration,
+}
+
+impl Session {
+    /// Connect, start TLS as the mode says, authenticate when credentials are set, QUIT.
+    async fn open_and_quit(&self) -> Result<(), SendFailure> {
+        let smtp = |e: lettre::transport::smtp::Error| SendFailure::from_smtp(&e);
+        let implicit = match self.mode {
+            TlsMode::Wrapper => self.tls.clone(),
+            _ => None,
+        };
+        let mut conn = AsyncSmtpConnection::connect_tokio1(
+            (self.host.as_str(), self.port),
+            Some(self.timeout),
+            &self.hello,
+            implicit,
+            None,
+        )
+        .await
+        .map_err(smtp)?;
+        if let (TlsMode::Required | TlsMode::Opportunistic, Some(tls)) = (self.mode, &self.tls) {
+            if conn.can_starttls() {
+                conn.starttls(tls.clone(), &self.hello)
+                    .await
+                    .map_err(smtp)?;
+            } else if self.mode == TlsMode::Required {
+                conn.abort().await;
+                return Err(SendFailure::permanent(
+                    FailureCause::Tls,
+                    "the relay does not offer STARTTLS, which SMTP_URL requires (tls=required)",
+                ));
+            }
+        }
+        if let Some(credentials) = &self.credentials {
+            if let Err(e) = conn
+                .auth(&[Mechanism::Plain, Mechanism::Login], credentials)
+                .await
+            {
+                conn.abort().await;
+                return Err(smtp(e));
+            }
+        }
+        conn.quit().await.map_err(smtp)?;
+        Ok(())
     }
 }
 
