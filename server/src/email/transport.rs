@@ -272,14 +272,13 @@ impl Session {
                 ));
             }
         }
-        if let Some(credentials) = &self.credentials {
-            if let Err(e) = conn
+        if let Some(credentials) = &self.credentials
+            && let Err(e) = conn
                 .auth(&[Mechanism::Plain, Mechanism::Login], credentials)
                 .await
-            {
-                conn.abort().await;
-                return Err(smtp(e));
-            }
+        {
+            conn.abort().await;
+            return Err(smtp(e));
         }
         conn.quit().await.map_err(smtp)?;
         Ok(())
