@@ -308,3 +308,21 @@ async fn an_unloadable_configuration_fails_the_check() {
     let output = setup.run().await;
     assert_fails_only(&output, "configuration", &["SMTP_TIMEOUT_SECS"]);
 }
+
+#[tokio::test]
+async fn smtp_system_roots_trusts_the_operating_systems_store() {
+    // The test CA stands in for a CA installed in the operating system's store:
+    // rustls-native-certs reads the store named by SSL_CERT_FILE, as OpenSSL does.
+    let mut setup = good().await;
+    setup.unset("SMTP_CA_FILE");
+    let store = setup.ca.write_pem(&setup.dir, "system-store.pem");
+    setup.set("SSL_CERT_FILE", store.display().to_string());
+    let output = setup.run().await;
+    assert_fails_only(&output, "smtp", &["certificate", "unknown issuer"]);
+
+    setup.set("SMTP_SYSTEM_ROOTS", "true");
+    let output = setup.run().await;
+    assert_eq!(output.status.code(), Some(0), "{}", all_output(&output));
+    assert!(failures(&output).is_empty());
+    assert_no_secrets(&output);
+}
