@@ -315,12 +315,13 @@ impl Application {
     }
 }
 
-fn mailer(config: &Config) -> anyhow::Result<Mailer> {
+pub(crate) fn mailer(config: &Config) -> anyhow::Result<Mailer> {
     match &config.smtp_url {
         Some(url) => Mailer::smtp(
             url.expose(),
             Duration::from_secs(config.smtp_timeout_secs),
             config.smtp_pool_size,
+            &config.smtp_trust(),
         ),
         None => Mailer::folder(&config.mail_dir),
     }

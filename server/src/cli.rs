@@ -1,4 +1,5 @@
-//! Command line: `server` (serve), `server seed`, `server migrate`, `server schema`.
+//! Command line: `server` (serve), `server seed`, `server migrate`, `server schema`,
+//! `server check`.
 
 use std::{io::Write, path::PathBuf};
 
@@ -36,6 +37,11 @@ pub enum Command {
     Migrate,
     /// Print the GraphQL schema (SDL) to standard output.
     Schema,
+    /// Check the configuration without changing anything: database and pending
+    /// migrations, an SMTP session with TLS and AUTH (quit before sending) or the mail
+    /// folder, MAIL_FROM and PUBLIC_BASE_URL. One line per check; exit status 0 only when
+    /// every check passed.
+    Check,
     /// Manage staff API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -72,14 +78,30 @@ pub enum TokenCommand {
 /// then run. Exit status 2 for a configuration error, 1 for any other failure.
 pub async fn main() -> std::process::ExitCode {
     let args = Args::parse();
+    let checking = matches!(args.command, Some(Command::Check));
     let config = match Config::load(args.config.as_deref()) {
         Ok(config) => config,
+        Err(err) if checking => {
+            crate::check::report_config_error(&mut std::io::stdout(), &err);
+            return std::process::ExitCode::FAILURE;
+        }
         Err(err) => {
             eprintln!("configuration error: {err}");
             return std::process::ExitCode::from(2);
         }
     };
     crate::telemetry::init(&config);
+    if checking {
+        let source = match &args.config {
+            Some(path) => format!("{} and the environment", path.display()),
+            None => "defaults and the environment".to_owned(),
+        };
+        return if crate::check::run(&config, &source, &mut std::io::stdout()).await {
+            std::process::ExitCode::SUCCESS
+        } else {
+            std::process::ExitCode::FAILURE
+        };
+    }
     match run(args.command.unwrap_or_default(), config).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
@@ -132,6 +154,13 @@ pub async fn run_with_output(
             Ok(())
         }
         Command::Token(command) => token(command, &config, out).await,
+        Command::Check => {
+            if crate::check::run(&config, "the given configuration", out).await {
+                Ok(())
+            } else {
+                anyhow::bail!("some checks failed")
+            }
+        }
     }
 }
 

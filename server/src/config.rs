@@ -40,6 +40,14 @@ pub struct Config {
     pub mail_dir: PathBuf,
     pub smtp_timeout_secs: u64,
     pub smtp_pool_size: u32,
+    /// PEM bundle of extra certificate authorities the SMTP client trusts (besides the
+    /// built-in web roots), e.g. the municipality's own CA for an internal relay.
+    pub smtp_ca_file: Option<PathBuf>,
+    /// Also trust the operating system's certificate store for the SMTP relay.
+    pub smtp_system_roots: bool,
+    /// Absolute http(s) URL the service is reached at, the base for links in emails and
+    /// the web front door (`https://medborgarloften.kommun.se`). Optional.
+    pub public_base_url: Option<String>,
     /// Comma-separated CIDRs of reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: String,
     /// Key for hashing client IPs. Unset: generated once and kept in the database.
@@ -175,6 +183,9 @@ impl Default for Config {
             mail_dir: PathBuf::from("data/mail"),
             smtp_timeout_secs: 20,
             smtp_pool_size: 4,
+            smtp_ca_file: None,
+            smtp_system_roots: false,
+            public_base_url: None,
             trusted_proxies: String::new(),
             ip_hash_secret: None,
             tip_limit_per_ip: 5,
@@ -249,6 +260,9 @@ impl Config {
                 "MAIL_DIR",
                 "SMTP_TIMEOUT_SECS",
                 "SMTP_POOL_SIZE",
+                "SMTP_CA_FILE",
+                "SMTP_SYSTEM_ROOTS",
+                "PUBLIC_BASE_URL",
                 "TRUSTED_PROXIES",
                 "IP_HASH_SECRET",
                 "TIP_LIMIT_PER_IP",
@@ -312,6 +326,14 @@ impl Config {
             introspection: self.graphql_introspection,
             max_introspection_depth: self.graphql_max_introspection_depth,
             max_response_bytes: self.graphql_max_response_bytes,
+        }
+    }
+
+    /// Which certificate authorities the SMTP client trusts.
+    pub fn smtp_trust(&self) -> crate::email::transport::SmtpTrust {
+        crate::email::transport::SmtpTrust {
+            ca_file: self.smtp_ca_file.clone(),
+            system_roots: self.smtp_system_roots,
         }
     }
 

@@ -6,6 +6,7 @@
 //! tests run in parallel without seeing each other's data.
 
 pub mod smtp;
+pub mod tls_smtp;
 
 use std::net::SocketAddr;
 

@@ -2,6 +2,8 @@
 //! has waited, and how much was given up. Read by `/readyz` and `/metrics`.
 
 use chrono::{DateTime, Utc};
+
+use crate::email::transport::FailureCause;
 use entity::{DeliveryStatus, delivery};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -41,4 +43,41 @@ pub async fn state(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<Outb
         oldest_due_age_secs: oldest_due
             .map(|d| ((now - d.next_attempt_at).num_milliseconds().max(0) as f64) / 1000.0),
     })
+}
+
+/// The newest failed delivery, when no later delivery has been sent since: what is going
+/// wrong with mail right now. `/readyz` shows its cause.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LatestFailure {
+    /// `None` for a reason written before causes were recorded.
+    pub cause: Option<FailureCause>,
+    /// Given up (`DEAD`) rather than waiting for a retry.
+    pub dead: bool,
+}
+
+pub async fn latest_failure(db: &impl ConnectionTrait) -> Result<Option<LatestFailure>, DbErr> {
+    let Some(failed) = delivery::Entity::find()
+        .filter(delivery::Column::LastError.is_not_null())
+        .filter(delivery::Column::Status.ne(DeliveryStatus::Sent))
+        .order_by_desc(delivery::Column::Id)
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let sent_since = delivery::Entity::find()
+        .filter(delivery::Column::Status.eq(DeliveryStatus::Sent))
+        .filter(delivery::Column::Id.gt(failed.id))
+        .count(db)
+        .await?;
+    if sent_since > 0 {
+        return Ok(None);
+    }
+    Ok(Some(LatestFailure {
+        cause: failed
+            .last_error
+            .as_deref()
+            .and_then(FailureCause::of_reason),
+        dead: failed.status == DeliveryStatus::Dead,
+    }))
 }

@@ -14,7 +14,7 @@ use crate::{
     email::{
         Mailer,
         render::{self, Recipient, TipEmail},
-        transport::SendFailure,
+        transport::{FailureCause, SendFailure},
     },
 };
 
@@ -105,7 +105,7 @@ impl Worker {
     async fn process(&self, row: delivery::Model) -> Result<(), DbErr> {
         let outcome = match self.render(&row).await? {
             Ok(message) => self.mailer.send(message).await,
-            Err(reason) => Err(SendFailure::permanent(reason)),
+            Err(reason) => Err(SendFailure::permanent(FailureCause::Message, reason)),
         };
         match outcome {
             Ok(()) => {
@@ -120,23 +120,32 @@ impl Worker {
             }
             // Retrying cannot help: the relay refused for good (5xx), or the message
             // cannot be built or carried. Given up at once, with the reason for staff.
+            // TLS and authentication failures belong here too: they fail every message
+            // alike until an operator fixes the relay settings.
             Err(SendFailure {
                 permanent: true,
+                cause,
                 reason: error,
             }) => {
                 claim::mark_failed(&self.db, row.id, &self.id, &error, None).await?;
                 crate::metrics::delivery("dead");
-                tracing::error!(delivery = row.id, attempts = row.attempts, %error, "delivery failed permanently; not retried");
+                tracing::error!(delivery = row.id, attempts = row.attempts, %cause, %error, "delivery failed permanently; not retried");
             }
-            Err(SendFailure { reason: error, .. })
-                if row.attempts >= self.settings.max_attempts =>
-            {
+            Err(SendFailure {
+                cause,
+                reason: error,
+                ..
+            }) if row.attempts >= self.settings.max_attempts => {
                 let error = format!("gave up after {} attempts: {error}", row.attempts);
                 claim::mark_failed(&self.db, row.id, &self.id, &error, None).await?;
                 crate::metrics::delivery("dead");
-                tracing::error!(delivery = row.id, attempts = row.attempts, %error, "delivery gave up");
+                tracing::error!(delivery = row.id, attempts = row.attempts, %cause, %error, "delivery gave up");
             }
-            Err(SendFailure { reason: error, .. }) => {
+            Err(SendFailure {
+                cause,
+                reason: error,
+                ..
+            }) => {
                 let wait = backoff::delay(
                     row.attempts,
                     self.settings.backoff_base,
@@ -145,7 +154,7 @@ impl Worker {
                 let retry_at = Utc::now() + wait;
                 claim::mark_failed(&self.db, row.id, &self.id, &error, Some(retry_at)).await?;
                 crate::metrics::delivery("retried");
-                tracing::warn!(delivery = row.id, attempt = row.attempts, retry_in_ms = wait.as_millis() as u64, %error, "delivery failed; will retry");
+                tracing::warn!(delivery = row.id, attempt = row.attempts, retry_in_ms = wait.as_millis() as u64, %cause, %error, "delivery failed; will retry");
             }
         }
         Ok(())
@@ -158,7 +167,7 @@ impl Worker {
         row: &delivery::Model,
     ) -> Result<Result<lettre::Message, String>, DbErr> {
         let Some(tip) = tip::Entity::find_by_id(row.tip_id).one(&self.db).await? else {
-            return Ok(Err("permanent: the tip no longer exists".into()));
+            return Ok(Err("the tip no longer exists".into()));
         };
         let municipality = municipality::Entity::find_by_id(tip.municipality_id)
             .one(&self.db)
@@ -183,8 +192,7 @@ impl Worker {
         };
         let Some(address) = email_address::sendable(&row.recipient_email) else {
             return Ok(Err(
-                "permanent: the recipient address cannot receive mail (not a deliverable address)"
-                    .into(),
+                "the recipient address cannot receive mail (not a deliverable address)".into(),
             ));
         };
         let to = Mailbox::new(row.recipient_name.clone(), address);
@@ -205,7 +213,7 @@ impl Worker {
                 render::receipt(from, to, &email, recipient.as_ref(), row.id)
             }
         };
-        Ok(message.map_err(|e| format!("permanent: the message could not be built: {e}")))
+        Ok(message.map_err(|e| format!("the message could not be built: {e}")))
     }
 
     /// "Promise title › focus area title" for what the tip is about.

@@ -53,11 +53,21 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
 
 async fn outbox(db: &DatabaseConnection) -> Result<Value, DbErr> {
     let state = crate::delivery::outbox::state(db, Utc::now()).await?;
+    // The cause of what is failing now, as a fixed label and sentence: never the stored
+    // reason itself, nor a host, an address or anything of SMTP_URL.
+    let last_failure = crate::delivery::outbox::latest_failure(db).await?.map(|f| {
+        json!({
+            "cause": f.cause.map_or("unknown", |c| c.label()),
+            "explanation": f.cause.map_or("see the delivery's last error", |c| c.explain()),
+            "status": if f.dead { "dead" } else { "retrying" },
+        })
+    });
     Ok(json!({
         "status": if state.is_stuck() { "stuck" } else { "ok" },
         "pending": state.pending,
         "dead": state.dead,
         "oldestDueAgeSeconds": state.oldest_due_age_secs,
+        "lastFailure": last_failure,
     }))
 }
 
