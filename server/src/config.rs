@@ -247,71 +247,24 @@ impl Config {
         if let Some(file) = file {
             figment = figment.merge(Toml::file_exact(file));
         }
+        let names = Self::env_names();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
         figment
-            .merge(Env::raw().only(&[
-                "DATABASE_URL",
-                "LISTEN_ADDR",
-                "GRAPHIQL",
-                "SEED_FILE",
-                "LOG_FORMAT",
-                "DATABASE_MAX_CONNECTIONS",
-                "SMTP_URL",
-                "MAIL_FROM",
-                "MAIL_DIR",
-                "SMTP_TIMEOUT_SECS",
-                "SMTP_POOL_SIZE",
-                "SMTP_CA_FILE",
-                "SMTP_SYSTEM_ROOTS",
-                "PUBLIC_BASE_URL",
-                "TRUSTED_PROXIES",
-                "IP_HASH_SECRET",
-                "TIP_LIMIT_PER_IP",
-                "TIP_LIMIT_PER_IP_WINDOW_SECS",
-                "TIP_LIMIT_PER_EMAIL",
-                "TIP_LIMIT_PER_EMAIL_WINDOW_SECS",
-                "TIP_LIMIT_GLOBAL",
-                "TIP_LIMIT_GLOBAL_WINDOW_SECS",
-                "DELIVERY_WORKER",
-                "DELIVERY_MAX_ATTEMPTS",
-                "DELIVERY_BACKOFF_BASE_MS",
-                "DELIVERY_BACKOFF_MAX_SECS",
-                "DELIVERY_POLL_INTERVAL_MS",
-                "DELIVERY_LEASE_SECS",
-                "DELIVERY_BATCH_SIZE",
-                "RETENTION_DAYS_AFTER_HANDLED",
-                "RETENTION_DAYS_MAX",
-                "RETENTION_INTERVAL_SECS",
-                "GRAPHQL_INTROSPECTION",
-                "GRAPHQL_MAX_DEPTH",
-                "GRAPHQL_MAX_COMPLEXITY",
-                "GRAPHQL_MAX_ALIASES",
-                "GRAPHQL_MAX_DIRECTIVES",
-                "GRAPHQL_MAX_TOKENS",
-                "GRAPHQL_MAX_BATCH",
-                "GRAPHQL_TIMEOUT_MS",
-                "HTTP_MAX_BODY_BYTES",
-                "HTTP_TIMEOUT_SECS",
-                "CORS_ALLOWED_ORIGINS",
-                "REQUEST_LIMIT_PER_IP",
-                "REQUEST_LIMIT_PER_IP_WINDOW_SECS",
-                "CACHE_MAX_AGE_SECS",
-                "CATALOG_POLL_INTERVAL_MS",
-                // Connections, request ids and metrics.
-                "HTTP_HEADER_TIMEOUT_SECS",
-                "HTTP_MAX_CONNECTIONS_PER_IP",
-                "METRICS_ADDR",
-                "METRICS_TOKEN",
-                "METRICS_OPERATIONS",
-                "GRAPHQL_MAX_INTROSPECTION_DEPTH",
-                "GRAPHQL_MAX_RESPONSE_BYTES",
-                "TIP_INVALID_LIMIT_PER_IP",
-                "TIP_INVALID_LIMIT_PER_IP_WINDOW_SECS",
-                "TIP_STATUS_LIMIT_PER_IP",
-                "TIP_STATUS_LIMIT_PER_IP_WINDOW_SECS",
-                "RATE_LIMIT_IPV6_PREFIX",
-            ]))
+            .merge(Env::raw().only(&names))
             .extract()
             .map_err(Box::new)
+    }
+
+    /// The environment variables the configuration reads: every field's name in upper
+    /// case, taken from the type itself so that no setting can be forgotten; any other
+    /// variable (`PATH`, `HOME`, …) is never read.
+    pub fn env_names() -> Vec<String> {
+        match serde_json::to_value(Self::default()) {
+            Ok(serde_json::Value::Object(fields)) => {
+                fields.keys().map(|k| k.to_uppercase()).collect()
+            }
+            _ => Vec::new(),
+        }
     }
 
     /// The GraphQL document limits.
@@ -361,6 +314,25 @@ pub fn redact_url_password(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_field_is_read_from_the_environment() {
+        let names = Config::env_names();
+        for name in [
+            "DATABASE_URL",
+            "MIGRATE_ON_START",
+            "SMTP_CA_FILE",
+            "RATE_LIMIT_IPV6_PREFIX",
+        ] {
+            assert!(names.iter().any(|n| n == name), "{name} is not read");
+        }
+        let fields = match serde_json::to_value(Config::default()) {
+            Ok(serde_json::Value::Object(fields)) => fields.len(),
+            other => panic!("not an object: {other:?}"),
+        };
+        assert_eq!(names.len(), fields);
+        assert!(!names.iter().any(|n| n == "PATH" || n == "HOME"));
+    }
 
     #[test]
     fn passwords_are_redacted() {

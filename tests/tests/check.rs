@@ -9,6 +9,7 @@ use e2e::{
     tls_smtp::{RelayOptions, TestCa, TlsMode, TlsRelay},
 };
 use migration::MigratorTrait;
+use sea_orm::ConnectionTrait;
 
 /// Run `server check` with exactly these environment variables (and a `MAIL_DIR` in
 /// `dir`); returns the process output.
@@ -273,9 +274,20 @@ async fn pending_migrations_fail_the_check_and_are_not_applied() {
         .expect("database");
     std::fs::create_dir_all(setup.dir.join("empty")).expect("dir");
     setup.set("DATABASE_URL", empty.clone());
-    let output = setup.run().await;
     let total = migration::Migrator::migrations().len();
     assert!(total > 0);
+    // With MIGRATE_ON_START (the default) the server will apply them: usable, and said.
+    let output = setup.run().await;
+    assert!(output.status.success(), "{}", all_output(&output));
+    assert!(
+        all_output(&output).contains(&format!(
+            "ok   migrations: {total} pending, applied when the server starts"
+        )),
+        "{}",
+        all_output(&output)
+    );
+    setup.set("MIGRATE_ON_START", "false");
+    let output = setup.run().await;
     assert_fails_only(&output, "migrations", &[&format!("{total} pending")]);
     let first = migration::Migrator::migrations()[0].name().to_owned();
     assert!(
@@ -285,10 +297,27 @@ async fn pending_migrations_fail_the_check_and_are_not_applied() {
     );
     // Still all pending: the check did not apply them.
     let (conn, _) = server::db::connect(&empty, 1).await.expect("connect");
-    let pending = migration::Migrator::get_pending_migrations(&conn)
+    let pending = migration::Migrator::get_pending_migrations_read_only(&conn)
         .await
         .expect("pending");
     assert_eq!(pending.len(), total);
+    let tables = conn
+        .query_all_raw(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            match conn.get_database_backend() {
+                sea_orm::DbBackend::Postgres => {
+                    "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'"
+                }
+                _ => "SELECT name FROM sqlite_master WHERE type = 'table'",
+            },
+        ))
+        .await
+        .expect("listing tables");
+    assert!(
+        tables.is_empty(),
+        "the check created tables: {}",
+        tables.len()
+    );
 }
 
 #[tokio::test]
