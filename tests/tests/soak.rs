@@ -11,7 +11,12 @@ use std::{
     time::{Duration, Instant},
 };
 
-use e2e::{TestApp, error_codes, smtp::SmtpSink, spawn_app_with};
+use e2e::{
+    TestApp, error_codes, eventually,
+    smtp::{LossyRelay, SmtpSink},
+    spawn_app_with,
+    tips::quick,
+};
 use entity::{DeliveryKind, DeliveryStatus, delivery, tip};
 use mail_parser::MessageParser;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -35,9 +40,6 @@ const MUNICIPALITIES: [&str; 6] = [
     "almhult",
     "asele",
 ];
-
-const SUBMIT: &str = r#"mutation($input: SubmitTipInput!) {
-    submitTip(input: $input) { tip { reference } } }"#;
 
 /// A 64-bit linear congruential generator (Knuth's MMIX constants): reproducible
 /// outages for a given seed without an extra dependency.
@@ -72,7 +74,7 @@ async fn submit_range(app: Arc<TestApp>, ids: Vec<usize>) -> Vec<(usize, String)
         if i % RECEIPT_EVERY == 0 {
             input["email"] = json!(format!("boende{i}@exempel.se"));
         }
-        let body = app.graphql(SUBMIT, json!({ "input": input })).await;
+        let body = e2e::tips::submit(&app, input).await;
         assert!(
             body.get("errors").is_none(),
             "tip {i} refused: {:?} {body}",
@@ -260,5 +262,104 @@ async fn deliveries_survive_a_flapping_smtp_server_exactly_once() {
          all {} delivered once in {:?}",
         rows.len(),
         started.elapsed()
+    );
+}
+
+/// Tips for the lost-reply soak: enough for many losses, small enough to stay short.
+const LOSSY_TIPS: usize = 300;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn lost_replies_after_a_whole_message_cause_at_most_one_copy_each() {
+    let smtp = Arc::new(SmtpSink::start());
+    // In front of the sink: takes the whole message, then drops the connection instead
+    // of passing on the relay's answer, while switched on.
+    let relay = Arc::new(LossyRelay::start(smtp.addr).await);
+    let app = Arc::new(
+        spawn_app_with(|c| {
+            quick(c, None);
+            c.smtp_url = Some(Secret::new(relay.url()));
+            c.delivery_backoff_base_ms = 20;
+            c.delivery_poll_interval_ms = 50;
+            c.delivery_max_attempts = 100_000;
+            c.smtp_pool_size = 4;
+            c.delivery_lease_secs = 5;
+        })
+        .await,
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let flapper = {
+        let (relay, stop) = (relay.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut rng = Lcg(0x1057_2e91);
+            let mut losing = false;
+            while !stop.load(Ordering::SeqCst) {
+                losing = !losing;
+                relay.set_lose_replies(losing);
+                tokio::time::sleep(Duration::from_millis(rng.between(20, 300))).await;
+            }
+            relay.set_lose_replies(false);
+        })
+    };
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|c| {
+            let ids: Vec<usize> = (c..LOSSY_TIPS).step_by(CLIENTS).collect();
+            tokio::spawn(submit_range(app.clone(), ids))
+        })
+        .collect();
+    for client in clients {
+        client.await.expect("a client finished");
+    }
+    // Keep losing replies until some were lost, so the test cannot pass without them.
+    eventually("replies lost while tips are delivered", || async {
+        (relay.lost() >= 1).then_some(())
+    })
+    .await;
+    stop.store(true, Ordering::SeqCst);
+    flapper.await.expect("the flapper stopped");
+    relay.set_lose_replies(false);
+
+    let receipts = LOSSY_TIPS.div_ceil(RECEIPT_EVERY);
+    let expected_rows = (LOSSY_TIPS + receipts) as u64;
+    let rows = eventually("every delivery SENT after the losses", || async {
+        let rows = delivery::Entity::find().all(&app.db).await.expect("rows");
+        (rows.len() as u64 == expected_rows
+            && rows.iter().all(|d| d.status == DeliveryStatus::Sent))
+        .then_some(rows)
+    })
+    .await;
+    let lost = relay.lost();
+
+    let mut copies: HashMap<String, usize> = HashMap::new();
+    for raw in smtp.messages() {
+        let id = e2e::smtp::message_id(&raw).expect("a Message-ID");
+        *copies.entry(id).or_default() += 1;
+    }
+    for row in &rows {
+        let id = format!("delivery-{}@medborgarloften.example", row.id);
+        assert!(
+            copies.contains_key(&id),
+            "delivery {} never arrived",
+            row.id
+        );
+    }
+    assert_eq!(
+        copies.len(),
+        rows.len(),
+        "nothing arrived beyond the deliveries"
+    );
+    let duplicates: usize = copies.values().map(|n| n - 1).sum();
+    // The README's bound: a lost reply is retried, so at most one extra copy per lost
+    // reply, always with the delivery's own Message-ID (counted by it above).
+    assert!(
+        duplicates <= lost,
+        "{duplicates} duplicates from {lost} lost replies"
+    );
+    assert!(
+        duplicates > 0,
+        "{lost} lost replies but no duplicate: nothing was lost"
+    );
+    eprintln!(
+        "lossy soak: {} deliveries, {lost} replies lost, {duplicates} duplicates",
+        rows.len()
     );
 }
