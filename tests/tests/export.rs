@@ -199,6 +199,13 @@ async fn a_draft_is_in_neither_export_until_published() {
         .as_str()
         .expect("id")
         .to_owned();
+    // A commitment, so that the CSV (a row per commitment) would show it too.
+    app.query_as(
+        &editor,
+        "mutation($i: CreateCommitmentInput!) { createCommitment(input: $i) { commitment { id } } }",
+        json!({ "i": { "promiseId": id, "text": "Trygghetsvandringar i Köpmannebro", "responsible": "JOINT" } }),
+    )
+    .await;
     let in_exports = |json: &str, csv: &str| {
         [json, csv]
             .map(|export| export.contains("mellerud-2027-utkast") || export.contains("Köpmannebro"))
