@@ -139,29 +139,13 @@ impl TestApp {
 
     /// POST a GraphQL request and return the JSON body (any HTTP status).
     pub async fn graphql(&self, query: &str, variables: Value) -> Value {
-        self.http
-            .post(self.url("/graphql"))
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .expect("request sent")
-            .json()
-            .await
-            .expect("JSON body")
+        post_graphql(self.http.post(self.url("/graphql")), query, variables).await
     }
 
     /// POST a GraphQL request with a staff bearer token; returns the JSON body.
     pub async fn graphql_as(&self, token: &str, query: &str, variables: Value) -> Value {
-        self.http
-            .post(self.url("/graphql"))
-            .bearer_auth(token)
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .expect("request sent")
-            .json()
-            .await
-            .expect("JSON body")
+        let request = self.http.post(self.url("/graphql")).bearer_auth(token);
+        post_graphql(request, query, variables).await
     }
 
     /// Create a staff token directly in the database and return its secret.
@@ -211,6 +195,25 @@ impl TestApp {
         assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
         body["data"].clone()
     }
+}
+
+/// POST a GraphQL request to a server at `addr` that is not a [`TestApp`] (a server on
+/// a runtime or in a process of its own); returns the JSON body.
+pub async fn graphql_at(addr: SocketAddr, query: &str, variables: Value) -> Value {
+    let request = reqwest::Client::new().post(format!("http://{addr}/graphql"));
+    post_graphql(request, query, variables).await
+}
+
+/// Send a GraphQL document on `request` and return the JSON body (any HTTP status).
+async fn post_graphql(request: reqwest::RequestBuilder, query: &str, variables: Value) -> Value {
+    request
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .expect("request sent")
+        .json()
+        .await
+        .expect("JSON body")
 }
 
 /// The `extensions.code` values of a response's errors.

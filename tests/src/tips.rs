@@ -109,3 +109,41 @@ pub fn status_token(body: &Value) -> String {
         .unwrap_or_else(|| panic!("no status token: {body}"))
         .to_owned()
 }
+
+/// The rows whose lease (`locked_until`) is still in the future, optionally only those
+/// of one worker.
+pub fn leased_now(rows: Vec<delivery::Model>, worker: Option<&str>) -> Vec<delivery::Model> {
+    let now = chrono::Utc::now();
+    rows.into_iter()
+        .filter(|d| {
+            d.status == entity::DeliveryStatus::Pending
+                && d.locked_until.is_some_and(|t| t > now)
+                && worker.is_none_or(|w| d.locked_by.as_deref() == Some(w))
+        })
+        .collect()
+}
+
+/// Every delivery leased by a process that died (`held`, read at its death) was left
+/// alone until its lease ran out, then sent by another worker, the crashed attempt
+/// counted: checked against the rows once all are sent (`done`).
+pub fn assert_waited_for_leases(held: &[delivery::Model], done: &[delivery::Model]) {
+    for lease in held {
+        let row = done
+            .iter()
+            .find(|r| r.id == lease.id)
+            .expect("the leased row is kept");
+        let (Some(sent), Some(until)) = (row.sent_at, lease.locked_until) else {
+            panic!("no send or lease time: {row:?}");
+        };
+        assert!(
+            sent >= until,
+            "delivery {} sent at {sent}, before the dead worker's lease ran out at {until}",
+            row.id
+        );
+        assert_ne!(
+            row.locked_by, lease.locked_by,
+            "sent by another worker: {row:?}"
+        );
+        assert!(row.attempts >= 2, "the crashed attempt counts: {row:?}");
+    }
+}

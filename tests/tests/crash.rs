@@ -18,7 +18,7 @@ use std::{
 use e2e::{
     eventually,
     smtp::SmtpSink,
-    tips::{SUBMIT, reference, tip_input},
+    tips::{SUBMIT, assert_waited_for_leases, leased_now, reference, tip_input},
 };
 use entity::{DeliveryStatus, delivery};
 use sea_orm::{DatabaseConnection, EntityTrait};
@@ -104,17 +104,11 @@ fn start_replica(database_url: &str, smtp: &SmtpSink, mail_dir: &std::path::Path
 }
 
 async fn submit_to(replica: &Replica, i: usize) -> String {
-    let body: Value = reqwest::Client::new()
-        .post(format!("http://{}/graphql", replica.addr))
-        .json(&json!({ "query": SUBMIT, "variables": { "input":
-            tip_input("stenungsund", &format!("Tips {i} till två repliker innan en av dem dör.")) } }))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
-    reference(&body)
+    let input = tip_input(
+        "stenungsund",
+        &format!("Tips {i} till två repliker innan en av dem dör."),
+    );
+    reference(&e2e::graphql_at(replica.addr, SUBMIT, json!({ "input": input })).await)
 }
 
 async fn rows(db: &DatabaseConnection) -> Vec<delivery::Model> {
@@ -142,16 +136,7 @@ async fn a_replica_killed_while_holding_leases_loses_nothing() {
         submit_to(replica, i).await;
     }
     // Kill the doomed replica while it holds leases (its worker wakes for its own tips).
-    let held_by = |rows: Vec<delivery::Model>, worker: &str| {
-        let now = chrono::Utc::now();
-        rows.into_iter()
-            .filter(|d| {
-                d.locked_by.as_deref() == Some(worker)
-                    && d.locked_until.is_some_and(|t| t > now)
-                    && d.status == DeliveryStatus::Pending
-            })
-            .collect::<Vec<_>>()
-    };
+    let held_by = |rows, worker: &str| leased_now(rows, Some(worker));
     eventually("the doomed replica holding leases", || async {
         (!held_by(rows(&db).await, &doomed.worker).is_empty()).then_some(())
     })
@@ -209,16 +194,9 @@ async fn a_replica_killed_while_holding_leases_loses_nothing() {
         "nothing arrived beyond the deliveries"
     );
     // The dead replica's rows waited for their lease, then went to the survivor.
+    assert_waited_for_leases(&held, &done);
     for lease in &held {
         let row = done.iter().find(|r| r.id == lease.id).expect("same row");
-        let (Some(sent), Some(until)) = (row.sent_at, lease.locked_until) else {
-            panic!("no times: {row:?}");
-        };
-        assert!(
-            sent >= until,
-            "delivery {} sent at {sent}, before the dead replica's lease ran out at {until}",
-            row.id
-        );
         assert_eq!(row.locked_by.as_deref(), Some(survivor.worker.as_str()));
     }
     eprintln!(

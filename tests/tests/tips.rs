@@ -464,19 +464,8 @@ async fn rate_limits_are_exact_and_not_fooled_by_forwarded_headers() {
         tip_input("mellerud", "Ett fjärde tips som ska stoppas."),
     )
     .await;
-    assert_eq!(response.status(), 429);
-    let retry_after: u64 = response.headers()["retry-after"]
-        .to_str()
-        .expect("ascii")
-        .parse()
-        .expect("seconds");
+    let (retry_after, _) = assert_rate_limited(response).await;
     assert!((1..=600).contains(&retry_after), "{retry_after}");
-    let body: Value = response.json().await.expect("json");
-    assert_eq!(error_codes(&body), ["RATE_LIMITED"]);
-    assert_eq!(
-        body["errors"][0]["extensions"]["retryAfterSeconds"].as_u64(),
-        Some(retry_after)
-    );
     assert_eq!(counts(&app).await.0, 3, "nothing stored when limited");
     // Queries are not throttled.
     let data = app
@@ -623,27 +612,16 @@ async fn a_crashed_server_leaves_nothing_stuck() {
         rt.shutdown_background();
     });
     let addr = addr_rx.recv().expect("address");
-    let client = reqwest::Client::new();
     for i in 0..10 {
-        let body: Value = client
-            .post(format!("http://{addr}/graphql"))
-            .json(&json!({ "query": SUBMIT, "variables": { "input": tip_input("mellerud", &format!("Tips {i} före kraschen.")) } }))
-            .send()
-            .await
-            .expect("sent")
-            .json()
-            .await
-            .expect("json");
+        let input = tip_input("mellerud", &format!("Tips {i} före kraschen."));
+        let body = e2e::graphql_at(addr, SUBMIT, json!({ "input": input })).await;
         assert!(body.get("errors").is_none(), "{body}");
     }
     // A separate connection pool: the crashed server's dies with its runtime.
     let (db, _) = server::db::connect(&database_url, 2).await.expect("db");
     let leased_now = || async {
-        let now = chrono::Utc::now();
         let rows = delivery::Entity::find().all(&db).await.expect("rows");
-        rows.into_iter()
-            .filter(|d| d.locked_until.is_some_and(|t| t > now) && d.locked_by.is_some())
-            .collect::<Vec<_>>()
+        e2e::tips::leased_now(rows, None)
     };
     // Kill the server while its worker holds leases and hangs in the middle of sending.
     eventually("the first server's worker leasing deliveries", || async {
@@ -654,7 +632,6 @@ async fn a_crashed_server_leaves_nothing_stuck() {
     crashed.join().expect("killed");
     let held = leased_now().await;
     assert!(!held.is_empty(), "no lease was held when the server died");
-    let first_worker = held[0].locked_by.clone();
     smtp.set_hang(false);
 
     let second = spawn_app_with(|c| {
@@ -668,19 +645,7 @@ async fn a_crashed_server_leaves_nothing_stuck() {
     assert_eq!(distinct_ids(&messages).len(), 10);
     // The second server left the dead server's rows alone until their lease ran out,
     // then claimed them as a worker of its own.
-    for lease in &held {
-        let row = rows.iter().find(|r| r.id == lease.id).expect("same row");
-        let (Some(sent), Some(until)) = (row.sent_at, lease.locked_until) else {
-            panic!("sent without a time: {row:?}");
-        };
-        assert!(
-            sent >= until,
-            "delivery {} sent at {sent}, before the dead server's lease ran out at {until}",
-            row.id
-        );
-        assert_ne!(row.locked_by, first_worker, "{row:?}");
-        assert!(row.attempts >= 2, "the crashed attempt counts: {row:?}");
-    }
+    e2e::tips::assert_waited_for_leases(&held, &rows);
 }
 
 #[tokio::test]
@@ -831,8 +796,9 @@ async fn staff_reroute_a_tip_and_resend_given_up_email() {
     );
 }
 
-/// A 429 with `Retry-After` and `RATE_LIMITED`; returns the body.
-async fn assert_rate_limited(response: reqwest::Response) -> Value {
+/// A 429 with `Retry-After` and `RATE_LIMITED` carrying the same seconds; returns them
+/// and the body.
+async fn assert_rate_limited(response: reqwest::Response) -> (u64, Value) {
     assert_eq!(response.status(), 429);
     let retry_after: u64 = response.headers()["retry-after"]
         .to_str()
@@ -846,7 +812,11 @@ async fn assert_rate_limited(response: reqwest::Response) -> Value {
         body["data"].is_null() || body["data"]["submitTip"].is_null(),
         "{body}"
     );
-    body
+    assert_eq!(
+        body["errors"][0]["extensions"]["retryAfterSeconds"].as_u64(),
+        Some(retry_after)
+    );
+    (retry_after, body)
 }
 
 #[tokio::test]
