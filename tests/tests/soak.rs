@@ -19,7 +19,7 @@ use e2e::{
 };
 use entity::{DeliveryKind, DeliveryStatus, delivery, tip};
 use mail_parser::MessageParser;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::EntityTrait;
 use serde_json::json;
 use server::config::{Config, Secret};
 
