@@ -340,6 +340,7 @@ fn delivery_settings(config: &Config) -> anyhow::Result<DeliverySettings> {
         poll_interval: Duration::from_millis(config.delivery_poll_interval_ms.max(10)),
         // A lease longer than any send, so a slow send is never claimed twice.
         lease: Duration::from_secs(config.delivery_lease_secs.max(config.smtp_timeout_secs + 5)),
+        send_timeout: Duration::from_secs(config.smtp_timeout_secs.max(1)),
         batch_size: config.delivery_batch_size.max(1),
     })
 }

@@ -5,10 +5,12 @@
 //! `TEST_DATABASE_URL` points at a PostgreSQL server, a freshly created database there, so
 //! tests run in parallel without seeing each other's data.
 
+pub mod logs;
 pub mod smtp;
+pub mod tips;
 pub mod tls_smtp;
 
-use std::net::SocketAddr;
+use std::{future::Future, net::SocketAddr, time::Duration};
 
 use anyhow::Context;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
@@ -43,27 +45,68 @@ pub fn backend() -> &'static str {
     }
 }
 
+/// The PostgreSQL server tests use when `TEST_DATABASE_URL` is unset but a test needs
+/// PostgreSQL anyway (the process-level crash test).
+pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
 /// A fresh, empty database URL for one test.
 pub async fn fresh_database_url(dir: &std::path::Path) -> anyhow::Result<String> {
     match std::env::var("TEST_DATABASE_URL") {
-        Ok(admin_url) if !admin_url.is_empty() => {
-            let name = format!("test_{}", uuid::Uuid::new_v4().simple());
-            let admin = Database::connect(&admin_url)
-                .await
-                .context("connecting to TEST_DATABASE_URL")?;
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-                .await?;
-            admin.close().await?;
-            let base = admin_url
-                .rsplit_once('/')
-                .map_or(admin_url.as_str(), |(base, _)| base);
-            Ok(format!("{base}/{name}"))
-        }
+        Ok(admin_url) if !admin_url.is_empty() => fresh_postgres_database(&admin_url).await,
         _ => Ok(format!(
             "sqlite://{}?mode=rwc",
             dir.join("test.db").display()
         )),
+    }
+}
+
+/// Create an empty database on the PostgreSQL server of `admin_url` and return its URL.
+pub async fn fresh_postgres_database(admin_url: &str) -> anyhow::Result<String> {
+    let name = format!("test_{}", uuid::Uuid::new_v4().simple());
+    let admin = Database::connect(admin_url)
+        .await
+        .with_context(|| format!("connecting to PostgreSQL at {admin_url}"))?;
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+        .await?;
+    admin.close().await?;
+    let base = admin_url
+        .rsplit_once('/')
+        .map_or(admin_url, |(base, _)| base);
+    Ok(format!("{base}/{name}"))
+}
+
+/// A fresh PostgreSQL database: on `TEST_DATABASE_URL`'s server, else on
+/// [`DEFAULT_POSTGRES_URL`]. Fails (never skips) when PostgreSQL is unreachable.
+pub async fn fresh_postgres_url() -> anyhow::Result<String> {
+    let admin_url = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| DEFAULT_POSTGRES_URL.to_owned());
+    fresh_postgres_database(&admin_url).await
+}
+
+/// How long [`eventually`] waits: generous, because a 2-core machine running several
+/// suites at once is slow, and a condition that holds is seen at once anyway.
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+/// Poll `check` every 50 ms until it returns `Some`, and return that; panic naming
+/// `what` when [`PATIENCE`] runs out. Tests wait for conditions, never for time.
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out after {PATIENCE:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -87,28 +130,7 @@ pub async fn spawn_app() -> TestApp {
 
 /// Start the server after letting the test adjust the configuration.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
-    let dir = tempfile::tempdir().expect("temporary folder");
-    let mut config = test_config(dir.path()).await.expect("test configuration");
-    adjust(&mut config);
-    let app = Application::build(&config)
-        .await
-        .expect("application builds");
-    let addr = app.local_addr();
-    let db = app.db().clone();
-    let statements = app.statement_counter();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.run_until(async move {
-        let _ = rx.await;
-    }));
-    TestApp {
-        addr,
-        http: reqwest::Client::new(),
-        db,
-        statements,
-        database_url: config.database_url,
-        shutdown: Some(tx),
-        _dir: dir,
-    }
+    spawn_app_with_metrics(adjust).await.0
 }
 
 impl TestApp {
@@ -118,29 +140,13 @@ impl TestApp {
 
     /// POST a GraphQL request and return the JSON body (any HTTP status).
     pub async fn graphql(&self, query: &str, variables: Value) -> Value {
-        self.http
-            .post(self.url("/graphql"))
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .expect("request sent")
-            .json()
-            .await
-            .expect("JSON body")
+        post_graphql(self.http.post(self.url("/graphql")), query, variables).await
     }
 
     /// POST a GraphQL request with a staff bearer token; returns the JSON body.
     pub async fn graphql_as(&self, token: &str, query: &str, variables: Value) -> Value {
-        self.http
-            .post(self.url("/graphql"))
-            .bearer_auth(token)
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .expect("request sent")
-            .json()
-            .await
-            .expect("JSON body")
+        let request = self.http.post(self.url("/graphql")).bearer_auth(token);
+        post_graphql(request, query, variables).await
     }
 
     /// Create a staff token directly in the database and return its secret.
@@ -166,15 +172,15 @@ impl TestApp {
     }
 
     /// Like [`TestApp::query`], but for a change made outside this server (another
-    /// replica, the seed command): retries until `done` holds or the catalogue poll
-    /// interval has passed several times over, then returns the last `data`.
+    /// replica, the seed command): retries until `done` holds or [`PATIENCE`] has
+    /// passed, then returns the last `data` (the caller asserts on it).
     pub async fn query_eventually(
         &self,
         query: &str,
         variables: Value,
         done: impl Fn(&Value) -> bool,
     ) -> Value {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+        let deadline = std::time::Instant::now() + PATIENCE;
         loop {
             let data = self.query(query, variables.clone()).await;
             if done(&data) || std::time::Instant::now() > deadline {
@@ -190,6 +196,25 @@ impl TestApp {
         assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
         body["data"].clone()
     }
+}
+
+/// POST a GraphQL request to a server at `addr` that is not a [`TestApp`] (a server on
+/// a runtime or in a process of its own); returns the JSON body.
+pub async fn graphql_at(addr: SocketAddr, query: &str, variables: Value) -> Value {
+    let request = reqwest::Client::new().post(format!("http://{addr}/graphql"));
+    post_graphql(request, query, variables).await
+}
+
+/// Send a GraphQL document on `request` and return the JSON body (any HTTP status).
+async fn post_graphql(request: reqwest::RequestBuilder, query: &str, variables: Value) -> Value {
+    request
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .expect("request sent")
+        .json()
+        .await
+        .expect("JSON body")
 }
 
 /// The `extensions.code` values of a response's errors.
@@ -215,6 +240,7 @@ pub fn error_codes(body: &Value) -> Vec<String> {
 pub async fn spawn_app_with_metrics(
     adjust: impl FnOnce(&mut Config),
 ) -> (TestApp, Option<SocketAddr>) {
+    logs::init();
     let dir = tempfile::tempdir().expect("temporary folder");
     let mut config = test_config(dir.path()).await.expect("test configuration");
     adjust(&mut config);

@@ -165,3 +165,117 @@ impl SmtpSink {
             .unwrap_or_default()
     }
 }
+
+/// A TCP proxy in front of an SMTP server that can lose the reply to a whole message:
+/// while [`LossyRelay::set_lose_replies`] is on, it forwards the message and its final
+/// `.` to the server (which records it), then closes both connections instead of
+/// passing on the server's answer. The sender cannot tell whether the message arrived,
+/// so it tries again: the outage that causes duplicates.
+pub struct LossyRelay {
+    pub addr: SocketAddr,
+    lose: Arc<AtomicBool>,
+    lost: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl LossyRelay {
+    /// Listen on a free loopback port and forward to `upstream`.
+    pub async fn start(upstream: SocketAddr) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind relay port");
+        let addr = listener.local_addr().expect("address");
+        let lose = Arc::new(AtomicBool::new(false));
+        let lost = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (lose_c, lost_c) = (lose.clone(), lost.clone());
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let (lose, lost) = (lose_c.clone(), lost_c.clone());
+                tokio::spawn(async move {
+                    if let Ok(server) = tokio::net::TcpStream::connect(upstream).await {
+                        relay(client, server, lose, lost).await;
+                    }
+                });
+            }
+        });
+        Self { addr, lose, lost }
+    }
+
+    /// `SMTP_URL` for the server under test.
+    pub fn url(&self) -> String {
+        format!("smtp://{}", self.addr)
+    }
+
+    pub fn set_lose_replies(&self, lose: bool) {
+        self.lose.store(lose, Ordering::SeqCst);
+    }
+
+    /// How many replies to a complete message were lost so far.
+    pub fn lost(&self) -> usize {
+        self.lost.load(Ordering::SeqCst)
+    }
+}
+
+/// Forward both ways; once the client has sent the end of a message (`CRLF.CRLF`) and
+/// losing is on, swallow the server's reply and close both sides.
+async fn relay(
+    client: tokio::net::TcpStream,
+    server: tokio::net::TcpStream,
+    lose: Arc<AtomicBool>,
+    lost: Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mut client_rx, mut client_tx) = client.into_split();
+    let (mut server_rx, mut server_tx) = server.into_split();
+    // Set by the client direction when a message ended while losing was on.
+    let (ended_tx, mut ended_rx) = tokio::sync::watch::channel(false);
+    let upstream = tokio::spawn(async move {
+        let mut buf = vec![0u8; 16 * 1024];
+        let mut tail: Vec<u8> = Vec::new();
+        loop {
+            let n = match client_rx.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            tail.extend_from_slice(&buf[..n]);
+            let ended = tail.windows(5).any(|w| w == b"\r\n.\r\n");
+            if tail.len() > 4 {
+                tail.drain(..tail.len() - 4);
+            }
+            // Flag the end before passing it on, so the reply cannot overtake the flag.
+            let losing = ended && lose.load(Ordering::SeqCst);
+            if losing {
+                let _ = ended_tx.send(true);
+            }
+            if server_tx.write_all(&buf[..n]).await.is_err() || losing {
+                break;
+            }
+        }
+    });
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut client_done = false;
+    loop {
+        tokio::select! {
+            read = server_rx.read(&mut buf) => {
+                let n = match read {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => n,
+                };
+                if *ended_rx.borrow() {
+                    // The server answered the message: the answer is lost.
+                    lost.fetch_add(1, Ordering::SeqCst);
+                    break;
+                }
+                if client_tx.write_all(&buf[..n]).await.is_err() {
+                    break;
+                }
+            }
+            changed = ended_rx.changed(), if !client_done => {
+                // Err: the client direction ended; keep passing replies until the server
+                // is done.
+                client_done = changed.is_err();
+            }
+        }
+    }
+    upstream.abort();
+    // Dropping the halves closes both connections without a reply.
+}

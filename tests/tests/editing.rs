@@ -1,16 +1,11 @@
 //! Staff editing: roles and scopes, validation, every kind of change with its audit entry,
 //! and the seed importer respecting staff edits.
 
-use e2e::{TestApp, error_codes, spawn_app_with};
+use e2e::{TestApp, error_codes, spawn_app_with, tips::quiet};
 use entity::{StaffRole, audit_log};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 use server::seed;
-
-fn quiet(c: &mut server::config::Config) {
-    c.delivery_worker = false;
-    c.tip_limit_per_ip = 1000;
-}
 
 const PROMISES: &str = "{ promises(first: 100) { nodes { id key title } } }";
 
@@ -431,7 +426,7 @@ async fn parts_of_a_promise_are_edited_ordered_and_audited() {
     app.query_as(
         &editor,
         "mutation($i: UpdateSignatoryInput!) { updateSignatory(input: $i) { signatory { id } } }",
-        json!({ "i": { "id": s2, "title": "Lokalpolisområdeschef Dalsland" } }),
+        json!({ "i": { "id": s2, "name": "Bo Bergström", "title": "Lokalpolisområdeschef Dalsland" } }),
     )
     .await;
 
@@ -463,12 +458,28 @@ async fn parts_of_a_promise_are_edited_ordered_and_audited() {
         .collect();
     new_order.push(s2.clone());
     new_order.push(s1.clone());
+    // Before the reorder the two new ones end the list as created; after it, swapped.
+    assert_eq!(tail, [s1.clone(), s2.clone()], "created last, in order");
     app.query_as(
         &editor,
         "mutation($i: ReorderInput!) { reorderSignatories(input: $i) { promise { id } } }",
         json!({ "i": { "promiseId": id, "ids": new_order } }),
     )
     .await;
+    let reordered: Vec<Value> =
+        app.query(areas_q, json!({ "id": id })).await["promise"]["signatories"]
+            .as_array()
+            .expect("signatories")
+            .clone();
+    let ids: Vec<Value> = reordered.iter().map(|s| s["id"].clone()).collect();
+    assert_eq!(ids, new_order, "the public order is the new order");
+    // The rename is read back, name and title.
+    let bo = reordered
+        .iter()
+        .find(|s| s["id"] == s2)
+        .expect("renamed signatory");
+    assert_eq!(bo["name"], "Bo Bergström");
+    assert_eq!(bo["title"], "Lokalpolisområdeschef Dalsland");
     app.query_as(
         &editor,
         "mutation($id: ID!) { deleteSignatory(input: {id: $id}) { deletedId } }",
@@ -498,7 +509,15 @@ async fn parts_of_a_promise_are_edited_ordered_and_audited() {
         .iter()
         .map(|s| s["name"].as_str().expect("name"))
         .collect();
-    assert_eq!(names.last(), Some(&"Bo Berg"));
+    let ids: Vec<Value> = after["promise"]["signatories"]
+        .as_array()
+        .expect("signatories")
+        .iter()
+        .map(|s| s["id"].clone())
+        .collect();
+    let expected: Vec<Value> = new_order.iter().filter(|s| **s != s1).cloned().collect();
+    assert_eq!(ids, expected, "the deleted one is gone, the order kept");
+    assert_eq!(names.last(), Some(&"Bo Bergström"));
     assert!(!names.contains(&"Anna Andersson"));
 
     // Deleting the follow-up, the commitment and the focus area.

@@ -5,13 +5,14 @@
 
 use std::time::Duration;
 
+use e2e::tips::{generous, quick, reference, shipped_limits, submit};
 use e2e::{TestApp, error_codes, smtp::SmtpSink, spawn_app_with};
 use entity::{StaffRole, delivery, tip};
 use mail_parser::MessageParser;
 use reqwest::{StatusCode, header};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
-use server::config::{Config, Secret};
+use server::config::Config;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const SUBMIT: &str = r#"mutation($input: SubmitTipInput!) {
@@ -21,27 +22,16 @@ const READ_TIP: &str = r#"query($r: String!) { tip(reference: $r) { message name
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 
-/// The limits as shipped: functional tests raise the complexity limit, this suite must not.
-fn shipped_limits(config: &mut Config) {
-    config.graphql_max_complexity = Config::default().graphql_max_complexity;
-}
-
 /// Shipped limits, and tip limits high enough that a table of tips is not throttled.
 fn generous_tips(config: &mut Config) {
     shipped_limits(config);
-    config.tip_limit_per_ip = 10_000;
-    config.tip_limit_per_email = 10_000;
-    config.tip_limit_global = 10_000;
+    generous(config);
 }
 
+/// Shipped document limits, generous tip limits, fast delivery to `smtp`.
 fn with_smtp(config: &mut Config, smtp: &SmtpSink) {
-    generous_tips(config);
-    config.smtp_url = Some(Secret::new(smtp.url()));
-    config.delivery_backoff_base_ms = 50;
-    config.delivery_backoff_max_secs = 1;
-    config.delivery_poll_interval_ms = 100;
-    config.smtp_timeout_secs = 2;
-    config.delivery_lease_secs = 3;
+    quick(config, Some(smtp));
+    shipped_limits(config);
 }
 
 /// One HTTP answer, kept raw so the leak check sees exactly what the client saw.
@@ -1219,17 +1209,6 @@ async fn sql_in_arguments_is_only_data() {
     assert_eq!(body["errors"][0]["extensions"]["field"], "search");
 }
 
-async fn submit(app: &TestApp, input: Value) -> Value {
-    app.graphql(SUBMIT, json!({ "input": input })).await
-}
-
-fn reference_of(body: &Value) -> String {
-    body["data"]["submitTip"]["tip"]["reference"]
-        .as_str()
-        .unwrap_or_else(|| panic!("accepted: {body}"))
-        .to_owned()
-}
-
 #[tokio::test]
 async fn html_in_a_tip_is_stored_as_given_and_escaped_in_the_email() {
     let smtp = SmtpSink::start();
@@ -1242,7 +1221,7 @@ async fn html_in_a_tip_is_stored_as_given_and_escaped_in_the_email() {
         json!({ "municipality": "mellerud", "kind": "TIP", "message": message, "name": name, "phone": "070-123 45 67" }),
     )
     .await;
-    let reference = reference_of(&body);
+    let reference = reference(&body);
     let data = app
         .query_as(&admin, READ_TIP, json!({ "r": reference }))
         .await;
@@ -1397,7 +1376,7 @@ async fn unicode_is_stored_and_read_back_intact() {
             input[k] = v.clone();
         }
         let body = submit(&app, input.clone()).await;
-        let reference = reference_of(&body);
+        let reference = reference(&body);
         let data = app
             .query_as(&admin, READ_TIP, json!({ "r": reference }))
             .await;
@@ -1432,7 +1411,7 @@ async fn message_length_is_counted_in_characters_after_trimming() {
         .await;
         assert!(body.get("errors").is_none(), "{case}: {body}");
         let data = app
-            .query_as(&admin, READ_TIP, json!({ "r": reference_of(&body) }))
+            .query_as(&admin, READ_TIP, json!({ "r": reference(&body) }))
             .await;
         assert_eq!(data["tip"]["message"], message.trim(), "{case}");
     }

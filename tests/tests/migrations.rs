@@ -31,3 +31,28 @@ async fn migrations_go_down_and_up_again() {
         .await
         .expect("tables exist again");
 }
+
+#[tokio::test]
+async fn readiness_is_503_while_a_migration_is_pending() {
+    let app = e2e::spawn_app().await;
+    let readyz = || async {
+        let response = app.http.get(app.url("/readyz")).send().await.expect("sent");
+        let status = response.status();
+        let body: serde_json::Value = response.json().await.expect("json");
+        (status, body)
+    };
+    let (status, body) = readyz().await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["migrations"], "applied");
+    // The server migrates at start, so roll the newest migration back under it: the
+    // state of a replica running against a database an upgrade has not reached.
+    Migrator::down(&app.db, Some(1)).await.expect("down");
+    let (status, body) = readyz().await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["status"], "unavailable");
+    assert_eq!(body["database"], "ok");
+    assert_eq!(body["migrations"], "pending");
+    Migrator::up(&app.db, None).await.expect("up");
+    let (status, body) = readyz().await;
+    assert_eq!(status, 200, "ready again once migrated: {body}");
+}

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use e2e::{TestApp, error_codes, spawn_app_with};
+use e2e::{TestApp, error_codes, eventually, spawn_app_with, tips::quiet};
 use entity::{DeliveryKind, StaffRole, TipStatus, delivery, tip};
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
@@ -39,15 +39,9 @@ async fn admin(app: &TestApp) -> (staff::Principal, String) {
     (principal, created.secret)
 }
 
-fn quick(c: &mut server::config::Config) {
-    c.delivery_worker = false;
-    c.tip_limit_per_ip = 1000;
-    c.tip_limit_per_email = 1000;
-}
-
 #[tokio::test]
 async fn personal_data_is_erased_after_retention_and_statistics_remain() {
-    let app = spawn_app_with(quick).await;
+    let app = spawn_app_with(quiet).await;
     let mut refs = Vec::new();
     for i in 0..6 {
         refs.push(submit(&app, "TIP", i).await);
@@ -140,7 +134,7 @@ async fn personal_data_is_erased_after_retention_and_statistics_remain() {
 
 #[tokio::test]
 async fn admins_can_erase_one_tip_at_once() {
-    let app = spawn_app_with(quick).await;
+    let app = spawn_app_with(quiet).await;
     let reference = submit(&app, "TIP", 1).await;
     let (_, secret) = admin(&app).await;
     let recipient = staff::create_token(
@@ -211,7 +205,7 @@ async fn admins_can_erase_one_tip_at_once() {
 
 #[tokio::test]
 async fn statistics_hide_small_numbers() {
-    let app = spawn_app_with(quick).await;
+    let app = spawn_app_with(quiet).await;
     submit(&app, "TIP", 1).await;
     let today = Utc::now().date_naive().to_string();
     let data = app
@@ -231,4 +225,55 @@ async fn statistics_hide_small_numbers() {
         )
         .await;
     assert_eq!(error_codes(&body), ["BAD_USER_INPUT"]);
+}
+
+#[tokio::test]
+async fn the_server_runs_the_retention_job_on_the_configured_schedule() {
+    // Erase at once after handling, and check every second: the job as `Application`
+    // schedules it from the configuration, no clock of the test's own.
+    let app = spawn_app_with(|c| {
+        quiet(c);
+        c.retention_days_after_handled = 0;
+        c.retention_interval_secs = 1;
+    })
+    .await;
+    let handled = submit(&app, "TIP", 1).await;
+    let open = submit(&app, "TIP", 2).await;
+    let (_, secret) = admin(&app).await;
+    app.query_as(
+        &secret,
+        "mutation($i: UpdateTipStatusInput!) { updateTipStatus(input: $i) { tip { status } } }",
+        json!({ "i": { "reference": handled, "status": "HANDLED" } }),
+    )
+    .await;
+    let by_reference = |reference: String| {
+        let db = app.db.clone();
+        async move {
+            tip::Entity::find()
+                .all(&db)
+                .await
+                .expect("tips")
+                .into_iter()
+                .find(|t| t.reference == reference)
+                .expect("the tip is kept")
+        }
+    };
+    let erased = eventually("the scheduled job erasing the handled tip", || async {
+        let tip = by_reference(handled.clone()).await;
+        tip.erased_at.is_some().then_some(tip)
+    })
+    .await;
+    assert_eq!(
+        (erased.name, erased.email, erased.phone),
+        (None, None, None)
+    );
+    assert!(
+        !erased.message.contains("Tips nummer 1"),
+        "{}",
+        erased.message
+    );
+    // The open tip is inside both periods and keeps its details.
+    let kept = by_reference(open).await;
+    assert!(kept.erased_at.is_none());
+    assert_eq!(kept.email.as_deref(), Some("kim2@exempel.se"));
 }

@@ -222,6 +222,42 @@ proptest! {
         }
     }
 
+    /// The other half of the email property: a validator that refused everything would
+    /// pass the one above. Ordinary deliverable addresses, with spaces around, are taken
+    /// and kept as typed.
+    #[test]
+    fn ordinary_email_addresses_are_accepted(
+        user in "[a-z0-9]{1,10}(\\.[a-z0-9]{1,8})?(\\+[a-z0-9]{1,5})?",
+        domain in "[a-z][a-z0-9]{0,9}(-[a-z0-9]{1,5})?\\.(se|nu|com|org)",
+        pad in "[ ]{0,2}",
+    ) {
+        let typed = format!("{pad}{user}@{domain}{pad}");
+        match parse_email(Some(&typed)) {
+            Ok(Some(address)) => prop_assert_eq!(address.to_string(), format!("{user}@{domain}")),
+            other => prop_assert!(false, "{:?} refused: {:?}", typed, other),
+        }
+    }
+
+    /// Likewise for phones: Swedish mobile and landline numbers as people write them,
+    /// and in international form, are accepted and kept as typed.
+    #[test]
+    fn ordinary_phone_numbers_are_accepted(
+        number in prop_oneof![
+            "07[0236]-[0-9]{3} [0-9]{2} [0-9]{2}",
+            "07[0236][0-9]{7}",
+            "\\+46 ?7[0236] ?[0-9]{3} ?[0-9]{2} ?[0-9]{2}",
+            "08-[1-9][0-9]{2} [0-9]{3} [0-9]{2}",
+            "031-[1-9][0-9]{2} [0-9]{2} [0-9]{2}",
+        ],
+        pad in "[ ]{0,2}",
+    ) {
+        let typed = format!("{pad}{number}{pad}");
+        match parse_phone(Some(&typed)) {
+            Ok(Some(phone)) => prop_assert_eq!(phone, number),
+            other => prop_assert!(false, "{:?} refused: {:?}", typed, other),
+        }
+    }
+
     #[test]
     fn idempotency_keys_are_visible_ascii(input in prop_oneof![tricky_string(20), any::<String>(), "[!-~]{120,135}"]) {
         match parse_idempotency_key(Some(&input)) {

@@ -3,7 +3,7 @@
 //! the next tips, on the editing replica and on others, and that a snapshot older than
 //! a deletion cannot lose a tip.
 
-use e2e::{TestApp, spawn_app_with};
+use e2e::{TestApp, spawn_app_with, tips::generous};
 use entity::{StaffRole, tip};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
@@ -21,12 +21,6 @@ const CREATE_CONTACT: &str =
 const CREATE_RULE: &str =
     "mutation($i: CreateRoutingRuleInput!) { createRoutingRule(input: $i) { routingRule { id } } }";
 const CONTACT_NAMES: &str = "{ municipality(slug: \"mellerud\") { contacts { name } } }";
-
-fn generous(c: &mut server::config::Config) {
-    c.tip_limit_per_ip = 10_000;
-    c.tip_limit_per_email = 10_000;
-    c.tip_limit_global = 10_000;
-}
 
 async fn traffic_area(app: &TestApp) -> Value {
     let data = app

@@ -9,16 +9,10 @@ use base64::{
     engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD},
 };
 use chrono::{NaiveDate, TimeZone, Utc};
-use e2e::{TestApp, error_codes, spawn_app_with};
+use e2e::{TestApp, error_codes, spawn_app_with, tips::quiet};
 use entity::{StaffRole, TipKind, TipStatus, municipality, tip};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{Value, json};
-
-fn quiet(c: &mut server::config::Config) {
-    c.delivery_worker = false;
-    c.tip_limit_per_ip = 1000;
-    c.tip_limit_per_email = 1000;
-}
 
 // ---------------------------------------------------------------------------------------
 // 9. CSV export formulas

@@ -4,30 +4,19 @@
 
 use std::time::{Duration, Instant};
 
-use e2e::{TestApp, error_codes, smtp::SmtpSink, spawn_app_with};
+use e2e::{TestApp, error_codes, smtp::SmtpSink, spawn_app_with, tips::reference};
 use entity::{DeliveryStatus, StaffRole, delivery, tip};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
-use server::config::{Config, Secret};
-
-const SUBMIT: &str = r#"mutation($input: SubmitTipInput!) {
-    submitTip(input: $input) { tip { reference } } }"#;
+use server::config::Config;
 
 const STAFF_TIP: &str = r#"query($r: String!) {
     tip(reference: $r) { email deliveries { toContact status attempts lastError } } }"#;
 
 fn quick(config: &mut Config, smtp: Option<&SmtpSink>) {
-    config.smtp_url = smtp.map(|s| Secret::new(s.url()));
-    config.delivery_backoff_base_ms = 50;
-    config.delivery_backoff_max_secs = 1;
-    config.delivery_poll_interval_ms = 100;
-    config.smtp_timeout_secs = 2;
-    config.delivery_lease_secs = 3;
+    e2e::tips::quick(config, smtp);
     // High, so that only a permanent classification can make a row DEAD in a test.
     config.delivery_max_attempts = 1000;
-    config.tip_limit_per_ip = 10_000;
-    config.tip_limit_per_email = 10_000;
-    config.tip_limit_global = 10_000;
     // Many invalid attempts from one address on purpose: their own budget must not answer.
     config.tip_invalid_limit_per_ip = 10_000;
 }
@@ -40,14 +29,7 @@ async fn submit(app: &TestApp, fields: Value) -> Value {
     for (k, v) in fields.as_object().expect("object") {
         input[k] = v.clone();
     }
-    app.graphql(SUBMIT, json!({ "input": input })).await
-}
-
-fn reference(body: &Value) -> String {
-    body["data"]["submitTip"]["tip"]["reference"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no reference: {body}"))
-        .to_owned()
+    e2e::tips::submit(app, input).await
 }
 
 async fn tip_count(app: &TestApp) -> u64 {

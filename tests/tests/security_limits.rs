@@ -1,52 +1,19 @@
 //! Issue 10, limits: introspection bombs, request timeout and response size, control
 //! characters in arguments, duplicate JSON keys, and the bearer scheme.
 
-use std::{
-    io::Write,
-    sync::{Arc, Mutex, OnceLock},
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use e2e::{TestApp, error_codes, spawn_app_with};
 use entity::StaffRole;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use server::config::Config;
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if let Ok(mut b) = self.0.lock() {
-            b.extend_from_slice(buf);
-        }
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// Logs of this test binary, captured once for all its tests.
-fn logs() -> &'static Captured {
-    static LOGS: OnceLock<Captured> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let captured = Captured::default();
-        let writer = captured.clone();
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter("info")
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .try_init();
-        captured
-    })
+fn logs() -> &'static e2e::logs::Captured {
+    e2e::logs::capture("info")
 }
 
-fn shipped(config: &mut Config) {
-    config.graphql_max_complexity = Config::default().graphql_max_complexity;
-}
+use e2e::tips::shipped_limits as shipped;
 
 /// Peak resident memory of this process (the server runs in it), in KiB.
 fn peak_kib() -> u64 {
@@ -304,7 +271,7 @@ async fn control_characters_in_arguments_are_bad_user_input() {
         !error_codes(&body).contains(&"INTERNAL".to_owned()),
         "{body}"
     );
-    let text = String::from_utf8_lossy(&logs.0.lock().expect("logs")).into_owned();
+    let text = logs.text();
     assert!(!text.lines().any(|l| l.contains("ERROR")), "{text}");
 }
 

@@ -5,16 +5,11 @@
 //! refusal carries its code and leaves the database as it was (read back by a national
 //! admin).
 
-use e2e::{TestApp, error_codes, spawn_app_with};
+use e2e::{TestApp, error_codes, spawn_app_with, tips::quiet};
 use entity::{StaffRole, audit_log, routing_rule};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use server::service::staff;
-
-fn quiet(c: &mut server::config::Config) {
-    c.delivery_worker = false;
-    c.tip_limit_per_ip = 1000;
-}
 
 /// Everything a refused request might have changed, as a national admin reads it.
 const STATE: &str = r#"{

@@ -11,21 +11,23 @@ use std::{
     time::{Duration, Instant},
 };
 
-use e2e::{TestApp, error_codes, smtp::SmtpSink, spawn_app_with};
+use e2e::{
+    TestApp, error_codes, eventually,
+    smtp::{LossyRelay, SmtpSink},
+    spawn_app_with,
+    tips::quick,
+};
 use entity::{DeliveryKind, DeliveryStatus, delivery, tip};
 use mail_parser::MessageParser;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::EntityTrait;
 use serde_json::json;
-use server::config::Secret;
+use server::config::{Config, Secret};
 
 /// Tips in total, and how many clients send them at once.
 const TIPS: usize = 2000;
 const CLIENTS: usize = 4;
 /// Every n-th tip gives an email address, so it also gets a receipt.
 const RECEIPT_EVERY: usize = 10;
-/// A hard bound on the whole test, submissions and draining (typically 25 s on SQLite,
-/// 50 s on PostgreSQL).
-const BUDGET: Duration = Duration::from_secs(75);
 
 const MUNICIPALITIES: [&str; 6] = [
     "mellerud",
@@ -35,9 +37,6 @@ const MUNICIPALITIES: [&str; 6] = [
     "almhult",
     "asele",
 ];
-
-const SUBMIT: &str = r#"mutation($input: SubmitTipInput!) {
-    submitTip(input: $input) { tip { reference } } }"#;
 
 /// A 64-bit linear congruential generator (Knuth's MMIX constants): reproducible
 /// outages for a given seed without an extra dependency.
@@ -58,6 +57,18 @@ impl Lcg {
     }
 }
 
+/// Fast retries that never give up, for deliveries through `smtp_url`.
+fn soak_config(c: &mut Config, smtp_url: String) {
+    quick(c, None);
+    c.smtp_url = Some(Secret::new(smtp_url));
+    c.delivery_backoff_base_ms = 20;
+    c.delivery_poll_interval_ms = 50;
+    c.delivery_batch_size = 50;
+    c.delivery_max_attempts = 100_000;
+    c.smtp_pool_size = 4;
+    c.delivery_lease_secs = 5;
+}
+
 fn message_for(i: usize) -> String {
     format!("Soak-tips nummer {i}: trafiken på Storgatan 🚗 är för snabb på kvällarna.")
 }
@@ -72,7 +83,7 @@ async fn submit_range(app: Arc<TestApp>, ids: Vec<usize>) -> Vec<(usize, String)
         if i % RECEIPT_EVERY == 0 {
             input["email"] = json!(format!("boende{i}@exempel.se"));
         }
-        let body = app.graphql(SUBMIT, json!({ "input": input })).await;
+        let body = e2e::tips::submit(&app, input).await;
         assert!(
             body.get("errors").is_none(),
             "tip {i} refused: {:?} {body}",
@@ -93,18 +104,7 @@ async fn deliveries_survive_a_flapping_smtp_server_exactly_once() {
     let smtp = Arc::new(SmtpSink::start());
     let app = Arc::new(
         spawn_app_with(|c| {
-            c.smtp_url = Some(Secret::new(smtp.url()));
-            c.delivery_backoff_base_ms = 20;
-            c.delivery_backoff_max_secs = 1;
-            c.delivery_poll_interval_ms = 50;
-            c.delivery_batch_size = 50;
-            c.delivery_max_attempts = 100_000;
-            c.smtp_timeout_secs = 2;
-            c.smtp_pool_size = 4;
-            c.delivery_lease_secs = 5;
-            c.tip_limit_per_ip = 100_000;
-            c.tip_limit_per_email = 100_000;
-            c.tip_limit_global = 100_000;
+            soak_config(c, smtp.url());
         })
         .await,
     );
@@ -160,26 +160,16 @@ async fn deliveries_survive_a_flapping_smtp_server_exactly_once() {
     // Drain: SMTP stays up until every delivery is SENT.
     let receipts = TIPS.div_ceil(RECEIPT_EVERY);
     let expected_rows = (TIPS + receipts) as u64;
-    loop {
-        let unsent = delivery::Entity::find()
-            .filter(delivery::Column::Status.ne(DeliveryStatus::Sent))
-            .count(&app.db)
-            .await
-            .expect("count");
-        let total = delivery::Entity::find()
-            .count(&app.db)
-            .await
-            .expect("count");
-        if unsent == 0 && total == expected_rows {
-            break;
-        }
-        assert!(
-            started.elapsed() < BUDGET,
-            "{unsent} of {total} deliveries still unsent after {:?} (submitted in {submitted_in:?})",
-            started.elapsed()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually(
+        &format!("all {expected_rows} deliveries SENT (submitted in {submitted_in:?})"),
+        || async {
+            let rows = delivery::Entity::find().all(&app.db).await.expect("rows");
+            (rows.len() as u64 == expected_rows
+                && rows.iter().all(|d| d.status == DeliveryStatus::Sent))
+            .then_some(())
+        },
+    )
+    .await;
     // Anything still in flight after SENT would be a duplicate; give it a moment.
     tokio::time::sleep(Duration::from_millis(500)).await;
 
@@ -260,5 +250,98 @@ async fn deliveries_survive_a_flapping_smtp_server_exactly_once() {
          all {} delivered once in {:?}",
         rows.len(),
         started.elapsed()
+    );
+}
+
+/// Tips for the lost-reply soak: enough for many losses, small enough to stay short.
+const LOSSY_TIPS: usize = 300;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn lost_replies_after_a_whole_message_cause_at_most_one_copy_each() {
+    let smtp = Arc::new(SmtpSink::start());
+    // In front of the sink: takes the whole message, then drops the connection instead
+    // of passing on the relay's answer, while switched on.
+    let relay = Arc::new(LossyRelay::start(smtp.addr).await);
+    let app = Arc::new(
+        spawn_app_with(|c| {
+            soak_config(c, relay.url());
+        })
+        .await,
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let flapper = {
+        let (relay, stop) = (relay.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut rng = Lcg(0x1057_2e91);
+            let mut losing = false;
+            while !stop.load(Ordering::SeqCst) {
+                losing = !losing;
+                relay.set_lose_replies(losing);
+                tokio::time::sleep(Duration::from_millis(rng.between(20, 300))).await;
+            }
+            relay.set_lose_replies(false);
+        })
+    };
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|c| {
+            let ids: Vec<usize> = (c..LOSSY_TIPS).step_by(CLIENTS).collect();
+            tokio::spawn(submit_range(app.clone(), ids))
+        })
+        .collect();
+    for client in clients {
+        client.await.expect("a client finished");
+    }
+    // Keep losing replies until some were lost, so the test cannot pass without them.
+    eventually("replies lost while tips are delivered", || async {
+        (relay.lost() >= 1).then_some(())
+    })
+    .await;
+    stop.store(true, Ordering::SeqCst);
+    flapper.await.expect("the flapper stopped");
+    relay.set_lose_replies(false);
+
+    let receipts = LOSSY_TIPS.div_ceil(RECEIPT_EVERY);
+    let expected_rows = (LOSSY_TIPS + receipts) as u64;
+    let rows = eventually("every delivery SENT after the losses", || async {
+        let rows = delivery::Entity::find().all(&app.db).await.expect("rows");
+        (rows.len() as u64 == expected_rows
+            && rows.iter().all(|d| d.status == DeliveryStatus::Sent))
+        .then_some(rows)
+    })
+    .await;
+    let lost = relay.lost();
+
+    let mut copies: HashMap<String, usize> = HashMap::new();
+    for raw in smtp.messages() {
+        let id = e2e::smtp::message_id(&raw).expect("a Message-ID");
+        *copies.entry(id).or_default() += 1;
+    }
+    for row in &rows {
+        let id = format!("delivery-{}@medborgarloften.example", row.id);
+        assert!(
+            copies.contains_key(&id),
+            "delivery {} never arrived",
+            row.id
+        );
+    }
+    assert_eq!(
+        copies.len(),
+        rows.len(),
+        "nothing arrived beyond the deliveries"
+    );
+    let duplicates: usize = copies.values().map(|n| n - 1).sum();
+    // The README's bound: a lost reply is retried, so at most one extra copy per lost
+    // reply, always with the delivery's own Message-ID (counted by it above).
+    assert!(
+        duplicates <= lost,
+        "{duplicates} duplicates from {lost} lost replies"
+    );
+    assert!(
+        duplicates > 0,
+        "{lost} lost replies but no duplicate: nothing was lost"
+    );
+    eprintln!(
+        "lossy soak: {} deliveries, {lost} replies lost, {duplicates} duplicates",
+        rows.len()
     );
 }

@@ -1,6 +1,6 @@
 //! Staff tokens, the tip inbox with scopes, triage transitions and the resident's status.
 
-use e2e::{TestApp, error_codes, spawn_app_with};
+use e2e::{TestApp, error_codes, spawn_app_with, tips};
 use entity::StaffRole;
 use serde_json::{Value, json};
 use server::service::staff;
@@ -15,22 +15,8 @@ async fn token(
 }
 
 async fn submit(app: &TestApp, input: Value) -> (String, String) {
-    let data = app
-        .query(
-            "mutation($i: SubmitTipInput!) { submitTip(input: $i) { statusToken tip { reference } } }",
-            json!({ "i": input }),
-        )
-        .await;
-    (
-        data["submitTip"]["tip"]["reference"]
-            .as_str()
-            .expect("reference")
-            .to_owned(),
-        data["submitTip"]["statusToken"]
-            .as_str()
-            .expect("token")
-            .to_owned(),
-    )
+    let body = tips::submit(app, input).await;
+    (tips::reference(&body), tips::status_token(&body))
 }
 
 const INBOX: &str = "{ tips { totalCount nodes { reference status message routedTo } } }";

@@ -2,57 +2,37 @@
 
 use std::time::Duration;
 
-use e2e::{TestApp, error_codes, smtp::SmtpSink, spawn_app_with};
+use e2e::{
+    TestApp, error_codes, eventually,
+    smtp::SmtpSink,
+    spawn_app_with,
+    tips::{SUBMIT, contact_id, counts, distinct_ids, quick, submit, tip_input},
+};
 use entity::{DeliveryStatus, contact, delivery, tip};
 use mail_parser::MessageParser;
 use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, PaginatorTrait, Set};
 use serde_json::{Value, json};
-use server::config::{Config, Secret};
 
-const SUBMIT: &str = r#"mutation($input: SubmitTipInput!) { submitTip(input: $input) {
-    tip { reference status kind receivedAt municipality { name } routedTo { name role organisation } }
-    notice } }"#;
+/// Every delivery row, once all of them are `SENT` (fails loudly otherwise).
+async fn all_sent(app: &TestApp, expected: usize) -> Vec<delivery::Model> {
+    eventually(&format!("{expected} deliveries marked SENT"), || async {
+        let rows = delivery::Entity::find().all(&app.db).await.expect("rows");
+        (rows.len() == expected && rows.iter().all(|d| d.status == DeliveryStatus::Sent))
+            .then_some(rows)
+    })
+    .await
+}
+
+/// The delivery rows once every one of them is `DEAD`.
+async fn all_dead(app: &TestApp) -> Vec<delivery::Model> {
+    eventually("every delivery given up (DEAD)", || async {
+        let rows = delivery::Entity::find().all(&app.db).await.expect("rows");
+        (!rows.is_empty() && rows.iter().all(|d| d.status == DeliveryStatus::Dead)).then_some(rows)
+    })
+    .await
+}
 
 const WAIT: Duration = Duration::from_secs(20);
-
-/// Fast retries and generous limits, so tests are about behaviour, not waiting.
-fn quick(config: &mut Config, smtp: Option<&SmtpSink>) {
-    config.smtp_url = smtp.map(|s| Secret::new(s.url()));
-    config.delivery_backoff_base_ms = 50;
-    config.delivery_backoff_max_secs = 1;
-    config.delivery_poll_interval_ms = 100;
-    config.smtp_timeout_secs = 2;
-    config.smtp_pool_size = 2;
-    config.delivery_lease_secs = 3;
-    config.tip_limit_per_ip = 10_000;
-    config.tip_limit_per_email = 10_000;
-    config.tip_limit_global = 10_000;
-}
-
-async fn submit(app: &TestApp, input: Value) -> Value {
-    app.graphql(SUBMIT, json!({ "input": input })).await
-}
-
-fn tip_input(municipality: &str, message: &str) -> Value {
-    json!({ "municipality": municipality, "kind": "TIP", "message": message })
-}
-
-async fn contact_id(app: &TestApp, name: &str) -> String {
-    let data = app
-        .query(
-            "{ municipalities(first: 100) { nodes { contacts { id name } } } }",
-            json!({}),
-        )
-        .await;
-    data["municipalities"]["nodes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|m| m["contacts"].as_array().cloned().unwrap_or_default())
-        .find(|c| c["name"] == name)
-        .and_then(|c| c["id"].as_str().map(str::to_owned))
-        .expect("contact exists")
-}
 
 async fn focus_area_id(app: &TestApp, municipality: &str, title: &str) -> String {
     let data = app
@@ -65,16 +45,6 @@ async fn focus_area_id(app: &TestApp, municipality: &str, title: &str) -> String
         .find(|f| f["title"] == title)
         .and_then(|f| f["id"].as_str().map(str::to_owned))
         .expect("focus area exists")
-}
-
-async fn counts(app: &TestApp) -> (u64, u64) {
-    (
-        tip::Entity::find().count(&app.db).await.expect("count"),
-        delivery::Entity::find()
-            .count(&app.db)
-            .await
-            .expect("count"),
-    )
 }
 
 fn header_block(raw: &[u8]) -> String {
@@ -215,14 +185,8 @@ async fn a_tip_reaches_the_kommunpolis_and_the_resident_gets_a_receipt() {
     assert_ne!(receipt.message_id(), contact_mail.message_id());
 
     // Both deliveries are marked sent.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let rows = delivery::Entity::find().all(&app.db).await.expect("rows");
-    assert_eq!(rows.len(), 2);
-    assert!(
-        rows.iter()
-            .all(|d| d.status == DeliveryStatus::Sent && d.sent_at.is_some()),
-        "{rows:?}"
-    );
+    let rows = all_sent(&app, 2).await;
+    assert!(rows.iter().all(|d| d.sent_at.is_some()), "{rows:?}");
 }
 
 #[tokio::test]
@@ -240,16 +204,10 @@ async fn without_smtp_the_email_is_written_to_the_mail_folder() {
     )
     .await;
     assert!(body.get("errors").is_none(), "{body}");
-    let mut files = Vec::new();
-    for _ in 0..200 {
-        files = std::fs::read_dir(&mail_dir)
-            .map(|d| d.flatten().map(|e| e.path()).collect())
-            .unwrap_or_default();
-        if !files.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    all_sent(&app, 1).await;
+    let files: Vec<_> = std::fs::read_dir(&mail_dir)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
     assert_eq!(files.len(), 1, "{files:?}");
     assert_eq!(files[0].extension().and_then(|e| e.to_str()), Some("eml"));
     let raw = std::fs::read(&files[0]).expect("read");
@@ -410,8 +368,8 @@ async fn invalid_tips_are_refused_and_change_nothing() {
     )
     .await;
     assert_eq!(error_codes(&body), ["BAD_USER_INPUT"]);
+    // No delivery row exists, so nothing can ever be sent.
     assert_eq!(counts(&app).await, (0, 0), "nothing stored");
-    tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(smtp.messages().is_empty(), "nothing sent");
 }
 
@@ -466,8 +424,7 @@ async fn idempotent_replay_and_conflict() {
     let conflict = submit(&app, changed).await;
     assert_eq!(error_codes(&conflict), ["IDEMPOTENCY_CONFLICT"]);
     assert_eq!(counts(&app).await, (1, 1));
-    smtp.wait_for(1, WAIT).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    all_sent(&app, 1).await;
     assert_eq!(smtp.messages().len(), 1, "one email, not two");
 }
 
@@ -507,19 +464,8 @@ async fn rate_limits_are_exact_and_not_fooled_by_forwarded_headers() {
         tip_input("mellerud", "Ett fjärde tips som ska stoppas."),
     )
     .await;
-    assert_eq!(response.status(), 429);
-    let retry_after: u64 = response.headers()["retry-after"]
-        .to_str()
-        .expect("ascii")
-        .parse()
-        .expect("seconds");
+    let (retry_after, _) = assert_rate_limited(response).await;
     assert!((1..=600).contains(&retry_after), "{retry_after}");
-    let body: Value = response.json().await.expect("json");
-    assert_eq!(error_codes(&body), ["RATE_LIMITED"]);
-    assert_eq!(
-        body["errors"][0]["extensions"]["retryAfterSeconds"].as_u64(),
-        Some(retry_after)
-    );
     assert_eq!(counts(&app).await.0, 3, "nothing stored when limited");
     // Queries are not throttled.
     let data = app
@@ -602,13 +548,6 @@ async fn the_per_ip_window_is_shared_through_the_database() {
     }));
 }
 
-async fn distinct_ids(messages: &[Vec<u8>]) -> std::collections::HashSet<String> {
-    messages
-        .iter()
-        .filter_map(|m| e2e::smtp::message_id(m))
-        .collect()
-}
-
 #[tokio::test]
 async fn tips_accepted_while_smtp_is_down_are_delivered_once_it_is_back() {
     let smtp = SmtpSink::start();
@@ -631,32 +570,20 @@ async fn tips_accepted_while_smtp_is_down_are_delivered_once_it_is_back() {
         .await;
         assert!(body.get("errors").is_none(), "{body}");
     }
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    eventually("attempts made and failed while SMTP is down", || async {
+        let rows = delivery::Entity::find().all(&app.db).await.expect("rows");
+        rows.iter()
+            .any(|d| d.attempts >= 1 && d.last_error.is_some())
+            .then_some(())
+    })
+    .await;
     assert!(smtp.messages().is_empty());
-    let failed = delivery::Entity::find().all(&app.db).await.expect("rows");
-    assert!(
-        failed
-            .iter()
-            .any(|d| d.attempts >= 1 && d.last_error.is_some()),
-        "attempts were made and failed"
-    );
 
     smtp.set_down(false);
-    let messages = smtp.wait_for(50, WAIT).await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let messages = if messages.len() >= 50 {
-        smtp.messages()
-    } else {
-        messages
-    };
+    all_sent(&app, 50).await;
+    let messages = smtp.messages();
     assert_eq!(messages.len(), 50, "every tip delivered exactly once");
-    assert_eq!(distinct_ids(&messages).await.len(), 50);
-    let rows = delivery::Entity::find().all(&app.db).await.expect("rows");
-    assert!(
-        rows.iter().all(|d| d.status == DeliveryStatus::Sent),
-        "{:?}",
-        rows.iter().map(|d| d.status).collect::<Vec<_>>()
-    );
+    assert_eq!(distinct_ids(&messages).len(), 50);
 }
 
 #[tokio::test]
@@ -666,6 +593,9 @@ async fn a_crashed_server_leaves_nothing_stuck() {
     let dir = tempfile::tempdir().expect("dir");
     let mut config = e2e::test_config(dir.path()).await.expect("config");
     quick(&mut config, Some(&smtp));
+    // Longer than a hung send takes to time out, so the kill finds leases held.
+    config.delivery_lease_secs = 5;
+    config.smtp_timeout_secs = 4;
     let database_url = config.database_url.clone();
 
     // The first server runs on its own runtime so it can be killed without any shutdown.
@@ -682,23 +612,26 @@ async fn a_crashed_server_leaves_nothing_stuck() {
         rt.shutdown_background();
     });
     let addr = addr_rx.recv().expect("address");
-    let client = reqwest::Client::new();
     for i in 0..10 {
-        let body: Value = client
-            .post(format!("http://{addr}/graphql"))
-            .json(&json!({ "query": SUBMIT, "variables": { "input": tip_input("mellerud", &format!("Tips {i} före kraschen.")) } }))
-            .send()
-            .await
-            .expect("sent")
-            .json()
-            .await
-            .expect("json");
+        let input = tip_input("mellerud", &format!("Tips {i} före kraschen."));
+        let body = e2e::graphql_at(addr, SUBMIT, json!({ "input": input })).await;
         assert!(body.get("errors").is_none(), "{body}");
     }
-    // Let the worker claim rows and hang in the middle of sending, then kill it.
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    // A separate connection pool: the crashed server's dies with its runtime.
+    let (db, _) = server::db::connect(&database_url, 2).await.expect("db");
+    let leased_now = || async {
+        let rows = delivery::Entity::find().all(&db).await.expect("rows");
+        e2e::tips::leased_now(rows, None)
+    };
+    // Kill the server while its worker holds leases and hangs in the middle of sending.
+    eventually("the first server's worker leasing deliveries", || async {
+        (!leased_now().await.is_empty()).then_some(())
+    })
+    .await;
     kill_tx.send(()).expect("kill");
     crashed.join().expect("killed");
+    let held = leased_now().await;
+    assert!(!held.is_empty(), "no lease was held when the server died");
     smtp.set_hang(false);
 
     let second = spawn_app_with(|c| {
@@ -706,15 +639,13 @@ async fn a_crashed_server_leaves_nothing_stuck() {
         c.database_url = database_url;
     })
     .await;
-    let messages = smtp.wait_for(10, WAIT).await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(smtp.messages().len(), 10, "{} messages", messages.len());
-    assert_eq!(distinct_ids(&smtp.messages()).await.len(), 10);
-    let rows = delivery::Entity::find()
-        .all(&second.db)
-        .await
-        .expect("rows");
-    assert!(rows.iter().all(|d| d.status == DeliveryStatus::Sent));
+    let rows = all_sent(&second, 10).await;
+    let messages = smtp.messages();
+    assert_eq!(messages.len(), 10, "every tip delivered exactly once");
+    assert_eq!(distinct_ids(&messages).len(), 10);
+    // The second server left the dead server's rows alone until their lease ran out,
+    // then claimed them as a worker of its own.
+    e2e::tips::assert_waited_for_leases(&held, &rows);
 }
 
 #[tokio::test]
@@ -736,11 +667,10 @@ async fn two_servers_on_one_database_send_each_delivery_once() {
         .await;
         assert!(body.get("errors").is_none(), "{body}");
     }
-    smtp.wait_for(200, Duration::from_secs(60)).await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    all_sent(&first, 200).await;
     let messages = smtp.messages();
     assert_eq!(messages.len(), 200, "each delivery sent exactly once");
-    assert_eq!(distinct_ids(&messages).await.len(), 200);
+    assert_eq!(distinct_ids(&messages).len(), 200);
 }
 
 #[tokio::test]
@@ -754,19 +684,9 @@ async fn a_delivery_that_keeps_failing_is_given_up_with_its_last_error() {
     .await;
     let body = submit(&app, tip_input("orust", "Ett tips som aldrig kommer fram.")).await;
     assert!(body.get("errors").is_none(), "{body}");
-    let mut row = None;
-    for _ in 0..200 {
-        let rows = delivery::Entity::find().all(&app.db).await.expect("rows");
-        if rows
-            .first()
-            .is_some_and(|d| d.status == DeliveryStatus::Dead)
-        {
-            row = rows.into_iter().next();
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let row = row.expect("the delivery is given up");
+    let rows = all_dead(&app).await;
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
     assert_eq!(row.attempts, 3);
     assert!(
         row.last_error.as_deref().is_some_and(|e| e.contains("421")),
@@ -808,21 +728,27 @@ async fn staff_reroute_a_tip_and_resend_given_up_email() {
     .expect("token")
     .secret;
     // The only attempt fails: the delivery is given up.
-    for _ in 0..200 {
-        let rows = delivery::Entity::find().all(&app.db).await.expect("rows");
-        if rows.iter().all(|d| d.status == DeliveryStatus::Dead) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    assert_eq!(all_dead(&app).await.len(), 1);
+    assert!(smtp.messages().is_empty());
     smtp.set_down(false);
-    let resend = "mutation($r: String!) { resendTipDeliveries(reference: $r) { tip { deliveries { status } } } }";
+    let resend = "mutation($r: String!) { resendTipDeliveries(reference: $r) { tip { reference deliveries { status attempts lastError } } } }";
     let body = app
         .graphql_as(&admin, resend, json!({ "r": reference }))
         .await;
     assert!(body.get("errors").is_none(), "{body}");
+    // The reply is this tip with its given-up delivery queued again (the woken worker
+    // may already have sent it by the time the reply is read).
+    let tip = &body["data"]["resendTipDeliveries"]["tip"];
+    assert_eq!(tip["reference"], reference.as_str(), "{body}");
+    let deliveries = tip["deliveries"].as_array().expect("deliveries");
+    assert_eq!(deliveries.len(), 1, "{body}");
+    assert!(
+        ["PENDING", "SENT"].contains(&deliveries[0]["status"].as_str().unwrap_or_default()),
+        "no longer DEAD: {body}"
+    );
     let messages = smtp.wait_for(1, WAIT).await;
     assert_eq!(messages.len(), 1);
+    assert_eq!(all_sent(&app, 1).await.len(), 1);
 
     let glenn = contact_id(&app, "Glenn Nordling").await;
     let staffan = contact_id(&app, "Staffan Käll").await;
@@ -868,4 +794,125 @@ async fn staff_reroute_a_tip_and_resend_given_up_email() {
             .expect("text")
             .contains("En handläggare har skickat tipset vidare till dig.")
     );
+}
+
+/// A 429 with `Retry-After` and `RATE_LIMITED` carrying the same seconds; returns them
+/// and the body.
+async fn assert_rate_limited(response: reqwest::Response) -> (u64, Value) {
+    assert_eq!(response.status(), 429);
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!(retry_after >= 1, "{retry_after}");
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(error_codes(&body), ["RATE_LIMITED"], "{body}");
+    assert!(
+        body["data"].is_null() || body["data"]["submitTip"].is_null(),
+        "{body}"
+    );
+    assert_eq!(
+        body["errors"][0]["extensions"]["retryAfterSeconds"].as_u64(),
+        Some(retry_after)
+    );
+    (retry_after, body)
+}
+
+#[tokio::test]
+async fn the_global_ceiling_stops_new_clients_too_and_stores_nothing() {
+    let app = spawn_app_with(|c| {
+        quick(c, None);
+        c.tip_limit_global = 3;
+        c.trusted_proxies = "127.0.0.1/32".into();
+    })
+    .await;
+    // Three clients, one tip each: no per-client limit is anywhere near.
+    for i in 0..3 {
+        let response = post_from(
+            &app,
+            Some(&format!("198.51.100.{i}")),
+            tip_input("orust", "Ett tips från en av många boende."),
+        )
+        .await;
+        assert_eq!(response.status(), 200);
+    }
+    assert_eq!(counts(&app).await, (3, 3));
+    // A client never seen before meets the ceiling.
+    let response = post_from(
+        &app,
+        Some("203.0.113.9"),
+        tip_input("orust", "Ett tips när taket är nått."),
+    )
+    .await;
+    assert_rate_limited(response).await;
+    assert_eq!(counts(&app).await, (3, 3), "nothing stored, nothing queued");
+}
+
+#[tokio::test]
+async fn the_per_email_limit_stops_one_address_from_any_client_and_stores_nothing() {
+    let app = spawn_app_with(|c| {
+        quick(c, None);
+        c.tip_limit_per_email = 2;
+        c.trusted_proxies = "127.0.0.1/32".into();
+    })
+    .await;
+    let with_email = |email: &str| {
+        let mut input = tip_input("tjorn", "Ett tips med en adress för kvittot.");
+        input["email"] = json!(email);
+        input
+    };
+    for i in 0..2 {
+        let response = post_from(
+            &app,
+            Some(&format!("198.51.100.{i}")),
+            with_email("samma.boende@exempel.se"),
+        )
+        .await;
+        assert_eq!(response.status(), 200);
+    }
+    // Each accepted tip queued the contact's email and the receipt.
+    assert_eq!(counts(&app).await, (2, 4));
+    let response = post_from(
+        &app,
+        Some("198.51.100.77"),
+        with_email("samma.boende@exempel.se"),
+    )
+    .await;
+    assert_rate_limited(response).await;
+    assert_eq!(counts(&app).await, (2, 4), "nothing stored, nothing queued");
+    // The limit is the address's, not the clients' or the service's.
+    let response = post_from(
+        &app,
+        Some("198.51.100.77"),
+        with_email("en.annan@exempel.se"),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(counts(&app).await, (3, 6));
+}
+
+#[tokio::test]
+async fn a_relay_that_never_answers_fails_the_attempt_within_the_smtp_timeout() {
+    let smtp = SmtpSink::start();
+    smtp.set_hang(true);
+    let app = spawn_app_with(|c| quick(c, Some(&smtp))).await;
+    let body = submit(&app, tip_input("orust", "Ett tips medan reläet hänger.")).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    // The hung attempt ends as a retryable failure instead of holding the worker.
+    let row = eventually("the hung attempt failing with a timeout", || async {
+        let rows = delivery::Entity::find().all(&app.db).await.expect("rows");
+        rows.into_iter().find(|d| {
+            d.status == DeliveryStatus::Pending
+                && d.last_error
+                    .as_deref()
+                    .is_some_and(|e| e.contains("timeout"))
+        })
+    })
+    .await;
+    assert!(row.attempts >= 1, "{row:?}");
+    assert!(smtp.messages().is_empty());
+    smtp.set_hang(false);
+    all_sent(&app, 1).await;
+    assert_eq!(smtp.messages().len(), 1);
 }

@@ -26,8 +26,12 @@ pub struct DeliverySettings {
     pub backoff_base: Duration,
     pub backoff_max: Duration,
     pub poll_interval: Duration,
-    /// Must exceed the SMTP timeout, so a slow send is never claimed twice.
+    /// Must exceed `send_timeout`, so a slow send is never claimed twice.
     pub lease: Duration,
+    /// The longest one send may take (`SMTP_TIMEOUT_SECS`), whatever the relay does: a
+    /// relay that never answers fails the attempt (retried) instead of holding the
+    /// worker past its lease.
+    pub send_timeout: Duration,
     pub batch_size: u64,
 }
 
@@ -104,7 +108,20 @@ impl Worker {
 
     async fn process(&self, row: delivery::Model) -> Result<(), DbErr> {
         let outcome = match self.render(&row).await? {
-            Ok(message) => self.mailer.send(message).await,
+            Ok(message) => {
+                match tokio::time::timeout(self.settings.send_timeout, self.mailer.send(message))
+                    .await
+                {
+                    Ok(sent) => sent,
+                    Err(_) => Err(SendFailure::transient(
+                        FailureCause::Timeout,
+                        format!(
+                            "the relay did not finish within {} s",
+                            self.settings.send_timeout.as_secs()
+                        ),
+                    )),
+                }
+            }
             Err(reason) => Err(SendFailure::permanent(FailureCause::Message, reason)),
         };
         match outcome {
