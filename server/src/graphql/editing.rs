@@ -22,19 +22,10 @@ use crate::service::{
     audit::{self, AuditQuery},
     authz, catalog,
     editing::{
-        self, CommitmentFields, ContactFields, EditError, FocusAreaFields, FollowUpFields, List,
+        self, CommitmentFields, ContactFields, FocusAreaFields, FollowUpFields, List,
         PromiseFields, RoutingRuleFields, SignatoryFields, Target, contacts, parts, promises,
     },
 };
-
-fn edit_error(err: EditError) -> ApiError {
-    match err {
-        EditError::Invalid(i) => ApiError::bad_input(i.field, i.message),
-        EditError::NotFound(what) => ApiError::NotFound(what),
-        EditError::Forbidden => ApiError::Forbidden,
-        EditError::Db(e) => ApiError::from(e),
-    }
-}
 
 fn maybe<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
     value.into()
@@ -369,10 +360,9 @@ impl StaffContact {
     /// Where routed tips are sent (private; only to staff with the contact in scope).
     async fn email(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
         if !authz::contact_visible(db(ctx)?, principal(ctx)?, self.0.id)
-            .await
-            .map_err(ApiError::from)?
+            .await?
         {
-            return Err(ApiError::Forbidden.into());
+            return Err(ApiError::Forbidden);
         }
         Ok(self.0.email.as_deref())
     }
@@ -383,8 +373,7 @@ impl StaffContact {
     /// Municipalities the contact serves.
     async fn municipalities(&self, ctx: &Context<'_>) -> ApiResult<Vec<Municipality>> {
         let rows = contacts::contact_municipalities(db(ctx)?, self.0.id)
-            .await
-            .map_err(edit_error)?;
+            .await?;
         Ok(rows.into_iter().map(Municipality).collect())
     }
 }
@@ -453,8 +442,7 @@ impl RoutingRule {
     async fn municipality(&self, ctx: &Context<'_>) -> ApiResult<Option<Municipality>> {
         let m = entity::municipality::Entity::find_by_id(self.0.municipality_id)
             .one(db(ctx)?)
-            .await
-            .map_err(ApiError::from)?;
+            .await?;
         Ok(m.map(Municipality))
     }
     /// Only tips about this focus area; null for the municipality's default rule.
@@ -464,8 +452,7 @@ impl RoutingRule {
         };
         let fa = entity::focus_area::Entity::find_by_id(id)
             .one(db(ctx)?)
-            .await
-            .map_err(ApiError::from)?;
+            .await?;
         Ok(fa.map(FocusArea))
     }
     /// Who receives the tips; null when the contact serves none of the caller's
@@ -473,15 +460,13 @@ impl RoutingRule {
     async fn contact(&self, ctx: &Context<'_>) -> ApiResult<Option<StaffContact>> {
         let db = db(ctx)?;
         if !authz::contact_visible(db, principal(ctx)?, self.0.contact_id)
-            .await
-            .map_err(ApiError::from)?
+            .await?
         {
             return Ok(None);
         }
         let c = contact::Entity::find_by_id(self.0.contact_id)
             .one(db)
-            .await
-            .map_err(ApiError::from)?;
+            .await?;
         Ok(c.map(StaffContact))
     }
 }
@@ -625,8 +610,7 @@ impl EditingQuery {
         let p = principal(ctx)?;
         let page = Page::new(first, after.as_deref())?;
         let (rows, total) = promises::editable(db(ctx)?, p, page.offset as u64, page.limit as u64)
-            .await
-            .map_err(edit_error)?;
+            .await?;
         Ok(connection(rows.into_iter().map(Promise).collect(), page, total).into())
     }
 
@@ -645,8 +629,7 @@ impl EditingQuery {
             None => None,
         };
         let rows = contacts::contacts(db, p, municipality_id)
-            .await
-            .map_err(edit_error)?;
+            .await?;
         Ok(rows.into_iter().map(StaffContact).collect())
     }
 
@@ -660,8 +643,7 @@ impl EditingQuery {
         let db = db(ctx)?;
         let id = municipality_id(db, &municipality, "municipality").await?;
         let rows = contacts::routing_rules(db, p, id)
-            .await
-            .map_err(edit_error)?;
+            .await?;
         Ok(rows.into_iter().map(RoutingRule).collect())
     }
 
@@ -677,7 +659,7 @@ impl EditingQuery {
     ) -> ApiResult<AuditEntryConnection> {
         let p = principal(ctx)?;
         if !crate::service::authz::is_admin(p) {
-            return Err(ApiError::Forbidden.into());
+            return Err(ApiError::Forbidden);
         }
         let page = Page::new(first, after.as_deref())?;
         let f = filter.unwrap_or_default();
@@ -694,8 +676,7 @@ impl EditingQuery {
         };
         let (rows, total) =
             audit::entries(db(ctx)?, p, &query, page.offset as u64, page.limit as u64)
-                .await
-                .map_err(ApiError::from)?
+                .await?
                 .ok_or(ApiError::Forbidden)?;
         Ok(connection(rows.into_iter().map(AuditEntry).collect(), page, total).into())
     }
@@ -707,8 +688,7 @@ async fn municipality_id(
     field: &str,
 ) -> ApiResult<i32> {
     Ok(catalog::municipality_by_code_or_slug(db, value)
-        .await
-        .map_err(ApiError::from)?
+        .await?
         .ok_or_else(|| ApiError::bad_input(field, "no municipality has that code or slug"))?
         .id)
 }
@@ -744,8 +724,7 @@ impl EditingMutation {
                 .transpose()?,
         };
         let saved = promises::create_promise(db(ctx)?, p, &input.key, fields)
-            .await
-            .map_err(edit_error)?;
+            .await?;
         Ok(PromisePayload {
             promise: Promise(saved),
         })
@@ -778,8 +757,7 @@ impl EditingMutation {
                 .transpose()?,
         };
         let saved = promises::update_promise(db(ctx)?, p, id, fields)
-            .await
-            .map_err(edit_error)?;
+            .await?;
         Ok(PromisePayload {
             promise: Promise(saved),
         })
@@ -813,8 +791,7 @@ impl EditingMutation {
         let p = principal(ctx)?;
         let id = decode_as(&input.id, NodeType::Promise, "id")?;
         promises::delete_promise(db(ctx)?, p, id)
-            .await
-            .map_err(edit_error)?;
+            .await?;
         Ok(DeletePayload {
             deleted_id: input.id,
         })
@@ -840,8 +817,7 @@ impl EditingMutation {
             ),
         };
         let saved = parts::create_focus_area(db(ctx)?, p, promise_id, fields)
-            .await
-            .map_err(edit_error)?;
+            .await?;
         Ok(FocusAreaPayload {
             focus_area: FocusArea(saved),
         })
@@ -862,8 +838,7 @@ impl EditingMutation {
             contact: maybe_id(input.contact_id, NodeType::Contact, "contactId")?,
         };
         let saved = parts::update_focus_area(db(ctx)?, p, id, fields)
-            .await
-            .map_err(edit_error)?;
+            .await?;
         Ok(FocusAreaPayload {
             focus_area: FocusArea(saved),
         })
@@ -878,8 +853,7 @@ impl EditingMutation {
         let p = principal(ctx)?;
         let id = decode_as(&input.id, NodeType::FocusArea, "id")?;
         parts::delete_focus_area(db(ctx)?, p, id)
-            .await
-            .map_err(edit_error)?;
+            .await?;
         Ok(DeletePayload {
             deleted_id: input.id,
         })
@@ -912,8 +886,7 @@ impl EditingMutation {
             ),
         };
         let saved = parts::create_commitment(db(ctx)?, p, promise_id, fields)
-            .await
-            .map_err(edit_error)?;
+            .await?;
         Ok(CommitmentPayload {
             commitment: Commitment(saved),
         })
@@ -936,8 +909,7 @@ impl EditingMutation {
             contact: maybe_id(input.contact_id, NodeType::Contact, "contactId")?,
         };
         let saved = parts::update_commitment(db(ctx)?, p, id, fields)
-            .await
-            .map_err(edit_error)?;
+            .await?;
         Ok(CommitmentPayload {
             commitment: Commitment(saved),
         })
@@ -952,8 +924,7 @@ impl EditingMutation {
         let p = principal(ctx)?;
         let id = decode_as(&input.id, NodeType::Commitment, "id")?;
         parts::delete_commitment(db(ctx)?, p, id)
-            .await
-            .map_err(edit_error)?;
+            .await?;
         Ok(DeletePayload {
             deleted_id: input.id,
         })
@@ -973,8 +944,7 @@ impl EditingMutation {
             achieved_quantity: Some(input.achieved_quantity),
         };
         let saved = parts::create_follow_up(db(ctx)?, p, id, fields)
-            .await
-            .map_err(edit_error)?;
+            .await?;
         Ok(FollowUpPayload {
             follow_up: FollowUp(saved),
         })
@@ -994,8 +964,7 @@ impl EditingMutation {
             achieved_quantity: maybe(input.achieved_quantity),
         };
         let saved = parts::update_follow_up(db(ctx)?, p, id, fields)
-            .await
-            .map_err(edit_error)?;
+            .await?;
         Ok(FollowUpPayload {
             follow_up: FollowUp(saved),
         })
@@ -1010,8 +979,7 @@ impl EditingMutation {
         let p = principal(ctx)?;
         let id = decode_as(&input.id, NodeType::FollowUp, "id")?;
         parts::delete_follow_up(db(ctx)?, p, id)
-            .await
-            .map_err(edit_error)?;
+            .await?;
         Ok(DeletePayload {
             deleted_id: input.id,
         })
@@ -1031,8 +999,7 @@ impl EditingMutation {
             organisation: Some(input.organisation),
         };
         let saved = parts::create_signatory(db(ctx)?, p, promise_id, fields)
-            .await
-            .map_err(edit_error)?;
+            .await?;
         Ok(SignatoryPayload {
             signatory: Signatory(saved),
         })
@@ -1052,8 +1019,7 @@ impl EditingMutation {
             organisation: input.organisation,
         };
         let saved = parts::update_signatory(db(ctx)?, p, id, fields)
-            .await
-            .map_err(edit_error)?;
+            .await?;
         Ok(SignatoryPayload {
             signatory: Signatory(saved),
         })
@@ -1068,8 +1034,7 @@ impl EditingMutation {
         let p = principal(ctx)?;
         let id = decode_as(&input.id, NodeType::Signatory, "id")?;
         parts::delete_signatory(db(ctx)?, p, id)
-            .await
-            .map_err(edit_error)?;
+            .await?;
         Ok(DeletePayload {
             deleted_id: input.id,
         })
@@ -1133,8 +1098,7 @@ impl EditingMutation {
             municipalities: Some(input.municipalities),
         };
         let saved = contacts::create_contact(db(ctx)?, p, &input.key, fields)
-            .await
-            .map_err(edit_error)?;
+            .await?;
         Ok(ContactPayload {
             contact: StaffContact(saved),
         })
@@ -1158,8 +1122,7 @@ impl EditingMutation {
             municipalities: input.municipalities,
         };
         let saved = contacts::update_contact(db(ctx)?, p, id, fields)
-            .await
-            .map_err(edit_error)?;
+            .await?;
         Ok(ContactPayload {
             contact: StaffContact(saved),
         })
@@ -1174,8 +1137,7 @@ impl EditingMutation {
         let p = principal(ctx)?;
         let id = decode_as(&input.id, NodeType::Contact, "id")?;
         contacts::delete_contact(db(ctx)?, p, id)
-            .await
-            .map_err(edit_error)?;
+            .await?;
         Ok(DeletePayload {
             deleted_id: input.id,
         })
@@ -1197,8 +1159,7 @@ impl EditingMutation {
             contact: decode_as(&input.contact_id, NodeType::Contact, "contactId")?,
         };
         let saved = contacts::create_routing_rule(db(ctx)?, p, fields)
-            .await
-            .map_err(edit_error)?;
+            .await?;
         Ok(RoutingRulePayload {
             routing_rule: RoutingRule(saved),
         })
@@ -1213,8 +1174,7 @@ impl EditingMutation {
         let p = principal(ctx)?;
         let contact = decode_as(&input.contact_id, NodeType::Contact, "contactId")?;
         let saved = contacts::update_routing_rule(db(ctx)?, p, input.id, contact)
-            .await
-            .map_err(edit_error)?;
+            .await?;
         Ok(RoutingRulePayload {
             routing_rule: RoutingRule(saved),
         })
@@ -1228,8 +1188,7 @@ impl EditingMutation {
     ) -> ApiResult<DeleteRoutingRulePayload> {
         let p = principal(ctx)?;
         contacts::delete_routing_rule(db(ctx)?, p, id)
-            .await
-            .map_err(edit_error)?;
+            .await?;
         Ok(DeleteRoutingRulePayload { deleted_id: id })
     }
 }
@@ -1238,8 +1197,7 @@ async fn publish(ctx: &Context<'_>, input: IdInput, published: bool) -> ApiResul
     let p = principal(ctx)?;
     let id = decode_as(&input.id, NodeType::Promise, "id")?;
     let saved = promises::set_published(db(ctx)?, p, id, published)
-        .await
-        .map_err(edit_error)?;
+        .await?;
     Ok(PromisePayload {
         promise: Promise(saved),
     })
@@ -1249,8 +1207,7 @@ async fn reorder(ctx: &Context<'_>, list: List, order: &[i32]) -> ApiResult<Prom
     let p = principal(ctx)?;
     let db = db(ctx)?;
     editing::parts::reorder(db, p, list, order)
-        .await
-        .map_err(edit_error)?;
+        .await?;
     let promise_id = match list {
         List::FocusAreas { promise_id }
         | List::Commitments { promise_id, .. }
@@ -1258,8 +1215,7 @@ async fn reorder(ctx: &Context<'_>, list: List, order: &[i32]) -> ApiResult<Prom
     };
     let saved = entity::promise::Entity::find_by_id(promise_id)
         .one(db)
-        .await
-        .map_err(ApiError::from)?
+        .await?
         .ok_or(ApiError::NotFound("promise"))?;
     Ok(PromisePayload {
         promise: Promise(saved),

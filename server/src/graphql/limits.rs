@@ -18,6 +18,8 @@
 
 use std::collections::HashMap;
 
+use super::errors::ErrorCode;
+
 use async_graphql::{
     Value, Variables,
     parser::{
@@ -80,17 +82,17 @@ pub enum LimitError {
 }
 
 impl LimitError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::Tokens(_) => "TOKEN_LIMIT_EXCEEDED",
-            Self::Aliases(_) => "ALIAS_LIMIT_EXCEEDED",
-            Self::Directives(_) => "DIRECTIVE_LIMIT_EXCEEDED",
-            Self::Depth(_) => "DEPTH_LIMIT_EXCEEDED",
-            Self::Complexity(_) => "COMPLEXITY_LIMIT_EXCEEDED",
-            Self::Batch(_) => "BATCH_LIMIT_EXCEEDED",
-            Self::Introspection => "INTROSPECTION_DISABLED",
-            Self::FragmentCycle => "GRAPHQL_VALIDATION_FAILED",
-            Self::Response(_) => "RESPONSE_TOO_LARGE",
+            Self::Tokens(_) => ErrorCode::TokenLimitExceeded,
+            Self::Aliases(_) => ErrorCode::AliasLimitExceeded,
+            Self::Directives(_) => ErrorCode::DirectiveLimitExceeded,
+            Self::Depth(_) => ErrorCode::DepthLimitExceeded,
+            Self::Complexity(_) => ErrorCode::ComplexityLimitExceeded,
+            Self::Batch(_) => ErrorCode::BatchLimitExceeded,
+            Self::Introspection => ErrorCode::IntrospectionDisabled,
+            Self::FragmentCycle => ErrorCode::GraphqlValidationFailed,
+            Self::Response(_) => ErrorCode::ResponseTooLarge,
         }
     }
 

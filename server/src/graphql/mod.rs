@@ -15,7 +15,7 @@ pub mod types;
 use async_graphql::{EmptySubscription, MergedObject, Response, Schema, dataloader::DataLoader};
 use sea_orm::DatabaseConnection;
 
-pub use extensions::{ResponseBudget, TIMED_OUT, response_too_large};
+pub use extensions::{ResponseBudget, response_too_large};
 pub use query::PromiseFilter;
 
 /// Root query: the public catalogue, the staff inbox, and the editing views.
@@ -104,11 +104,11 @@ pub fn add_error_codes(mut response: Response) -> Response {
             .is_some_and(|e| e.get("code").is_some());
         if !has_code {
             let code = if error.path.is_empty() {
-                "BAD_REQUEST"
+                errors::ErrorCode::BadRequest
             } else {
-                "BAD_USER_INPUT"
+                errors::ErrorCode::BadUserInput
             };
-            extensions::set_code(error, code);
+            errors::set_code(error, code);
         }
     }
     response

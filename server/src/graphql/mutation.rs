@@ -43,14 +43,6 @@ pub(super) fn limited(refused: Refused) -> ApiError {
     }
 }
 
-fn submit_error(err: SubmitError) -> ApiError {
-    match err {
-        SubmitError::Invalid(i) => ApiError::bad_input(i.field, i.message),
-        SubmitError::IdempotencyConflict => ApiError::IdempotencyConflict,
-        SubmitError::Db(e) => ApiError::from(e),
-    }
-}
-
 fn decode_concerns(id: &str) -> Result<Concerns, ApiError> {
     match ids::decode(id, "concerns")? {
         (NodeType::Promise, row) => Ok(Concerns::Promise(row)),
@@ -90,7 +82,7 @@ impl TipMutation {
             Err(_) => "rejected",
         };
         crate::metrics::tip(kind, outcome);
-        Ok(result?)
+        result
     }
 }
 
@@ -141,8 +133,7 @@ async fn submit(ctx: &Context<'_>, input: SubmitTipInput) -> Result<SubmitTipPay
         }),
         now,
     )
-    .await
-    .map_err(ApiError::from)?;
+    .await?;
     if let Some(free_at) = free_at {
         let wait = (free_at - now).to_std().unwrap_or(Duration::from_secs(1));
         return Err(limited(Refused { retry_after: wait }));
@@ -163,12 +154,11 @@ async fn submit(ctx: &Context<'_>, input: SubmitTipInput) -> Result<SubmitTipPay
         // deleted within the last poll interval): route again from the database.
         intake.routing.forget();
         valid = tips::validate(db, &intake.routing, &submission)
-            .await
-            .map_err(submit_error)?;
+            .await?;
         valid.email_hash = email_hash;
         stored = tips::store(db, &intake.ip_hash_key, &valid, ip_hash, now).await;
     }
-    let accepted = stored.map_err(submit_error)?;
+    let accepted = stored?;
     intake.wake_worker.notify_one();
     tracing::info!(
         reference = %accepted.tip.reference,
@@ -223,14 +213,12 @@ async fn checked(
             &submission.request_hash(),
             now,
         )
-        .await
-        .map_err(submit_error)?
+        .await?
     {
         return Ok(Checked::Replay(Box::new(original)));
     }
     let valid = tips::validate(db, &intake.routing, &submission)
-        .await
-        .map_err(submit_error)?;
+        .await?;
     Ok(Checked::Valid(Box::new((submission, valid))))
 }
 

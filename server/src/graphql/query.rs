@@ -17,7 +17,7 @@ use crate::service::catalog::{self, Kind, PromiseQuery, Visible};
 
 fn db<'a>(ctx: &Context<'a>) -> ApiResult<&'a DatabaseConnection> {
     ctx.data::<DatabaseConnection>()
-        .map_err(|_| ApiError::internal("database connection missing from schema data").into())
+        .map_err(|_| ApiError::internal("database connection missing from schema data"))
 }
 
 fn search_terms(field: &str, text: Option<&str>) -> Result<Vec<String>, ApiError> {
@@ -76,8 +76,7 @@ impl CatalogQuery {
         let terms = search_terms("search", search.as_deref())?;
         let query = (!terms.is_empty()).then(|| search.unwrap_or_default());
         let all = catalog::municipalities(db(ctx)?, query.as_deref())
-            .await
-            .map_err(ApiError::from)?;
+            .await?;
         let (items, total) = page.slice(all);
         Ok(connection(items.into_iter().map(Municipality).collect(), page, total).into())
     }
@@ -99,16 +98,15 @@ impl CatalogQuery {
             (None, Some(slug)) => slug,
             _ => {
                 return Err(
-                    ApiError::bad_input("code", "give exactly one of `code` and `slug`").into(),
+                    ApiError::bad_input("code", "give exactly one of `code` and `slug`"),
                 );
             }
         };
         match catalog::municipality_by_code_or_slug(db(ctx)?, &key)
-            .await
-            .map_err(ApiError::from)?
+            .await?
         {
             Some(m) => Ok(Some(Municipality(m))),
-            None => Err(ApiError::NotFound("municipality").into()),
+            None => Err(ApiError::NotFound("municipality")),
         }
     }
 
@@ -151,8 +149,7 @@ impl CatalogQuery {
         }
         if let Some(m) = filter.municipality {
             match catalog::municipality_by_code_or_slug(db, &m)
-                .await
-                .map_err(ApiError::from)?
+                .await?
             {
                 Some(found) => query.municipality_id = Some(found.id),
                 None => {
@@ -162,14 +159,12 @@ impl CatalogQuery {
                             "no municipality has the code or slug \"{}\"",
                             m.chars().take(64).collect::<String>()
                         ),
-                    )
-                    .into());
+                    ));
                 }
             }
         }
         let (items, total) = catalog::promises(db, &query, page.offset as u64, page.limit as u64)
-            .await
-            .map_err(ApiError::from)?;
+            .await?;
         Ok(connection(items.into_iter().map(Promise).collect(), page, total).into())
     }
 
@@ -182,11 +177,10 @@ impl CatalogQuery {
     ) -> ApiResult<Option<Promise>> {
         let row = ids::decode_as(&id, NodeType::Promise, "id")?;
         match catalog::published_promise(db(ctx)?, row)
-            .await
-            .map_err(ApiError::from)?
+            .await?
         {
             Some(p) => Ok(Some(Promise(p))),
-            None => Err(ApiError::NotFound("promise").into()),
+            None => Err(ApiError::NotFound("promise")),
         }
     }
 
@@ -209,7 +203,7 @@ impl CatalogQuery {
     ) -> ApiResult<Vec<Option<Node>>> {
         if ids.len() > MAX_NODES {
             return Err(
-                ApiError::bad_input("ids", format!("at most {MAX_NODES} ids per call")).into(),
+                ApiError::bad_input("ids", format!("at most {MAX_NODES} ids per call")),
             );
         }
         let decoded = ids
@@ -237,8 +231,7 @@ async fn fetch_node(db: &DatabaseConnection, kind: NodeType, row: i32) -> ApiRes
         NodeType::Contact => Kind::Contact,
     };
     Ok(catalog::visible(db, kind, row)
-        .await
-        .map_err(ApiError::from)?
+        .await?
         .map(|v| match v {
             Visible::Municipality(m) => Node::Municipality(Municipality(m)),
             Visible::PoliceArea(a) => Node::PoliceArea(PoliceArea(a)),

@@ -14,7 +14,7 @@ use super::{
 };
 use crate::service::{
     privacy,
-    staff::{self, Principal, StaffError, TipQuery},
+    staff::{self, Principal, TipQuery},
 };
 
 /// The caller's identity for this request, from the `Authorization: Bearer` header.
@@ -41,33 +41,6 @@ pub(super) fn db<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection, ApiErr
 fn wake_worker(ctx: &Context<'_>) {
     if let Ok(intake) = ctx.data::<super::mutation::TipIntake>() {
         intake.wake_worker.notify_one();
-    }
-}
-
-fn staff_error(err: StaffError) -> ApiError {
-    match err {
-        StaffError::Invalid { field, message } => ApiError::bad_input(field, message),
-        StaffError::NotFound => ApiError::NotFound("tip"),
-        StaffError::Forbidden => ApiError::Forbidden,
-        StaffError::InvalidTransition { from, to } => ApiError::bad_input(
-            "status",
-            format!(
-                "a tip cannot go from {} to {}",
-                status_name(from),
-                status_name(to)
-            ),
-        ),
-        StaffError::Db(e) => ApiError::from(e),
-    }
-}
-
-fn status_name(s: entity::TipStatus) -> &'static str {
-    match s {
-        entity::TipStatus::New => "NEW",
-        entity::TipStatus::Unrouted => "UNROUTED",
-        entity::TipStatus::InProgress => "IN_PROGRESS",
-        entity::TipStatus::Handled => "HANDLED",
-        entity::TipStatus::NotRelevant => "NOT_RELEVANT",
     }
 }
 
@@ -136,8 +109,7 @@ impl StaffTip {
     async fn municipality(&self, ctx: &Context<'_>) -> ApiResult<String> {
         let m = municipality::Entity::find_by_id(self.0.municipality_id)
             .one(db(ctx)?)
-            .await
-            .map_err(ApiError::from)?;
+            .await?;
         Ok(m.map(|m| m.name).unwrap_or_default())
     }
     /// Name of the contact it was routed to; null when unrouted.
@@ -147,8 +119,7 @@ impl StaffTip {
         };
         let c = contact::Entity::find_by_id(id)
             .one(db(ctx)?)
-            .await
-            .map_err(ApiError::from)?;
+            .await?;
         Ok(c.map(|c| c.name))
     }
     /// When it was received.
@@ -166,15 +137,13 @@ impl StaffTip {
     /// Emails sent for this tip.
     async fn deliveries(&self, ctx: &Context<'_>) -> ApiResult<Vec<Delivery>> {
         let rows = staff::deliveries(db(ctx)?, self.0.id)
-            .await
-            .map_err(ApiError::from)?;
+            .await?;
         Ok(rows.into_iter().map(Delivery).collect())
     }
     /// Status changes with internal notes, oldest first.
     async fn history(&self, ctx: &Context<'_>) -> ApiResult<Vec<TipEvent>> {
         let rows = staff::history(db(ctx)?, self.0.id)
-            .await
-            .map_err(ApiError::from)?;
+            .await?;
         Ok(rows.into_iter().map(TipEvent).collect())
     }
 }
@@ -387,8 +356,7 @@ impl StaffQuery {
         let municipality_id = match filter.municipality {
             Some(m) => Some(
                 crate::service::catalog::municipality_by_code_or_slug(db, &m)
-                    .await
-                    .map_err(ApiError::from)?
+                    .await?
                     .ok_or_else(|| {
                         ApiError::bad_input(
                             "filter.municipality",
@@ -407,8 +375,7 @@ impl StaffQuery {
             received_before: filter.received_before.map(|d| d.0),
         };
         let (items, total) = staff::tips(db, p, &query, page.offset as u64, page.limit as u64)
-            .await
-            .map_err(ApiError::from)?
+            .await?
             .ok_or(ApiError::Forbidden)?;
         Ok(connection(items.into_iter().map(StaffTip).collect(), page, total).into())
     }
@@ -421,14 +388,13 @@ impl StaffQuery {
     ) -> ApiResult<StaffTip> {
         let p = principal(ctx)?;
         if !crate::service::authz::may_handle_tips(p) {
-            return Err(ApiError::Forbidden.into());
+            return Err(ApiError::Forbidden);
         }
         let found = staff::tip_in_scope(db(ctx)?, p, &reference)
-            .await
-            .map_err(ApiError::from)?;
+            .await?;
         found
             .map(StaffTip)
-            .ok_or_else(|| ApiError::NotFound("tip").into())
+            .ok_or_else(|| ApiError::NotFound("tip"))
     }
 
     /// Staff API tokens (ADMIN only): those whose municipalities lie within the caller's
@@ -436,8 +402,7 @@ impl StaffQuery {
     async fn api_tokens(&self, ctx: &Context<'_>) -> ApiResult<Vec<ApiToken>> {
         let p = admin(ctx)?;
         let tokens = staff::list_tokens_for(db(ctx)?, p)
-            .await
-            .map_err(ApiError::from)?;
+            .await?;
         Ok(tokens.into_iter().map(|(t, m)| api_token(t, m)).collect())
     }
 
@@ -451,11 +416,10 @@ impl StaffQuery {
     ) -> ApiResult<TipStatistics> {
         let db = db(ctx)?;
         if to.0 < from.0 {
-            return Err(ApiError::bad_input("to", "`to` is before `from`").into());
+            return Err(ApiError::bad_input("to", "`to` is before `from`"));
         }
         let m = crate::service::catalog::municipality_by_code_or_slug(db, &municipality)
-            .await
-            .map_err(ApiError::from)?
+            .await?
             .ok_or_else(|| {
                 ApiError::bad_input("municipality", "no municipality has that code or slug")
             })?;
@@ -465,11 +429,10 @@ impl StaffQuery {
                 .and_then(|d| d.and_hms_opt(0, 0, 0))
                 .map(|d| d.and_utc());
         let (Some(start), Some(end)) = (start, end) else {
-            return Err(ApiError::bad_input("to", "dates out of range").into());
+            return Err(ApiError::bad_input("to", "dates out of range"));
         };
         let stats = privacy::statistics(db, m.id, start, end)
-            .await
-            .map_err(ApiError::from)?;
+            .await?;
         Ok(TipStatistics {
             total_count: stats.total,
             counts: stats
@@ -507,8 +470,7 @@ impl StaffQuery {
                 .map_err(super::mutation::limited)?;
         }
         let found = staff::public_status(db(ctx)?, &reference, &status_token)
-            .await
-            .map_err(ApiError::from)?;
+            .await?;
         let (status, handled_at) = found.ok_or(ApiError::NotFound("tip"))?;
         Ok(TipStatusResult {
             status: status.into(),
@@ -573,14 +535,13 @@ impl StaffMutation {
     ) -> ApiResult<TipPayload> {
         let p = principal(ctx)?;
         if !crate::service::authz::may_handle_tips(p) {
-            return Err(ApiError::Forbidden.into());
+            return Err(ApiError::Forbidden);
         }
         let contact =
             super::ids::decode_as(&input.contact, super::ids::NodeType::Contact, "contact")?;
         let db = db(ctx)?;
         let updated = staff::reroute(db, p, &input.reference, contact, input.note)
-            .await
-            .map_err(staff_error)?;
+            .await?;
         wake_worker(ctx);
         Ok(TipPayload {
             tip: StaffTip(updated),
@@ -595,16 +556,14 @@ impl StaffMutation {
     ) -> ApiResult<TipPayload> {
         let p = principal(ctx)?;
         if !crate::service::authz::may_handle_tips(p) {
-            return Err(ApiError::Forbidden.into());
+            return Err(ApiError::Forbidden);
         }
         let db = db(ctx)?;
         staff::resend_dead(db, p, &reference)
-            .await
-            .map_err(staff_error)?;
+            .await?;
         wake_worker(ctx);
         let tip = staff::tip_in_scope(db, p, &reference)
-            .await
-            .map_err(ApiError::from)?
+            .await?
             .ok_or(ApiError::NotFound("tip"))?;
         Ok(TipPayload { tip: StaffTip(tip) })
     }
@@ -627,12 +586,10 @@ impl StaffMutation {
             &input.municipalities,
             input.contact_key.as_deref(),
         )
-        .await
-        .map_err(staff_error)?;
+        .await?;
         tracing::info!(token = created.token.id, actor = %p.name, "API token created");
         let municipalities = staff::list_tokens_for(db, p)
-            .await
-            .map_err(ApiError::from)?
+            .await?
             .into_iter()
             .find(|(t, _)| t.id == created.token.id)
             .map(|(_, m)| m)
@@ -652,10 +609,9 @@ impl StaffMutation {
     ) -> ApiResult<bool> {
         let p = admin(ctx)?;
         if !staff::revoke_token_as(db(ctx)?, p, id)
-            .await
-            .map_err(ApiError::from)?
+            .await?
         {
-            return Err(ApiError::NotFound("token").into());
+            return Err(ApiError::NotFound("token"));
         }
         tracing::info!(token = id, actor = %p.name, "API token revoked");
         Ok(true)
@@ -670,22 +626,20 @@ impl StaffMutation {
     ) -> ApiResult<EraseTipPayload> {
         let p = principal(ctx)?;
         if !crate::service::authz::is_admin(p) {
-            return Err(ApiError::Forbidden.into());
+            return Err(ApiError::Forbidden);
         }
         let db = db(ctx)?;
         // Only a tip in the admin's scope; out of scope looks like missing.
         if staff::tip_in_scope(db, p, &reference)
-            .await
-            .map_err(ApiError::from)?
+            .await?
             .is_none()
         {
-            return Err(ApiError::NotFound("tip").into());
+            return Err(ApiError::NotFound("tip"));
         }
         if !privacy::erase_tip(db, &reference, chrono::Utc::now())
-            .await
-            .map_err(ApiError::from)?
+            .await?
         {
-            return Err(ApiError::NotFound("tip").into());
+            return Err(ApiError::NotFound("tip"));
         }
         tracing::info!(reference = %reference.trim(), actor = %p.name, "tip erased on request");
         Ok(EraseTipPayload {
@@ -701,7 +655,7 @@ impl StaffMutation {
     ) -> ApiResult<UpdateTipStatusPayload> {
         let p = principal(ctx)?;
         if !crate::service::authz::may_handle_tips(p) {
-            return Err(ApiError::Forbidden.into());
+            return Err(ApiError::Forbidden);
         }
         let updated = staff::transition(
             db(ctx)?,
@@ -710,9 +664,8 @@ impl StaffMutation {
             input.status.into(),
             input.note,
         )
-        .await
-        .map_err(staff_error)?;
-        tracing::info!(reference = %updated.reference, status = status_name(updated.status), "tip status changed");
+        .await?;
+        tracing::info!(reference = %updated.reference, status = super::errors::status_name(updated.status), "tip status changed");
         Ok(UpdateTipStatusPayload {
             tip: StaffTip(updated),
         })

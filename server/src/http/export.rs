@@ -20,6 +20,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::{AppState, json_error};
+use crate::graphql::errors::ErrorCode;
 use crate::graphql::prepare_request;
 
 const QUERY: &str = r#"query Export($after: String) { promises(first: 100, after: $after) {
@@ -50,14 +51,14 @@ async fn promises(state: &AppState) -> Result<Vec<Value>, Response> {
             tracing::error!(errors = ?response.errors, "the export query failed");
             return Err(json_error(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
+                ErrorCode::Internal,
                 "internal server error",
             ));
         }
         let data = response.data.into_json().map_err(|_| {
             json_error(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
+                ErrorCode::Internal,
                 "internal server error",
             )
         })?;
@@ -107,7 +108,7 @@ pub async fn json(State(state): State<AppState>, headers: HeaderMap) -> Response
         Ok(body) => with_etag(&headers, "application/json; charset=utf-8", body),
         Err(_) => json_error(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL",
+            ErrorCode::Internal,
             "internal server error",
         ),
     }
@@ -202,7 +203,7 @@ pub async fn csv(State(state): State<AppState>, headers: HeaderMap) -> Response 
             tracing::error!(error = %err, "could not write the CSV export");
             return json_error(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
+                ErrorCode::Internal,
                 "internal server error",
             );
         }
@@ -255,7 +256,7 @@ pub async fn csv(State(state): State<AppState>, headers: HeaderMap) -> Response 
             tracing::error!(error = %err, "could not write the CSV export");
             json_error(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
+                ErrorCode::Internal,
                 "internal server error",
             )
         }

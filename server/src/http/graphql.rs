@@ -19,6 +19,7 @@ use axum::{
 };
 
 use super::{AppState, json_error};
+use crate::graphql::errors::{ErrorCode, error_document};
 use crate::{
     cache::ResponseCache,
     graphql::{
@@ -75,7 +76,7 @@ pub async fn get(
         }
         return json_error(
             StatusCode::BAD_REQUEST,
-            "BAD_REQUEST",
+            ErrorCode::BadRequest,
             "missing `query` parameter",
         );
     }
@@ -86,7 +87,7 @@ pub async fn get(
         Ok(_) if !query.split('&').any(|pair| pair.starts_with("query=")) => {
             return json_error(
                 StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
+                ErrorCode::BadRequest,
                 "missing `query` parameter",
             );
         }
@@ -94,7 +95,7 @@ pub async fn get(
         Err(err) => {
             return json_error(
                 StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
+                ErrorCode::BadRequest,
                 &format!("invalid query string: {err}"),
             );
         }
@@ -117,7 +118,7 @@ pub async fn post(
     if !media_type.eq_ignore_ascii_case("application/json") {
         return json_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "UNSUPPORTED_MEDIA_TYPE",
+            ErrorCode::UnsupportedMediaType,
             "send the request as application/json",
         );
     }
@@ -129,7 +130,7 @@ pub async fn post(
         Err(_) => {
             return json_error(
                 StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
+                ErrorCode::BadRequest,
                 "could not read the request body",
             );
         }
@@ -142,7 +143,7 @@ pub async fn post(
         Err(BodyError::Invalid(reason)) => {
             return json_error(
                 StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
+                ErrorCode::BadRequest,
                 &format!("the body is not a valid GraphQL request: {reason}"),
             );
         }
@@ -185,7 +186,7 @@ pub async fn post(
 fn too_large(state: &AppState) -> Response {
     json_error(
         StatusCode::PAYLOAD_TOO_LARGE,
-        "PAYLOAD_TOO_LARGE",
+        ErrorCode::PayloadTooLarge,
         &format!("request body is larger than {} bytes", state.max_body_bytes),
     )
 }
@@ -337,14 +338,11 @@ struct Outcome {
 }
 
 impl Outcome {
-    fn error(status: StatusCode, code: &str, message: &str) -> Self {
-        crate::metrics::graphql_error(code);
-        let body = serde_json::json!({
-            "errors": [{ "message": message, "extensions": { "code": code } }]
-        });
+    fn error(status: StatusCode, code: ErrorCode, message: &str) -> Self {
+        crate::metrics::graphql_error(code.as_str());
         Self {
             status,
-            body: Bytes::from(body.to_string()),
+            body: Bytes::from(error_document(code, message, None, false)),
             retry_after: None,
             etag: None,
             method_not_allowed: false,
@@ -386,7 +384,7 @@ async fn run_inner(
     {
         let mut outcome = Outcome::error(
             StatusCode::TOO_MANY_REQUESTS,
-            "RATE_LIMITED",
+            ErrorCode::RateLimited,
             "too many requests; slow down",
         );
         outcome.retry_after = Some(retry_after_secs(refused.retry_after));
@@ -448,18 +446,17 @@ async fn run_inner(
         } else {
             StatusCode::OK
         };
-        crate::metrics::graphql_error("BAD_USER_INPUT");
-        let body = serde_json::json!({
-            "data": null,
-            "errors": [{
-                "message": "a value contains a control character; only tab and line breaks are allowed",
-                "extensions": { "code": "BAD_USER_INPUT", "field": field },
-            }]
-        });
+        crate::metrics::graphql_error(ErrorCode::BadUserInput.as_str());
+        let body = error_document(
+            ErrorCode::BadUserInput,
+            "a value contains a control character; only tab and line breaks are allowed",
+            Some(&field),
+            true,
+        );
         return (
             Outcome {
                 status,
-                body: Bytes::from(body.to_string()),
+                body: Bytes::from(body),
                 retry_after: None,
                 etag: None,
                 method_not_allowed: false,
@@ -479,7 +476,7 @@ async fn run_inner(
     if method == Method::Get && is_mutation {
         let mut outcome = Outcome::error(
             StatusCode::METHOD_NOT_ALLOWED,
-            "METHOD_NOT_ALLOWED",
+            ErrorCode::MethodNotAllowed,
             "mutations must be sent with POST",
         );
         outcome.method_not_allowed = true;
@@ -511,7 +508,7 @@ async fn run_inner(
             // Stopped by the deadline check inside execution (see `ResponseBudget`).
             !response.errors.iter().any(|e| {
                 e.extensions.as_ref().and_then(|x| x.get("code"))
-                    == Some(&async_graphql::Value::from(crate::graphql::TIMED_OUT))
+                    == Some(&async_graphql::Value::from(ErrorCode::Timeout.as_str()))
             })
         });
     let response = match executed {
@@ -524,7 +521,7 @@ async fn run_inner(
             return (
                 Outcome::error(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "TIMEOUT",
+                    ErrorCode::Timeout,
                     &format!(
                         "the request took longer than {} ms",
                         state.graphql_timeout.as_millis()
@@ -602,7 +599,7 @@ async fn run_inner(
             return (
                 Outcome::error(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "INTERNAL",
+                    ErrorCode::Internal,
                     "internal server error",
                 ),
                 false,

@@ -11,6 +11,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use serde_json::{Value, json};
 
 use super::{AppState, json_error};
+use crate::graphql::errors::ErrorCode;
 
 /// Alive: the process answers HTTP.
 pub async fn healthz() -> Json<Value> {
@@ -76,7 +77,7 @@ pub async fn metrics_private(State(state): State<AppState>, headers: HeaderMap) 
 }
 
 fn not_found() -> Response {
-    json_error(StatusCode::NOT_FOUND, "NOT_FOUND", "not found")
+    json_error(StatusCode::NOT_FOUND, ErrorCode::NotFound, "not found")
 }
 
 async fn metrics_response(state: &AppState, headers: &HeaderMap) -> Response {
@@ -85,7 +86,7 @@ async fn metrics_response(state: &AppState, headers: &HeaderMap) -> Response {
         if !crate::metrics::bearer_matches(presented, token.expose()) {
             let mut response = json_error(
                 StatusCode::UNAUTHORIZED,
-                "UNAUTHENTICATED",
+                ErrorCode::Unauthenticated,
                 "metrics require a valid bearer token",
             );
             response.headers_mut().insert(
@@ -98,7 +99,7 @@ async fn metrics_response(state: &AppState, headers: &HeaderMap) -> Response {
     let Some(handle) = &state.metrics else {
         return json_error(
             StatusCode::NOT_FOUND,
-            "NOT_FOUND",
+            ErrorCode::NotFound,
             "metrics are not enabled in this process",
         );
     };
@@ -115,7 +116,7 @@ async fn metrics_response(state: &AppState, headers: &HeaderMap) -> Response {
             tracing::error!(error = %err, "could not read the database for /metrics");
             json_error(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "UNAVAILABLE",
+                ErrorCode::Unavailable,
                 "metrics are unavailable while the database is unreachable",
             )
         }

@@ -32,26 +32,23 @@ pub struct NewToken {
     pub secret: String,
 }
 
-#[derive(Debug)]
+/// Why a staff action was refused.
+#[derive(Debug, thiserror::Error)]
 pub enum StaffError {
+    #[error("{field}: {message}")]
     Invalid {
         field: &'static str,
         message: String,
     },
+    #[error("tip not found")]
     NotFound,
     /// The caller may not grant this (a higher role or a wider scope than its own).
+    #[error("forbidden")]
     Forbidden,
-    InvalidTransition {
-        from: TipStatus,
-        to: TipStatus,
-    },
-    Db(DbErr),
-}
-
-impl From<DbErr> for StaffError {
-    fn from(e: DbErr) -> Self {
-        Self::Db(e)
-    }
+    #[error("a tip cannot go from {from:?} to {to:?}")]
+    InvalidTransition { from: TipStatus, to: TipStatus },
+    #[error(transparent)]
+    Db(#[from] DbErr),
 }
 
 /// Create a token as the operator at the command line (national). `municipalities` are

@@ -90,23 +90,14 @@ pub struct ValidTip {
 }
 
 /// Why a submission was not accepted.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum SubmitError {
-    Invalid(Invalid),
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    #[error("the idempotency key was used for a different submission")]
     IdempotencyConflict,
-    Db(DbErr),
-}
-
-impl From<DbErr> for SubmitError {
-    fn from(e: DbErr) -> Self {
-        Self::Db(e)
-    }
-}
-
-impl From<Invalid> for SubmitError {
-    fn from(e: Invalid) -> Self {
-        Self::Invalid(e)
-    }
+    #[error(transparent)]
+    Db(#[from] DbErr),
 }
 
 fn invalid(field: &'static str, message: impl Into<String>) -> SubmitError {

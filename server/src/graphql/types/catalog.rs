@@ -35,7 +35,7 @@ pub struct RequestDate(pub NaiveDate);
 
 fn loader<'a>(ctx: &Context<'a>) -> ApiResult<&'a DataLoader<CatalogLoader>> {
     ctx.data::<DataLoader<CatalogLoader>>()
-        .map_err(|_| ApiError::internal("CatalogLoader missing").into())
+        .map_err(|_| ApiError::internal("CatalogLoader missing"))
 }
 
 fn today(ctx: &Context<'_>) -> NaiveDate {
@@ -53,8 +53,7 @@ where
 {
     Ok(loader(ctx)?
         .load_one(key)
-        .await
-        .map_err(ApiError::from)?
+        .await?
         .unwrap_or_default())
 }
 
@@ -65,7 +64,7 @@ where
         async_graphql::dataloader::Loader<K, Value = V, Error = std::sync::Arc<sea_orm::DbErr>>,
     V: Send + Sync + Clone + 'static,
 {
-    Ok(loader(ctx)?.load_one(key).await.map_err(ApiError::from)?)
+    Ok(loader(ctx)?.load_one(key).await?)
 }
 
 async fn progress_data(

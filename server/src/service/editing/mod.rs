@@ -31,26 +31,18 @@ use super::staff::Principal;
 use crate::domain::{Invalid, search};
 
 /// Why an edit was refused.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum EditError {
-    Invalid(Invalid),
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
     /// The named thing does not exist.
+    #[error("{0} not found")]
     NotFound(&'static str),
     /// The caller's role or municipalities do not cover it.
+    #[error("forbidden")]
     Forbidden,
-    Db(DbErr),
-}
-
-impl From<DbErr> for EditError {
-    fn from(e: DbErr) -> Self {
-        Self::Db(e)
-    }
-}
-
-impl From<Invalid> for EditError {
-    fn from(e: Invalid) -> Self {
-        Self::Invalid(e)
-    }
+    #[error(transparent)]
+    Db(#[from] DbErr),
 }
 
 pub type EditResult<T> = Result<T, EditError>;
