@@ -252,7 +252,18 @@ impl From<crate::service::tips::SubmitError> for ApiError {
         match err {
             SubmitError::Invalid(i) => i.into(),
             SubmitError::IdempotencyConflict => Self::IdempotencyConflict,
+            SubmitError::RateLimited { retry_after } => Self::RateLimited {
+                retry_after_secs: crate::ratelimit::retry_after_secs(retry_after),
+            },
             SubmitError::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::ratelimit::Refused> for ApiError {
+    fn from(refused: crate::ratelimit::Refused) -> Self {
+        Self::RateLimited {
+            retry_after_secs: crate::ratelimit::retry_after_secs(refused.retry_after),
         }
     }
 }

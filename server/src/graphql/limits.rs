@@ -65,6 +65,23 @@ pub struct Limits {
     pub max_response_bytes: usize,
 }
 
+impl Limits {
+    /// The limits a configuration sets (the configuration knows nothing of this type).
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        Self {
+            max_depth: config.graphql_max_depth,
+            max_complexity: config.graphql_max_complexity,
+            max_aliases: config.graphql_max_aliases,
+            max_directives: config.graphql_max_directives,
+            max_tokens: config.graphql_max_tokens,
+            max_batch: config.graphql_max_batch,
+            introspection: config.graphql_introspection,
+            max_introspection_depth: config.graphql_max_introspection_depth,
+            max_response_bytes: config.graphql_max_response_bytes,
+        }
+    }
+}
+
 /// Why a document was refused; each has its own `extensions.code`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LimitError {

@@ -1,6 +1,7 @@
 //! The GraphQL schema: root types, per-request data, error codes, and the SDL export.
 
 pub mod connection;
+mod context;
 mod editing;
 pub mod errors;
 mod extensions;
@@ -8,6 +9,7 @@ pub mod ids;
 pub mod limits;
 pub mod loaders;
 pub mod mutation;
+mod public_tips;
 mod query;
 pub mod staff;
 pub mod types;
@@ -23,6 +25,7 @@ pub use query::PromiseFilter;
 pub struct Query(
     query::CatalogQuery,
     staff::StaffQuery,
+    public_tips::PublicTipQuery,
     editing::EditingQuery,
 );
 
