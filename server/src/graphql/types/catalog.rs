@@ -1,8 +1,6 @@
 //! The public catalogue: municipalities, police areas, promises and their parts, contacts.
 
-use async_graphql::{
-    ComplexObject, Context, ID, Interface, Object, SimpleObject, dataloader::DataLoader,
-};
+use async_graphql::{ComplexObject, Context, ID, Interface, Object, SimpleObject};
 use chrono::NaiveDate;
 use entity::{
     commitment, contact, focus_area, follow_up, municipality, police_area, promise, signatory,
@@ -15,7 +13,7 @@ use super::scalars::{Date, DateTime};
 use crate::domain::{period, progress};
 use crate::graphql::{
     connection::{Page, connection},
-    errors::{ApiError, ApiResult},
+    errors::ApiResult,
     ids::{NodeType, encode},
     loaders::*,
 };
@@ -33,10 +31,7 @@ crate::connection_types!(FollowUpConnection, FollowUpEdge, FollowUp, "follow-ups
 #[derive(Clone, Copy, Debug)]
 pub struct RequestDate(pub NaiveDate);
 
-fn loader<'a>(ctx: &Context<'a>) -> ApiResult<&'a DataLoader<CatalogLoader>> {
-    ctx.data::<DataLoader<CatalogLoader>>()
-        .map_err(|_| ApiError::internal("CatalogLoader missing"))
-}
+use crate::graphql::context::loader;
 
 fn today(ctx: &Context<'_>) -> NaiveDate {
     ctx.data::<RequestDate>()
@@ -51,10 +46,7 @@ where
     CatalogLoader: async_graphql::dataloader::Loader<K, Value = Vec<V>, Error = std::sync::Arc<sea_orm::DbErr>>,
     V: Send + Sync + Clone + 'static,
 {
-    Ok(loader(ctx)?
-        .load_one(key)
-        .await?
-        .unwrap_or_default())
+    Ok(loader(ctx)?.load_one(key).await?.unwrap_or_default())
 }
 
 async fn one<K, V>(ctx: &Context<'_>, key: K) -> ApiResult<Option<V>>
