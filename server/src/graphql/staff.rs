@@ -4,13 +4,14 @@
 //! `FORBIDDEN`; a tip outside one's scope is `NOT_FOUND`, like one that does not exist.
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
-use entity::{contact, delivery, municipality, tip, tip_event};
-use sea_orm::{DatabaseConnection, EntityTrait};
+use entity::{delivery, tip, tip_event};
 
 use super::{
     connection::{Page, connection},
+    context::{admin, db, loader, principal},
     errors::{ApiError, ApiResult},
-    types::{Date, DateTime, TipKind, TipStatus},
+    loaders::{ContactById, MunicipalityById},
+    types::{DateTime, TipKind, TipStatus},
 };
 use crate::service::{
     privacy,
@@ -24,18 +25,6 @@ pub enum Caller {
     /// A token was sent but is unknown or revoked.
     InvalidToken,
     Staff(Principal),
-}
-
-pub(super) fn principal<'a>(ctx: &Context<'a>) -> Result<&'a Principal, ApiError> {
-    match ctx.data::<Caller>() {
-        Ok(Caller::Staff(p)) => Ok(p),
-        _ => Err(ApiError::Unauthenticated),
-    }
-}
-
-pub(super) fn db<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection, ApiError> {
-    ctx.data::<DatabaseConnection>()
-        .map_err(|_| ApiError::internal("database missing"))
 }
 
 fn wake_worker(ctx: &Context<'_>) {
@@ -107,8 +96,9 @@ impl StaffTip {
     }
     /// Name of the municipality.
     async fn municipality(&self, ctx: &Context<'_>) -> ApiResult<String> {
-        let m = municipality::Entity::find_by_id(self.0.municipality_id)
-            .one(db(ctx)?)
+        // Batched across the page, like every list the catalogue loads.
+        let m = loader(ctx)?
+            .load_one(MunicipalityById(self.0.municipality_id))
             .await?;
         Ok(m.map(|m| m.name).unwrap_or_default())
     }
@@ -117,9 +107,7 @@ impl StaffTip {
         let Some(id) = self.0.routed_contact_id else {
             return Ok(None);
         };
-        let c = contact::Entity::find_by_id(id)
-            .one(db(ctx)?)
-            .await?;
+        let c = loader(ctx)?.load_one(ContactById(id)).await?;
         Ok(c.map(|c| c.name))
     }
     /// When it was received.
@@ -136,14 +124,12 @@ impl StaffTip {
     }
     /// Emails sent for this tip.
     async fn deliveries(&self, ctx: &Context<'_>) -> ApiResult<Vec<Delivery>> {
-        let rows = staff::deliveries(db(ctx)?, self.0.id)
-            .await?;
+        let rows = staff::deliveries(db(ctx)?, self.0.id).await?;
         Ok(rows.into_iter().map(Delivery).collect())
     }
     /// Status changes with internal notes, oldest first.
     async fn history(&self, ctx: &Context<'_>) -> ApiResult<Vec<TipEvent>> {
-        let rows = staff::history(db(ctx)?, self.0.id)
-            .await?;
+        let rows = staff::history(db(ctx)?, self.0.id).await?;
         Ok(rows.into_iter().map(TipEvent).collect())
     }
 }
@@ -302,15 +288,6 @@ fn api_token(t: entity::api_token::Model, municipalities: Vec<String>) -> ApiTok
     }
 }
 
-fn admin<'a>(ctx: &Context<'a>) -> Result<&'a Principal, ApiError> {
-    let p = principal(ctx)?;
-    if crate::service::authz::is_admin(p) {
-        Ok(p)
-    } else {
-        Err(ApiError::Forbidden)
-    }
-}
-
 /// Input of `createApiToken`.
 #[derive(InputObject)]
 pub struct CreateApiTokenInput {
@@ -390,92 +367,16 @@ impl StaffQuery {
         if !crate::service::authz::may_handle_tips(p) {
             return Err(ApiError::Forbidden);
         }
-        let found = staff::tip_in_scope(db(ctx)?, p, &reference)
-            .await?;
-        found
-            .map(StaffTip)
-            .ok_or_else(|| ApiError::NotFound("tip"))
+        let found = staff::tip_in_scope(db(ctx)?, p, &reference).await?;
+        found.map(StaffTip).ok_or(ApiError::NotFound("tip"))
     }
 
     /// Staff API tokens (ADMIN only): those whose municipalities lie within the caller's
     /// (a national admin sees all).
     async fn api_tokens(&self, ctx: &Context<'_>) -> ApiResult<Vec<ApiToken>> {
         let p = admin(ctx)?;
-        let tokens = staff::list_tokens_for(db(ctx)?, p)
-            .await?;
+        let tokens = staff::list_tokens_for(db(ctx)?, p).await?;
         Ok(tokens.into_iter().map(|(t, m)| api_token(t, m)).collect())
-    }
-
-    /// Public, anonymous statistics of the tips sent to a municipality.
-    async fn tip_statistics(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Municipality by kommunkod or slug.")] municipality: String,
-        #[graphql(desc = "First day (inclusive); the period starts with its month.")] from: Date,
-        #[graphql(desc = "Last day (inclusive); the period ends with its month.")] to: Date,
-    ) -> ApiResult<TipStatistics> {
-        let db = db(ctx)?;
-        if to.0 < from.0 {
-            return Err(ApiError::bad_input("to", "`to` is before `from`"));
-        }
-        let m = crate::service::catalog::municipality_by_code_or_slug(db, &municipality)
-            .await?
-            .ok_or_else(|| {
-                ApiError::bad_input("municipality", "no municipality has that code or slug")
-            })?;
-        let start = from.0.and_hms_opt(0, 0, 0).map(|d| d.and_utc());
-        let end =
-            to.0.succ_opt()
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-                .map(|d| d.and_utc());
-        let (Some(start), Some(end)) = (start, end) else {
-            return Err(ApiError::bad_input("to", "dates out of range"));
-        };
-        let stats = privacy::statistics(db, m.id, start, end)
-            .await?;
-        Ok(TipStatistics {
-            total_count: stats.total,
-            counts: stats
-                .buckets
-                .into_iter()
-                .filter_map(|b| {
-                    b.count.map(|count| TipCount {
-                        month: b.month,
-                        kind: b.kind.into(),
-                        count,
-                    })
-                })
-                .collect(),
-            share_handled: stats.share_handled,
-            median_hours_to_handled: stats.median_hours_to_handled,
-        })
-    }
-
-    /// For residents: the status of their tip, given the reference and the private
-    /// `statusToken` from `submitTip`. Never the content. `NOT_FOUND` when they do not match.
-    async fn tip_status(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Reference, e.g. \"MEL-7K3F-9Q\".")] reference: String,
-        #[graphql(desc = "The statusToken returned by submitTip.")] status_token: String,
-    ) -> ApiResult<TipStatusResult> {
-        // Counted per resolved field: every alias and every operation of a batch.
-        if let (Ok(intake), Ok(client)) = (
-            ctx.data::<super::mutation::TipIntake>(),
-            ctx.data::<super::mutation::ClientIp>(),
-        ) {
-            intake
-                .limiter
-                .check_status(client.0)
-                .map_err(super::mutation::limited)?;
-        }
-        let found = staff::public_status(db(ctx)?, &reference, &status_token)
-            .await?;
-        let (status, handled_at) = found.ok_or(ApiError::NotFound("tip"))?;
-        Ok(TipStatusResult {
-            status: status.into(),
-            handled_at: handled_at.map(DateTime),
-        })
     }
 }
 
@@ -540,8 +441,7 @@ impl StaffMutation {
         let contact =
             super::ids::decode_as(&input.contact, super::ids::NodeType::Contact, "contact")?;
         let db = db(ctx)?;
-        let updated = staff::reroute(db, p, &input.reference, contact, input.note)
-            .await?;
+        let updated = staff::reroute(db, p, &input.reference, contact, input.note).await?;
         wake_worker(ctx);
         Ok(TipPayload {
             tip: StaffTip(updated),
@@ -559,8 +459,7 @@ impl StaffMutation {
             return Err(ApiError::Forbidden);
         }
         let db = db(ctx)?;
-        staff::resend_dead(db, p, &reference)
-            .await?;
+        staff::resend_dead(db, p, &reference).await?;
         wake_worker(ctx);
         let tip = staff::tip_in_scope(db, p, &reference)
             .await?
@@ -608,9 +507,7 @@ impl StaffMutation {
         #[graphql(desc = "Token id.")] id: i32,
     ) -> ApiResult<bool> {
         let p = admin(ctx)?;
-        if !staff::revoke_token_as(db(ctx)?, p, id)
-            .await?
-        {
+        if !staff::revoke_token_as(db(ctx)?, p, id).await? {
             return Err(ApiError::NotFound("token"));
         }
         tracing::info!(token = id, actor = %p.name, "API token revoked");
@@ -630,15 +527,10 @@ impl StaffMutation {
         }
         let db = db(ctx)?;
         // Only a tip in the admin's scope; out of scope looks like missing.
-        if staff::tip_in_scope(db, p, &reference)
-            .await?
-            .is_none()
-        {
+        if staff::tip_in_scope(db, p, &reference).await?.is_none() {
             return Err(ApiError::NotFound("tip"));
         }
-        if !privacy::erase_tip(db, &reference, chrono::Utc::now())
-            .await?
-        {
+        if !privacy::erase_tip(db, &reference, chrono::Utc::now()).await? {
             return Err(ApiError::NotFound("tip"));
         }
         tracing::info!(reference = %reference.trim(), actor = %p.name, "tip erased on request");

@@ -17,7 +17,6 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use super::{AppState, json_error};
 use crate::graphql::errors::ErrorCode;
@@ -72,20 +71,8 @@ async fn promises(state: &AppState) -> Result<Vec<Value>, Response> {
 }
 
 fn with_etag(headers: &HeaderMap, content_type: &'static str, body: Vec<u8>) -> Response {
-    let digest = Sha256::digest(&body);
-    let etag = format!(
-        "\"{}\"",
-        digest
-            .iter()
-            .take(16)
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    );
-    let matches = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
-    if matches {
+    let etag = crate::cache::etag(&body);
+    if super::if_none_match(headers, &etag) {
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
     }
     (

@@ -124,3 +124,11 @@ fn json_error_body(status: StatusCode, code: ErrorCode, message: &str) -> Respon
     )
         .into_response()
 }
+
+/// Whether the client already holds `etag` (`If-None-Match` lists it, or `*`).
+fn if_none_match(headers: &axum::http::HeaderMap, etag: &str) -> bool {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+}

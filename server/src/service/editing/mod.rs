@@ -21,8 +21,8 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, DbBackend, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    Set, TransactionTrait, sea_query::OnConflict,
+    DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
+    sea_query::OnConflict,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -118,18 +118,12 @@ pub(crate) struct Change<'a> {
 impl<'a> Change<'a> {
     /// Start a change. Only admins and editors may edit.
     ///
-    /// On SQLite the transaction takes the write lock at once (a no-op write), because a
-    /// read that later upgrades to a write fails with `SQLITE_BUSY` if another writer
-    /// committed in between.
+    /// The transaction takes the write lock at once on SQLite (see `db::begin_write`).
     async fn begin(db: &DatabaseConnection, p: &'a Principal) -> EditResult<Self> {
         if !super::authz::may_edit(p) {
             return Err(EditError::Forbidden);
         }
-        let txn = db.begin().await?;
-        if txn.get_database_backend() == DbBackend::Sqlite {
-            txn.execute_unprepared("UPDATE staff_override SET deleted = deleted WHERE 1 = 0")
-                .await?;
-        }
+        let txn = crate::db::begin_write(db).await?;
         Ok(Self {
             txn,
             p,
