@@ -103,13 +103,13 @@ async fn metrics_response(state: &AppState, headers: &HeaderMap) -> Response {
             "metrics are not enabled in this process",
         );
     };
-    match crate::metrics::render(handle, &state.db).await {
-        Ok(text) => (
+    match crate::delivery::outbox::publish(&state.db).await {
+        Ok(()) => (
             [(
                 header::CONTENT_TYPE,
                 "text/plain; version=0.0.4; charset=utf-8",
             )],
-            text,
+            crate::metrics::render(handle, &state.db),
         )
             .into_response(),
         Err(err) => {
