@@ -96,7 +96,7 @@ pub fn prepare_request(
 }
 
 /// Last line of defence for `extensions.code`: resolver errors carry one already and the
-/// [`extensions::ErrorCodes`] extension codes parse and validation errors. What is left is
+/// `extensions::ErrorCodes` extension codes parse and validation errors. What is left is
 /// an argument value that could not be coerced (it has a path: `BAD_USER_INPUT`) or a
 /// request-level problem such as an unknown operation name (`BAD_REQUEST`).
 pub fn add_error_codes(mut response: Response) -> Response {
