@@ -1,4 +1,7 @@
 //! The public catalogue: municipalities, police areas, promises and their parts, contacts.
+//!
+//! Over 600 lines: one `#[Object]` per public catalogue type, each a list of short field
+//! resolvers; splitting them would scatter one type family over several files.
 
 use async_graphql::{ComplexObject, Context, ID, Interface, Object, SimpleObject};
 use chrono::NaiveDate;
