@@ -741,6 +741,10 @@ pub async fn ip_hash_key(
 pub fn hash_ip(key: &[u8], ip: std::net::IpAddr) -> String {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| {
         // HMAC accepts keys of any length; this branch cannot happen.
+        #[allow(
+            clippy::expect_used,
+            reason = "a fixed, compiled-in key of valid length"
+        )]
         <Hmac<Sha256> as Mac>::new_from_slice(b"medborgarloften").expect("fixed key")
     });
     mac.update(ip.to_string().as_bytes());
@@ -751,6 +755,10 @@ pub fn hash_ip(key: &[u8], ip: std::net::IpAddr) -> String {
 /// [`crate::ratelimit::fold_email`]), so variants of one mailbox share a window.
 pub fn hash_email(key: &[u8], email: &str) -> String {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| {
+        #[allow(
+            clippy::expect_used,
+            reason = "a fixed, compiled-in key of valid length"
+        )]
         <Hmac<Sha256> as Mac>::new_from_slice(b"medborgarloften").expect("fixed key")
     });
     mac.update(b"email:");
@@ -763,6 +771,10 @@ pub fn hash_email(key: &[u8], email: &str) -> String {
 pub fn status_token(secret: &[u8], reference: &str) -> String {
     use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).unwrap_or_else(|_| {
+        #[allow(
+            clippy::expect_used,
+            reason = "a fixed, compiled-in key of valid length"
+        )]
         <Hmac<Sha256> as Mac>::new_from_slice(b"medborgarloften").expect("fixed key")
     });
     mac.update(b"status-token:");
