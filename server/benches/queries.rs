@@ -12,6 +12,12 @@
 //! `BENCH_SLUG` picks the municipality of scenario (a); by default the one with the
 //! lowest kommunkod (the generator's target).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a development tool: a failure ends the run with its message"
+)]
+
 use std::{
     hint::black_box,
     net::{IpAddr, Ipv4Addr},

@@ -12,6 +12,12 @@
 //! the data is generated. The municipality with the lowest kommunkod is the benchmark
 //! target of scenario (a); its slug is printed as `target_slug=…`.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a development tool: a failure ends the run with its message"
+)]
+
 use std::{collections::HashSet, path::PathBuf, time::Instant};
 
 use chrono::Datelike;

@@ -15,8 +15,7 @@ use crate::{
     db::{self, StatementCounter},
     delivery::{DeliverySettings, Worker},
     email::Mailer,
-    graphql::{self, mutation::TipIntake},
-    http,
+    graphql, http,
     ratelimit::{Limit, RequestLimiter, TipLimiter, TipLimits},
     seed,
     service::{
@@ -86,7 +85,7 @@ impl Application {
         let cache = ResponseCache::new(CACHE_ENTRIES, CACHE_BYTES);
         cache.sync(&db).await?;
         let configured_key = config.ip_hash_secret.as_ref().map(|s| s.expose());
-        let intake = TipIntake {
+        let intake = tips::TipIntake {
             limiter: limiter.clone(),
             ip_hash_key: tips::ip_hash_key(&db, configured_key).await?,
             wake_worker: wake.clone(),
@@ -124,7 +123,7 @@ impl Application {
             db: db.clone(),
             graphiql: config.graphiql,
             trusted_proxies: trusted_proxies.clone(),
-            limits: config.graphql_limits(),
+            limits: graphql::limits::Limits::from_config(config),
             graphql_timeout: Duration::from_millis(config.graphql_timeout_ms.max(1)),
             max_body_bytes: config.http_max_body_bytes,
             cache: cache.clone(),
@@ -321,7 +320,7 @@ pub(crate) fn mailer(config: &Config) -> anyhow::Result<Mailer> {
             url.expose(),
             Duration::from_secs(config.smtp_timeout_secs),
             config.smtp_pool_size,
-            &config.smtp_trust(),
+            &crate::email::transport::SmtpTrust::from_config(config),
         ),
         None => Mailer::folder(&config.mail_dir),
     }

@@ -32,6 +32,19 @@ pub struct Cached {
     pub operation: Option<String>,
 }
 
+/// The entity tag of a response body: a quoted SHA-256 prefix. Used for the cache, the
+/// export and GET alike.
+pub fn etag(body: &[u8]) -> String {
+    let digest = Sha256::digest(body);
+    format!(
+        "\"{}\"",
+        digest[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    )
+}
+
 pub struct ResponseCache {
     entries: RwLock<HashMap<Key, Arc<Cached>>>,
     capacity: usize,
@@ -86,14 +99,7 @@ impl ResponseCache {
         operation: Option<String>,
         generation: u64,
     ) -> Arc<Cached> {
-        let digest = Sha256::digest(&body);
-        let etag = format!(
-            "\"{}\"",
-            digest[..16]
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        );
+        let etag = etag(&body);
         let len = body.len();
         let cached = Arc::new(Cached {
             body,

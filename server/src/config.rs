@@ -267,29 +267,6 @@ impl Config {
         }
     }
 
-    /// The GraphQL document limits.
-    pub fn graphql_limits(&self) -> crate::graphql::limits::Limits {
-        crate::graphql::limits::Limits {
-            max_depth: self.graphql_max_depth,
-            max_complexity: self.graphql_max_complexity,
-            max_aliases: self.graphql_max_aliases,
-            max_directives: self.graphql_max_directives,
-            max_tokens: self.graphql_max_tokens,
-            max_batch: self.graphql_max_batch,
-            introspection: self.graphql_introspection,
-            max_introspection_depth: self.graphql_max_introspection_depth,
-            max_response_bytes: self.graphql_max_response_bytes,
-        }
-    }
-
-    /// Which certificate authorities the SMTP client trusts.
-    pub fn smtp_trust(&self) -> crate::email::transport::SmtpTrust {
-        crate::email::transport::SmtpTrust {
-            ca_file: self.smtp_ca_file.clone(),
-            system_roots: self.smtp_system_roots,
-        }
-    }
-
     /// The database URL with any password replaced, safe to print.
     pub fn database_url_redacted(&self) -> String {
         redact_url_password(&self.database_url)

@@ -11,7 +11,10 @@ use std::{
 
 use anyhow::Context;
 use migration::MigratorTrait;
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, TransactionTrait,
+};
 
 /// Number of SQL statements executed through a connection since it was opened.
 #[derive(Clone, Debug, Default)]
@@ -104,6 +107,18 @@ fn sqlite_file_path(url: &str) -> Option<std::path::PathBuf> {
         .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or_default();
     (!path.is_empty() && path != ":memory:").then(|| std::path::PathBuf::from(path))
+}
+
+/// Begin a transaction that reads and then writes. On SQLite it takes the write lock at
+/// once (a no-op write), because a read that later upgrades to a write fails with
+/// `SQLITE_BUSY` if another writer committed in between. PostgreSQL needs nothing.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let txn = db.begin().await?;
+    if txn.get_database_backend() == DbBackend::Sqlite {
+        txn.execute_unprepared("UPDATE staff_override SET deleted = deleted WHERE 1 = 0")
+            .await?;
+    }
+    Ok(txn)
 }
 
 #[cfg(test)]

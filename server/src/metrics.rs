@@ -16,9 +16,8 @@ use std::{
     time::Duration,
 };
 
-use chrono::Utc;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::DatabaseConnection;
 use sha2::{Digest, Sha256};
 
 /// Operations the server itself sends (the export's paging query).
@@ -153,17 +152,21 @@ pub fn delivery(outcome: &'static str) {
     metrics::counter!("deliveries_total", "outcome" => outcome).increment(1);
 }
 
-/// Update the database gauges, then render everything in Prometheus text format.
-pub async fn render(handle: &PrometheusHandle, db: &DatabaseConnection) -> Result<String, DbErr> {
-    let outbox = crate::delivery::outbox::state(db, Utc::now()).await?;
-    metrics::gauge!("outbox_pending").set(outbox.pending as f64);
-    metrics::gauge!("outbox_dead").set(outbox.dead as f64);
-    metrics::gauge!("outbox_oldest_due_age_seconds").set(outbox.oldest_due_age_secs.unwrap_or(0.0));
+/// The outbox gauges; published by `delivery::outbox::publish` before each scrape.
+pub fn outbox(pending: u64, dead: u64, oldest_due_age_secs: Option<f64>) {
+    metrics::gauge!("outbox_pending").set(pending as f64);
+    metrics::gauge!("outbox_dead").set(dead as f64);
+    metrics::gauge!("outbox_oldest_due_age_seconds").set(oldest_due_age_secs.unwrap_or(0.0));
+}
+
+/// Update the pool gauges, then render everything in Prometheus text format. Gauges that
+/// need the database (the outbox) are published by their owners first.
+pub fn render(handle: &PrometheusHandle, db: &DatabaseConnection) -> String {
     let (size, idle) = pool_usage(db);
     metrics::gauge!("db_pool_connections", "state" => "idle").set(f64::from(idle));
     metrics::gauge!("db_pool_connections", "state" => "in_use")
         .set(f64::from(size.saturating_sub(idle)));
-    Ok(handle.render())
+    handle.render()
 }
 
 /// Connections open in the pool and how many of them are idle.

@@ -410,3 +410,99 @@ async fn nested_lists_use_a_constant_number_of_statements() {
         "{small} statements for 4 promises, {large} for 100"
     );
 }
+
+/// Statements for one staff page of `tips` over `n` stored tips, and for `apiTokens` over
+/// `n` extra tokens.
+async fn staff_list_statements(n: usize) -> (u64, u64) {
+    use server::{
+        cache::ResponseCache,
+        service::{routing::RoutingCache, tips},
+    };
+    let app = spawn_app().await;
+    let routing = RoutingCache::new(ResponseCache::new(16, 1024));
+    let submission = tips::TipSubmission {
+        municipality: "mellerud".into(),
+        kind: entity::TipKind::Idea,
+        message: "Belysning längs cykelvägen.".into(),
+        concerns: None,
+        recipient: None,
+        name: None,
+        email: None,
+        phone: None,
+        wants_reply: false,
+        idempotency_key: None,
+    };
+    let valid = tips::validate(&app.db, &routing, &submission)
+        .await
+        .map_err(|e| format!("{e:?}"))
+        .expect("valid");
+    for _ in 0..n {
+        tips::store(&app.db, b"secret", &valid, None, chrono::Utc::now())
+            .await
+            .map_err(|e| format!("{e:?}"))
+            .expect("stored");
+    }
+    for i in 0..n {
+        server::service::staff::create_token(
+            &app.db,
+            &format!("Token {i}"),
+            entity::StaffRole::Recipient,
+            &["mellerud".to_owned()],
+            None,
+        )
+        .await
+        .map_err(|e| format!("{e:?}"))
+        .expect("token");
+    }
+    let admin = app.staff_token(entity::StaffRole::Admin, &[], None).await;
+
+    let before = app.statements.get();
+    let data = app
+        .query_as(
+            &admin,
+            "{ tips(first: 100) { nodes { reference municipality routedTo } } }",
+            json!({}),
+        )
+        .await;
+    let for_tips = app.statements.get() - before;
+    let nodes = data["tips"]["nodes"].as_array().expect("nodes");
+    assert_eq!(nodes.len(), n);
+    assert!(
+        nodes.iter().all(|t| t["municipality"] == "Mellerud"),
+        "{data}"
+    );
+    assert!(nodes.iter().all(|t| t["routedTo"].is_string()), "{data}");
+
+    let before = app.statements.get();
+    let data = app
+        .query_as(&admin, "{ apiTokens { name municipalities } }", json!({}))
+        .await;
+    let for_tokens = app.statements.get() - before;
+    let tokens = data["apiTokens"].as_array().expect("tokens");
+    assert_eq!(tokens.len(), n + 1);
+    assert!(
+        tokens
+            .iter()
+            .filter(|t| t["name"] != "Test")
+            .all(|t| t["municipalities"] == json!(["mellerud"])),
+        "{data}"
+    );
+    (for_tips, for_tokens)
+}
+
+#[tokio::test]
+async fn staff_lists_use_a_constant_number_of_statements() {
+    // The routed contact and the municipality of each tip are loaded in one batch each,
+    // and every token's municipalities together; per-item loading would add two
+    // statements per tip and two per token. A batch may split once on a busy machine.
+    let (small_tips, small_tokens) = staff_list_statements(2).await;
+    let (large_tips, large_tokens) = staff_list_statements(40).await;
+    assert!(
+        large_tips <= small_tips + 2,
+        "{small_tips} statements for 2 tips, {large_tips} for 40"
+    );
+    assert!(
+        large_tokens <= small_tokens,
+        "{small_tokens} statements for 3 tokens, {large_tokens} for 41"
+    );
+}

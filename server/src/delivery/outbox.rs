@@ -13,6 +13,13 @@ use sea_orm::{
 /// or the relay refusing everything).
 pub const STUCK_AFTER_SECS: f64 = 600.0;
 
+/// Publish the outbox's state as metrics gauges (read by `/metrics` before it renders).
+pub async fn publish(db: &impl ConnectionTrait) -> Result<(), DbErr> {
+    let outbox = state(db, Utc::now()).await?;
+    crate::metrics::outbox(outbox.pending, outbox.dead, outbox.oldest_due_age_secs);
+    Ok(())
+}
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct OutboxState {
     pub pending: u64,

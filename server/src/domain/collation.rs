@@ -10,6 +10,7 @@ fn collator() -> &'static CollatorBorrowed<'static> {
     COLLATOR.get_or_init(|| {
         // Compiled-in data for "sv" always exists, so this cannot fail at run time; fall
         // back to the root collation rather than panic if a future data update drops it.
+        #[allow(clippy::expect_used, reason = "the root collation data is compiled in")]
         Collator::try_new(locale!("sv").into(), CollatorOptions::default())
             .or_else(|_| Collator::try_new(Default::default(), CollatorOptions::default()))
             .expect("ICU4X root collation data is compiled in")

@@ -15,7 +15,8 @@ pub mod tip;
 pub mod triage;
 
 /// A validation failure: the input field and a message for the client.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
 pub struct Invalid {
     pub field: &'static str,
     pub message: String,

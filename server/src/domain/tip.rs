@@ -4,6 +4,10 @@
 pub use super::Invalid;
 use super::{charset, email_address::EmailAddress, invalid};
 
+/// Shown to residents with every receipt and in the API: tips are not for emergencies.
+pub const EMERGENCY_NOTICE_SV: &str = "Tipsfunktionen är inte till för akuta ärenden. \
+Vid nödsituation, ring 112. Vill du anmäla ett brott, gör det på polisen.se eller ring 114 14.";
+
 /// Shortest and longest message, in characters after trimming.
 pub const MESSAGE_MIN_CHARS: usize = 10;
 pub const MESSAGE_MAX_CHARS: usize = 5000;

@@ -13,9 +13,7 @@ use lettre::{
 
 use crate::domain::routing::RoutingReason;
 
-/// Shown to residents with every receipt and in the API: tips are not for emergencies.
-pub const EMERGENCY_NOTICE_SV: &str = "Tipsfunktionen är inte till för akuta ärenden. \
-Vid nödsituation, ring 112. Vill du anmäla ett brott, gör det på polisen.se eller ring 114 14.";
+use crate::domain::tip::EMERGENCY_NOTICE_SV;
 
 pub fn kind_sv(kind: TipKind) -> &'static str {
     match kind {

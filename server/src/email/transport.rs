@@ -46,6 +46,16 @@ pub struct SmtpTrust {
     pub system_roots: bool,
 }
 
+impl SmtpTrust {
+    /// The trust settings of the configuration (`SMTP_CA_FILE`, `SMTP_SYSTEM_ROOTS`).
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        Self {
+            ca_file: config.smtp_ca_file.clone(),
+            system_roots: config.smtp_system_roots,
+        }
+    }
+}
+
 /// The TLS mode `SMTP_URL` selects, in lettre's URL form.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum TlsMode {

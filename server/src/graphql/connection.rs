@@ -65,7 +65,7 @@ fn decode_cursor(cursor: &str) -> Option<usize> {
 }
 
 /// One page of items that starts at `page.offset`, with cursors, ready to become a
-/// concrete connection type (see [`connection_types!`]).
+/// concrete connection type (see `crate::connection_types!`).
 pub struct Paged<T> {
     pub edges: Vec<(String, T)>,
     pub page_info: PageInfo,

@@ -1,12 +1,98 @@
-//! API errors. Each variant has a stable `extensions.code`; internal details are logged
-//! with an incident id and never sent to the client.
+//! API errors: the one path every failure takes to the client.
+//!
+//! Services return their own error types (`SubmitError`, `StaffError`, `EditError`);
+//! each converts with `From` into [`ApiError`], so a resolver returns
+//! [`ApiResult<T>`] and uses `?`. Every error the client sees carries a stable
+//! `extensions.code` from [`ErrorCode`]; the JSON body of an error answered outside
+//! GraphQL execution is built by [`error_document`]. Internal details are logged (inside
+//! the request's span, which carries its request id) and never sent to the client.
 
-use async_graphql::ErrorExtensions;
+use async_graphql::{ErrorExtensions, ServerError};
+
+/// Every `extensions.code` the API sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    BadUserInput,
+    BadRequest,
+    NotFound,
+    RateLimited,
+    IdempotencyConflict,
+    Unauthenticated,
+    Forbidden,
+    Internal,
+    Unavailable,
+    Timeout,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    MethodNotAllowed,
+    GraphqlParseFailed,
+    GraphqlValidationFailed,
+    IntrospectionDisabled,
+    TokenLimitExceeded,
+    AliasLimitExceeded,
+    DirectiveLimitExceeded,
+    DepthLimitExceeded,
+    ComplexityLimitExceeded,
+    BatchLimitExceeded,
+    ResponseTooLarge,
+}
+
+impl ErrorCode {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::BadUserInput => "BAD_USER_INPUT",
+            Self::BadRequest => "BAD_REQUEST",
+            Self::NotFound => "NOT_FOUND",
+            Self::RateLimited => "RATE_LIMITED",
+            Self::IdempotencyConflict => "IDEMPOTENCY_CONFLICT",
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::Forbidden => "FORBIDDEN",
+            Self::Internal => "INTERNAL",
+            Self::Unavailable => "UNAVAILABLE",
+            Self::Timeout => "TIMEOUT",
+            Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            Self::GraphqlParseFailed => "GRAPHQL_PARSE_FAILED",
+            Self::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
+            Self::IntrospectionDisabled => "INTROSPECTION_DISABLED",
+            Self::TokenLimitExceeded => "TOKEN_LIMIT_EXCEEDED",
+            Self::AliasLimitExceeded => "ALIAS_LIMIT_EXCEEDED",
+            Self::DirectiveLimitExceeded => "DIRECTIVE_LIMIT_EXCEEDED",
+            Self::DepthLimitExceeded => "DEPTH_LIMIT_EXCEEDED",
+            Self::ComplexityLimitExceeded => "COMPLEXITY_LIMIT_EXCEEDED",
+            Self::BatchLimitExceeded => "BATCH_LIMIT_EXCEEDED",
+            Self::ResponseTooLarge => "RESPONSE_TOO_LARGE",
+        }
+    }
+
+    /// A size or cost limit refused the request (answered with 400).
+    pub const fn is_limit(self) -> bool {
+        matches!(
+            self,
+            Self::TokenLimitExceeded
+                | Self::AliasLimitExceeded
+                | Self::DirectiveLimitExceeded
+                | Self::DepthLimitExceeded
+                | Self::ComplexityLimitExceeded
+                | Self::BatchLimitExceeded
+                | Self::ResponseTooLarge
+        )
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// Errors a resolver can return. Convert with `?`; the code is attached on the way out.
 ///
 /// Deliberately not `Display`: async-graphql converts any `Display` type into an error
-/// without a code, and that conversion must never be picked by accident.
+/// without a code, and that conversion must never be picked by accident. Because
+/// resolvers return [`ApiResult`], a `?` on an error that has no `From` impl here does
+/// not compile.
 #[derive(Debug, Clone)]
 pub enum ApiError {
     /// The client sent something invalid; `field` names the argument or input field.
@@ -50,15 +136,15 @@ impl ApiError {
         }
     }
 
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::BadUserInput { .. } => "BAD_USER_INPUT",
-            Self::NotFound(_) => "NOT_FOUND",
-            Self::RateLimited { .. } => "RATE_LIMITED",
-            Self::IdempotencyConflict => "IDEMPOTENCY_CONFLICT",
-            Self::Unauthenticated => "UNAUTHENTICATED",
-            Self::Forbidden => "FORBIDDEN",
-            Self::Internal => "INTERNAL",
+            Self::BadUserInput { .. } => ErrorCode::BadUserInput,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::IdempotencyConflict => ErrorCode::IdempotencyConflict,
+            Self::Unauthenticated => ErrorCode::Unauthenticated,
+            Self::Forbidden => ErrorCode::Forbidden,
+            Self::Internal => ErrorCode::Internal,
         }
     }
 
@@ -81,10 +167,16 @@ impl From<std::sync::Arc<sea_orm::DbErr>> for ApiError {
     }
 }
 
+impl From<crate::domain::Invalid> for ApiError {
+    fn from(err: crate::domain::Invalid) -> Self {
+        Self::bad_input(err.field, err.message)
+    }
+}
+
 impl ErrorExtensions for ApiError {
     fn extend(&self) -> async_graphql::Error {
-        async_graphql::Error::new(self.message()).extend_with(|_, ext| {
-            ext.set("code", self.code());
+        let mut error = async_graphql::Error::new(self.message()).extend_with(|_, ext| {
+            ext.set("code", self.code().as_str());
             match self {
                 Self::BadUserInput { field, .. } => ext.set("field", field.as_str()),
                 Self::RateLimited { retry_after_secs } => {
@@ -92,7 +184,10 @@ impl ErrorExtensions for ApiError {
                 }
                 _ => {}
             }
-        })
+        });
+        // The typed error travels with the message, for the HTTP layer (see `code_of`).
+        error.source = Some(std::sync::Arc::new(self.clone()));
+        error
     }
 }
 
@@ -103,4 +198,115 @@ impl From<ApiError> for async_graphql::Error {
 }
 
 /// Result type of resolvers.
-pub type ApiResult<T> = Result<T, async_graphql::Error>;
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Give `error` its code: as `extensions.code` for the client and as the error's typed
+/// source for the HTTP layer, which reads it back with [`code_of`].
+pub fn set_code(error: &mut ServerError, code: ErrorCode) {
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code.as_str());
+    if error.source.is_none() {
+        error.source = Some(std::sync::Arc::new(code));
+    }
+}
+
+/// The code of an error from execution: the typed value it carries, never its text.
+pub fn code_of(error: &ServerError) -> Option<ErrorCode> {
+    error
+        .source::<ApiError>()
+        .map(ApiError::code)
+        .or_else(|| error.source::<ErrorCode>().copied())
+}
+
+/// The `Retry-After` seconds of a rate-limited resolver error.
+pub fn retry_after_of(error: &ServerError) -> Option<u64> {
+    match error.source::<ApiError>()? {
+        ApiError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+        _ => None,
+    }
+}
+
+/// The JSON body of an error answered outside GraphQL execution: one error with its code
+/// (and the input field it is about), with `"data": null` when execution was refused
+/// after the document was accepted as a request.
+pub fn error_document(code: ErrorCode, message: &str, field: Option<&str>, data: bool) -> String {
+    let mut extensions = serde_json::Map::new();
+    extensions.insert("code".into(), code.as_str().into());
+    if let Some(field) = field {
+        extensions.insert("field".into(), field.into());
+    }
+    let error = serde_json::json!({ "message": message, "extensions": extensions });
+    let body = if data {
+        serde_json::json!({ "data": null, "errors": [error] })
+    } else {
+        serde_json::json!({ "errors": [error] })
+    };
+    body.to_string()
+}
+
+impl From<crate::service::tips::SubmitError> for ApiError {
+    fn from(err: crate::service::tips::SubmitError) -> Self {
+        use crate::service::tips::SubmitError;
+        match err {
+            SubmitError::Invalid(i) => i.into(),
+            SubmitError::IdempotencyConflict => Self::IdempotencyConflict,
+            SubmitError::RateLimited { retry_after } => Self::RateLimited {
+                retry_after_secs: crate::ratelimit::retry_after_secs(retry_after),
+            },
+            SubmitError::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::ratelimit::Refused> for ApiError {
+    fn from(refused: crate::ratelimit::Refused) -> Self {
+        Self::RateLimited {
+            retry_after_secs: crate::ratelimit::retry_after_secs(refused.retry_after),
+        }
+    }
+}
+
+impl From<crate::service::staff::StaffError> for ApiError {
+    fn from(err: crate::service::staff::StaffError) -> Self {
+        use crate::service::staff::StaffError;
+        match err {
+            StaffError::Invalid { field, message } => Self::bad_input(field, message),
+            StaffError::NotFound => Self::NotFound("tip"),
+            StaffError::Forbidden => Self::Forbidden,
+            StaffError::InvalidTransition { from, to } => Self::bad_input(
+                "status",
+                format!(
+                    "a tip cannot go from {} to {}",
+                    status_name(from),
+                    status_name(to)
+                ),
+            ),
+            StaffError::Db(e) => e.into(),
+        }
+    }
+}
+
+/// A tip status as the schema spells it.
+pub(super) fn status_name(s: entity::TipStatus) -> &'static str {
+    match s {
+        entity::TipStatus::New => "NEW",
+        entity::TipStatus::Unrouted => "UNROUTED",
+        entity::TipStatus::InProgress => "IN_PROGRESS",
+        entity::TipStatus::Handled => "HANDLED",
+        entity::TipStatus::NotRelevant => "NOT_RELEVANT",
+    }
+}
+
+impl From<crate::service::editing::EditError> for ApiError {
+    fn from(err: crate::service::editing::EditError) -> Self {
+        use crate::service::editing::EditError;
+        match err {
+            EditError::Invalid(i) => i.into(),
+            EditError::NotFound(what) => Self::NotFound(what),
+            EditError::Forbidden => Self::Forbidden,
+            EditError::Db(e) => e.into(),
+        }
+    }
+}

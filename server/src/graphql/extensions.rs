@@ -15,20 +15,17 @@ use async_graphql::{
     parser::types::ExecutableDocument,
 };
 
+use super::errors::{ErrorCode, set_code};
+
 /// Per-request data: the largest answer (in bytes) this request may build. Without it
 /// (trusted internal queries) fields resolve without a budget.
 #[derive(Clone, Copy, Debug)]
 pub struct ResponseBudget(pub usize, pub std::time::Instant);
 
-/// The error of a request past its deadline (the HTTP layer answers it as a timeout).
-pub const TIMED_OUT: &str = "TIMEOUT";
-
 /// The error for an answer over its budget.
 pub fn response_too_large(max: usize) -> ServerError {
-    coded(
-        ServerError::new(super::limits::LimitError::Response(max).message(), None),
-        super::limits::LimitError::Response(max).code(),
-    )
+    let err = super::limits::LimitError::Response(max);
+    coded(ServerError::new(err.message(), None), err.code())
 }
 
 /// A resolving request checks its deadline every this many fields and, once it has run
@@ -62,14 +59,7 @@ fn estimated_bytes(value: &Value) -> usize {
     }
 }
 
-pub fn set_code(error: &mut ServerError, code: &str) {
-    error
-        .extensions
-        .get_or_insert_with(Default::default)
-        .set("code", code);
-}
-
-fn coded(mut error: ServerError, code: &str) -> ServerError {
+fn coded(mut error: ServerError, code: ErrorCode) -> ServerError {
     set_code(&mut error, code);
     error
 }
@@ -92,7 +82,7 @@ fn validation_coded(mut error: ServerError) -> ServerError {
     });
     match argument {
         Some(field) => {
-            set_code(&mut error, "BAD_USER_INPUT");
+            set_code(&mut error, ErrorCode::BadUserInput);
             error
                 .extensions
                 .get_or_insert_with(Default::default)
@@ -101,14 +91,14 @@ fn validation_coded(mut error: ServerError) -> ServerError {
         }
         None => {
             let code = match error.message.as_str() {
-                "Query is too complex." => "COMPLEXITY_LIMIT_EXCEEDED",
-                "Query is nested too deep." => "DEPTH_LIMIT_EXCEEDED",
+                "Query is too complex." => ErrorCode::ComplexityLimitExceeded,
+                "Query is nested too deep." => ErrorCode::DepthLimitExceeded,
                 m if m.starts_with("Unknown field \"__schema\"")
                     || m.starts_with("Unknown field \"__type\"") =>
                 {
-                    "INTROSPECTION_DISABLED"
+                    ErrorCode::IntrospectionDisabled
                 }
-                _ => "GRAPHQL_VALIDATION_FAILED",
+                _ => ErrorCode::GraphqlValidationFailed,
             };
             coded(error, code)
         }
@@ -167,7 +157,7 @@ struct ErrorCodesExtension {
 fn timed_out() -> ServerError {
     coded(
         ServerError::new("the request took too long", None),
-        TIMED_OUT,
+        ErrorCode::Timeout,
     )
 }
 
@@ -182,7 +172,7 @@ impl Extension for ErrorCodesExtension {
     ) -> ServerResult<ExecutableDocument> {
         next.run(ctx, query, variables).await.map_err(|mut e| {
             e.message = parse_message(&e.message);
-            coded(e, "GRAPHQL_PARSE_FAILED")
+            coded(e, ErrorCode::GraphqlParseFailed)
         })
     }
 

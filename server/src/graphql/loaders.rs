@@ -348,6 +348,23 @@ impl Loader<ContactById> for CatalogLoader {
     }
 }
 
+/// A municipality by id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MunicipalityById(pub i32);
+
+impl Loader<MunicipalityById> for CatalogLoader {
+    type Value = municipality::Model;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, keys: &[MunicipalityById]) -> LoadResult<MunicipalityById, Self::Value> {
+        let by_id = municipalities_by_id(&self.db, ids(keys, |k| k.0)).await?;
+        Ok(by_id
+            .into_iter()
+            .map(|(id, m)| (MunicipalityById(id), m))
+            .collect())
+    }
+}
+
 async fn municipalities_by_id(
     db: &DatabaseConnection,
     ids: impl IntoIterator<Item = i32>,

@@ -1,6 +1,7 @@
 //! The GraphQL schema: root types, per-request data, error codes, and the SDL export.
 
 pub mod connection;
+mod context;
 mod editing;
 pub mod errors;
 mod extensions;
@@ -8,6 +9,7 @@ pub mod ids;
 pub mod limits;
 pub mod loaders;
 pub mod mutation;
+mod public_tips;
 mod query;
 pub mod staff;
 pub mod types;
@@ -15,7 +17,7 @@ pub mod types;
 use async_graphql::{EmptySubscription, MergedObject, Response, Schema, dataloader::DataLoader};
 use sea_orm::DatabaseConnection;
 
-pub use extensions::{ResponseBudget, TIMED_OUT, response_too_large};
+pub use extensions::{ResponseBudget, response_too_large};
 pub use query::PromiseFilter;
 
 /// Root query: the public catalogue, the staff inbox, and the editing views.
@@ -23,6 +25,7 @@ pub use query::PromiseFilter;
 pub struct Query(
     query::CatalogQuery,
     staff::StaffQuery,
+    public_tips::PublicTipQuery,
     editing::EditingQuery,
 );
 
@@ -93,7 +96,7 @@ pub fn prepare_request(
 }
 
 /// Last line of defence for `extensions.code`: resolver errors carry one already and the
-/// [`extensions::ErrorCodes`] extension codes parse and validation errors. What is left is
+/// `extensions::ErrorCodes` extension codes parse and validation errors. What is left is
 /// an argument value that could not be coerced (it has a path: `BAD_USER_INPUT`) or a
 /// request-level problem such as an unknown operation name (`BAD_REQUEST`).
 pub fn add_error_codes(mut response: Response) -> Response {
@@ -104,11 +107,11 @@ pub fn add_error_codes(mut response: Response) -> Response {
             .is_some_and(|e| e.get("code").is_some());
         if !has_code {
             let code = if error.path.is_empty() {
-                "BAD_REQUEST"
+                errors::ErrorCode::BadRequest
             } else {
-                "BAD_USER_INPUT"
+                errors::ErrorCode::BadUserInput
             };
-            extensions::set_code(error, code);
+            errors::set_code(error, code);
         }
     }
     response

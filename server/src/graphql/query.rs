@@ -15,10 +15,7 @@ use super::{
 use crate::domain::{period, search};
 use crate::service::catalog::{self, Kind, PromiseQuery, Visible};
 
-fn db<'a>(ctx: &Context<'a>) -> ApiResult<&'a DatabaseConnection> {
-    ctx.data::<DatabaseConnection>()
-        .map_err(|_| ApiError::internal("database connection missing from schema data").into())
-}
+use super::context::db;
 
 fn search_terms(field: &str, text: Option<&str>) -> Result<Vec<String>, ApiError> {
     match text {
@@ -75,9 +72,7 @@ impl CatalogQuery {
         let page = Page::new(first, after.as_deref())?;
         let terms = search_terms("search", search.as_deref())?;
         let query = (!terms.is_empty()).then(|| search.unwrap_or_default());
-        let all = catalog::municipalities(db(ctx)?, query.as_deref())
-            .await
-            .map_err(ApiError::from)?;
+        let all = catalog::municipalities(db(ctx)?, query.as_deref()).await?;
         let (items, total) = page.slice(all);
         Ok(connection(items.into_iter().map(Municipality).collect(), page, total).into())
     }
@@ -98,17 +93,15 @@ impl CatalogQuery {
             }
             (None, Some(slug)) => slug,
             _ => {
-                return Err(
-                    ApiError::bad_input("code", "give exactly one of `code` and `slug`").into(),
-                );
+                return Err(ApiError::bad_input(
+                    "code",
+                    "give exactly one of `code` and `slug`",
+                ));
             }
         };
-        match catalog::municipality_by_code_or_slug(db(ctx)?, &key)
-            .await
-            .map_err(ApiError::from)?
-        {
+        match catalog::municipality_by_code_or_slug(db(ctx)?, &key).await? {
             Some(m) => Ok(Some(Municipality(m))),
-            None => Err(ApiError::NotFound("municipality").into()),
+            None => Err(ApiError::NotFound("municipality")),
         }
     }
 
@@ -150,10 +143,7 @@ impl CatalogQuery {
             })?);
         }
         if let Some(m) = filter.municipality {
-            match catalog::municipality_by_code_or_slug(db, &m)
-                .await
-                .map_err(ApiError::from)?
-            {
+            match catalog::municipality_by_code_or_slug(db, &m).await? {
                 Some(found) => query.municipality_id = Some(found.id),
                 None => {
                     return Err(ApiError::bad_input(
@@ -162,14 +152,12 @@ impl CatalogQuery {
                             "no municipality has the code or slug \"{}\"",
                             m.chars().take(64).collect::<String>()
                         ),
-                    )
-                    .into());
+                    ));
                 }
             }
         }
-        let (items, total) = catalog::promises(db, &query, page.offset as u64, page.limit as u64)
-            .await
-            .map_err(ApiError::from)?;
+        let (items, total) =
+            catalog::promises(db, &query, page.offset as u64, page.limit as u64).await?;
         Ok(connection(items.into_iter().map(Promise).collect(), page, total).into())
     }
 
@@ -181,12 +169,9 @@ impl CatalogQuery {
         #[graphql(desc = "Global id of the promise.")] id: ID,
     ) -> ApiResult<Option<Promise>> {
         let row = ids::decode_as(&id, NodeType::Promise, "id")?;
-        match catalog::published_promise(db(ctx)?, row)
-            .await
-            .map_err(ApiError::from)?
-        {
+        match catalog::published_promise(db(ctx)?, row).await? {
             Some(p) => Ok(Some(Promise(p))),
-            None => Err(ApiError::NotFound("promise").into()),
+            None => Err(ApiError::NotFound("promise")),
         }
     }
 
@@ -208,9 +193,10 @@ impl CatalogQuery {
         #[graphql(desc = "Global ids, at most 100.")] ids: Vec<ID>,
     ) -> ApiResult<Vec<Option<Node>>> {
         if ids.len() > MAX_NODES {
-            return Err(
-                ApiError::bad_input("ids", format!("at most {MAX_NODES} ids per call")).into(),
-            );
+            return Err(ApiError::bad_input(
+                "ids",
+                format!("at most {MAX_NODES} ids per call"),
+            ));
         }
         let decoded = ids
             .iter()
@@ -236,17 +222,14 @@ async fn fetch_node(db: &DatabaseConnection, kind: NodeType, row: i32) -> ApiRes
         NodeType::Signatory => Kind::Signatory,
         NodeType::Contact => Kind::Contact,
     };
-    Ok(catalog::visible(db, kind, row)
-        .await
-        .map_err(ApiError::from)?
-        .map(|v| match v {
-            Visible::Municipality(m) => Node::Municipality(Municipality(m)),
-            Visible::PoliceArea(a) => Node::PoliceArea(PoliceArea(a)),
-            Visible::Promise(p) => Node::Promise(Promise(p)),
-            Visible::FocusArea(f) => Node::FocusArea(FocusArea(f)),
-            Visible::Commitment(c) => Node::Commitment(Commitment(c)),
-            Visible::FollowUp(f) => Node::FollowUp(FollowUp(f)),
-            Visible::Signatory(s) => Node::Signatory(Signatory(s)),
-            Visible::Contact(c) => Node::Contact(Contact(c)),
-        }))
+    Ok(catalog::visible(db, kind, row).await?.map(|v| match v {
+        Visible::Municipality(m) => Node::Municipality(Municipality(m)),
+        Visible::PoliceArea(a) => Node::PoliceArea(PoliceArea(a)),
+        Visible::Promise(p) => Node::Promise(Promise(p)),
+        Visible::FocusArea(f) => Node::FocusArea(FocusArea(f)),
+        Visible::Commitment(c) => Node::Commitment(Commitment(c)),
+        Visible::FollowUp(f) => Node::FollowUp(FollowUp(f)),
+        Visible::Signatory(s) => Node::Signatory(Signatory(s)),
+        Visible::Contact(c) => Node::Contact(Contact(c)),
+    }))
 }

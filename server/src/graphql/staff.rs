@@ -4,17 +4,18 @@
 //! `FORBIDDEN`; a tip outside one's scope is `NOT_FOUND`, like one that does not exist.
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
-use entity::{contact, delivery, municipality, tip, tip_event};
-use sea_orm::{DatabaseConnection, EntityTrait};
+use entity::{delivery, tip, tip_event};
 
 use super::{
     connection::{Page, connection},
+    context::{admin, db, loader, principal},
     errors::{ApiError, ApiResult},
-    types::{Date, DateTime, TipKind, TipStatus},
+    loaders::{ContactById, MunicipalityById},
+    types::{DateTime, TipKind, TipStatus},
 };
 use crate::service::{
     privacy,
-    staff::{self, Principal, StaffError, TipQuery},
+    staff::{self, Principal, TipQuery},
 };
 
 /// The caller's identity for this request, from the `Authorization: Bearer` header.
@@ -26,48 +27,9 @@ pub enum Caller {
     Staff(Principal),
 }
 
-pub(super) fn principal<'a>(ctx: &Context<'a>) -> Result<&'a Principal, ApiError> {
-    match ctx.data::<Caller>() {
-        Ok(Caller::Staff(p)) => Ok(p),
-        _ => Err(ApiError::Unauthenticated),
-    }
-}
-
-pub(super) fn db<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection, ApiError> {
-    ctx.data::<DatabaseConnection>()
-        .map_err(|_| ApiError::internal("database missing"))
-}
-
 fn wake_worker(ctx: &Context<'_>) {
     if let Ok(intake) = ctx.data::<super::mutation::TipIntake>() {
         intake.wake_worker.notify_one();
-    }
-}
-
-fn staff_error(err: StaffError) -> ApiError {
-    match err {
-        StaffError::Invalid { field, message } => ApiError::bad_input(field, message),
-        StaffError::NotFound => ApiError::NotFound("tip"),
-        StaffError::Forbidden => ApiError::Forbidden,
-        StaffError::InvalidTransition { from, to } => ApiError::bad_input(
-            "status",
-            format!(
-                "a tip cannot go from {} to {}",
-                status_name(from),
-                status_name(to)
-            ),
-        ),
-        StaffError::Db(e) => ApiError::from(e),
-    }
-}
-
-fn status_name(s: entity::TipStatus) -> &'static str {
-    match s {
-        entity::TipStatus::New => "NEW",
-        entity::TipStatus::Unrouted => "UNROUTED",
-        entity::TipStatus::InProgress => "IN_PROGRESS",
-        entity::TipStatus::Handled => "HANDLED",
-        entity::TipStatus::NotRelevant => "NOT_RELEVANT",
     }
 }
 
@@ -134,10 +96,10 @@ impl StaffTip {
     }
     /// Name of the municipality.
     async fn municipality(&self, ctx: &Context<'_>) -> ApiResult<String> {
-        let m = municipality::Entity::find_by_id(self.0.municipality_id)
-            .one(db(ctx)?)
-            .await
-            .map_err(ApiError::from)?;
+        // Batched across the page, like every list the catalogue loads.
+        let m = loader(ctx)?
+            .load_one(MunicipalityById(self.0.municipality_id))
+            .await?;
         Ok(m.map(|m| m.name).unwrap_or_default())
     }
     /// Name of the contact it was routed to; null when unrouted.
@@ -145,10 +107,7 @@ impl StaffTip {
         let Some(id) = self.0.routed_contact_id else {
             return Ok(None);
         };
-        let c = contact::Entity::find_by_id(id)
-            .one(db(ctx)?)
-            .await
-            .map_err(ApiError::from)?;
+        let c = loader(ctx)?.load_one(ContactById(id)).await?;
         Ok(c.map(|c| c.name))
     }
     /// When it was received.
@@ -165,16 +124,12 @@ impl StaffTip {
     }
     /// Emails sent for this tip.
     async fn deliveries(&self, ctx: &Context<'_>) -> ApiResult<Vec<Delivery>> {
-        let rows = staff::deliveries(db(ctx)?, self.0.id)
-            .await
-            .map_err(ApiError::from)?;
+        let rows = staff::deliveries(db(ctx)?, self.0.id).await?;
         Ok(rows.into_iter().map(Delivery).collect())
     }
     /// Status changes with internal notes, oldest first.
     async fn history(&self, ctx: &Context<'_>) -> ApiResult<Vec<TipEvent>> {
-        let rows = staff::history(db(ctx)?, self.0.id)
-            .await
-            .map_err(ApiError::from)?;
+        let rows = staff::history(db(ctx)?, self.0.id).await?;
         Ok(rows.into_iter().map(TipEvent).collect())
     }
 }
@@ -333,15 +288,6 @@ fn api_token(t: entity::api_token::Model, municipalities: Vec<String>) -> ApiTok
     }
 }
 
-fn admin<'a>(ctx: &Context<'a>) -> Result<&'a Principal, ApiError> {
-    let p = principal(ctx)?;
-    if crate::service::authz::is_admin(p) {
-        Ok(p)
-    } else {
-        Err(ApiError::Forbidden)
-    }
-}
-
 /// Input of `createApiToken`.
 #[derive(InputObject)]
 pub struct CreateApiTokenInput {
@@ -387,8 +333,7 @@ impl StaffQuery {
         let municipality_id = match filter.municipality {
             Some(m) => Some(
                 crate::service::catalog::municipality_by_code_or_slug(db, &m)
-                    .await
-                    .map_err(ApiError::from)?
+                    .await?
                     .ok_or_else(|| {
                         ApiError::bad_input(
                             "filter.municipality",
@@ -407,8 +352,7 @@ impl StaffQuery {
             received_before: filter.received_before.map(|d| d.0),
         };
         let (items, total) = staff::tips(db, p, &query, page.offset as u64, page.limit as u64)
-            .await
-            .map_err(ApiError::from)?
+            .await?
             .ok_or(ApiError::Forbidden)?;
         Ok(connection(items.into_iter().map(StaffTip).collect(), page, total).into())
     }
@@ -421,99 +365,18 @@ impl StaffQuery {
     ) -> ApiResult<StaffTip> {
         let p = principal(ctx)?;
         if !crate::service::authz::may_handle_tips(p) {
-            return Err(ApiError::Forbidden.into());
+            return Err(ApiError::Forbidden);
         }
-        let found = staff::tip_in_scope(db(ctx)?, p, &reference)
-            .await
-            .map_err(ApiError::from)?;
-        found
-            .map(StaffTip)
-            .ok_or_else(|| ApiError::NotFound("tip").into())
+        let found = staff::tip_in_scope(db(ctx)?, p, &reference).await?;
+        found.map(StaffTip).ok_or(ApiError::NotFound("tip"))
     }
 
     /// Staff API tokens (ADMIN only): those whose municipalities lie within the caller's
     /// (a national admin sees all).
     async fn api_tokens(&self, ctx: &Context<'_>) -> ApiResult<Vec<ApiToken>> {
         let p = admin(ctx)?;
-        let tokens = staff::list_tokens_for(db(ctx)?, p)
-            .await
-            .map_err(ApiError::from)?;
+        let tokens = staff::list_tokens_for(db(ctx)?, p).await?;
         Ok(tokens.into_iter().map(|(t, m)| api_token(t, m)).collect())
-    }
-
-    /// Public, anonymous statistics of the tips sent to a municipality.
-    async fn tip_statistics(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Municipality by kommunkod or slug.")] municipality: String,
-        #[graphql(desc = "First day (inclusive); the period starts with its month.")] from: Date,
-        #[graphql(desc = "Last day (inclusive); the period ends with its month.")] to: Date,
-    ) -> ApiResult<TipStatistics> {
-        let db = db(ctx)?;
-        if to.0 < from.0 {
-            return Err(ApiError::bad_input("to", "`to` is before `from`").into());
-        }
-        let m = crate::service::catalog::municipality_by_code_or_slug(db, &municipality)
-            .await
-            .map_err(ApiError::from)?
-            .ok_or_else(|| {
-                ApiError::bad_input("municipality", "no municipality has that code or slug")
-            })?;
-        let start = from.0.and_hms_opt(0, 0, 0).map(|d| d.and_utc());
-        let end =
-            to.0.succ_opt()
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-                .map(|d| d.and_utc());
-        let (Some(start), Some(end)) = (start, end) else {
-            return Err(ApiError::bad_input("to", "dates out of range").into());
-        };
-        let stats = privacy::statistics(db, m.id, start, end)
-            .await
-            .map_err(ApiError::from)?;
-        Ok(TipStatistics {
-            total_count: stats.total,
-            counts: stats
-                .buckets
-                .into_iter()
-                .filter_map(|b| {
-                    b.count.map(|count| TipCount {
-                        month: b.month,
-                        kind: b.kind.into(),
-                        count,
-                    })
-                })
-                .collect(),
-            share_handled: stats.share_handled,
-            median_hours_to_handled: stats.median_hours_to_handled,
-        })
-    }
-
-    /// For residents: the status of their tip, given the reference and the private
-    /// `statusToken` from `submitTip`. Never the content. `NOT_FOUND` when they do not match.
-    async fn tip_status(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Reference, e.g. \"MEL-7K3F-9Q\".")] reference: String,
-        #[graphql(desc = "The statusToken returned by submitTip.")] status_token: String,
-    ) -> ApiResult<TipStatusResult> {
-        // Counted per resolved field: every alias and every operation of a batch.
-        if let (Ok(intake), Ok(client)) = (
-            ctx.data::<super::mutation::TipIntake>(),
-            ctx.data::<super::mutation::ClientIp>(),
-        ) {
-            intake
-                .limiter
-                .check_status(client.0)
-                .map_err(super::mutation::limited)?;
-        }
-        let found = staff::public_status(db(ctx)?, &reference, &status_token)
-            .await
-            .map_err(ApiError::from)?;
-        let (status, handled_at) = found.ok_or(ApiError::NotFound("tip"))?;
-        Ok(TipStatusResult {
-            status: status.into(),
-            handled_at: handled_at.map(DateTime),
-        })
     }
 }
 
@@ -573,14 +436,12 @@ impl StaffMutation {
     ) -> ApiResult<TipPayload> {
         let p = principal(ctx)?;
         if !crate::service::authz::may_handle_tips(p) {
-            return Err(ApiError::Forbidden.into());
+            return Err(ApiError::Forbidden);
         }
         let contact =
             super::ids::decode_as(&input.contact, super::ids::NodeType::Contact, "contact")?;
         let db = db(ctx)?;
-        let updated = staff::reroute(db, p, &input.reference, contact, input.note)
-            .await
-            .map_err(staff_error)?;
+        let updated = staff::reroute(db, p, &input.reference, contact, input.note).await?;
         wake_worker(ctx);
         Ok(TipPayload {
             tip: StaffTip(updated),
@@ -595,16 +456,13 @@ impl StaffMutation {
     ) -> ApiResult<TipPayload> {
         let p = principal(ctx)?;
         if !crate::service::authz::may_handle_tips(p) {
-            return Err(ApiError::Forbidden.into());
+            return Err(ApiError::Forbidden);
         }
         let db = db(ctx)?;
-        staff::resend_dead(db, p, &reference)
-            .await
-            .map_err(staff_error)?;
+        staff::resend_dead(db, p, &reference).await?;
         wake_worker(ctx);
         let tip = staff::tip_in_scope(db, p, &reference)
-            .await
-            .map_err(ApiError::from)?
+            .await?
             .ok_or(ApiError::NotFound("tip"))?;
         Ok(TipPayload { tip: StaffTip(tip) })
     }
@@ -627,12 +485,10 @@ impl StaffMutation {
             &input.municipalities,
             input.contact_key.as_deref(),
         )
-        .await
-        .map_err(staff_error)?;
+        .await?;
         tracing::info!(token = created.token.id, actor = %p.name, "API token created");
         let municipalities = staff::list_tokens_for(db, p)
-            .await
-            .map_err(ApiError::from)?
+            .await?
             .into_iter()
             .find(|(t, _)| t.id == created.token.id)
             .map(|(_, m)| m)
@@ -651,11 +507,8 @@ impl StaffMutation {
         #[graphql(desc = "Token id.")] id: i32,
     ) -> ApiResult<bool> {
         let p = admin(ctx)?;
-        if !staff::revoke_token_as(db(ctx)?, p, id)
-            .await
-            .map_err(ApiError::from)?
-        {
-            return Err(ApiError::NotFound("token").into());
+        if !staff::revoke_token_as(db(ctx)?, p, id).await? {
+            return Err(ApiError::NotFound("token"));
         }
         tracing::info!(token = id, actor = %p.name, "API token revoked");
         Ok(true)
@@ -670,22 +523,15 @@ impl StaffMutation {
     ) -> ApiResult<EraseTipPayload> {
         let p = principal(ctx)?;
         if !crate::service::authz::is_admin(p) {
-            return Err(ApiError::Forbidden.into());
+            return Err(ApiError::Forbidden);
         }
         let db = db(ctx)?;
         // Only a tip in the admin's scope; out of scope looks like missing.
-        if staff::tip_in_scope(db, p, &reference)
-            .await
-            .map_err(ApiError::from)?
-            .is_none()
-        {
-            return Err(ApiError::NotFound("tip").into());
+        if staff::tip_in_scope(db, p, &reference).await?.is_none() {
+            return Err(ApiError::NotFound("tip"));
         }
-        if !privacy::erase_tip(db, &reference, chrono::Utc::now())
-            .await
-            .map_err(ApiError::from)?
-        {
-            return Err(ApiError::NotFound("tip").into());
+        if !privacy::erase_tip(db, &reference, chrono::Utc::now()).await? {
+            return Err(ApiError::NotFound("tip"));
         }
         tracing::info!(reference = %reference.trim(), actor = %p.name, "tip erased on request");
         Ok(EraseTipPayload {
@@ -701,7 +547,7 @@ impl StaffMutation {
     ) -> ApiResult<UpdateTipStatusPayload> {
         let p = principal(ctx)?;
         if !crate::service::authz::may_handle_tips(p) {
-            return Err(ApiError::Forbidden.into());
+            return Err(ApiError::Forbidden);
         }
         let updated = staff::transition(
             db(ctx)?,
@@ -710,9 +556,8 @@ impl StaffMutation {
             input.status.into(),
             input.note,
         )
-        .await
-        .map_err(staff_error)?;
-        tracing::info!(reference = %updated.reference, status = status_name(updated.status), "tip status changed");
+        .await?;
+        tracing::info!(reference = %updated.reference, status = super::errors::status_name(updated.status), "tip status changed");
         Ok(UpdateTipStatusPayload {
             tip: StaffTip(updated),
         })

@@ -17,9 +17,9 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use super::{AppState, json_error};
+use crate::graphql::errors::ErrorCode;
 use crate::graphql::prepare_request;
 
 const QUERY: &str = r#"query Export($after: String) { promises(first: 100, after: $after) {
@@ -50,14 +50,14 @@ async fn promises(state: &AppState) -> Result<Vec<Value>, Response> {
             tracing::error!(errors = ?response.errors, "the export query failed");
             return Err(json_error(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
+                ErrorCode::Internal,
                 "internal server error",
             ));
         }
         let data = response.data.into_json().map_err(|_| {
             json_error(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
+                ErrorCode::Internal,
                 "internal server error",
             )
         })?;
@@ -71,20 +71,8 @@ async fn promises(state: &AppState) -> Result<Vec<Value>, Response> {
 }
 
 fn with_etag(headers: &HeaderMap, content_type: &'static str, body: Vec<u8>) -> Response {
-    let digest = Sha256::digest(&body);
-    let etag = format!(
-        "\"{}\"",
-        digest
-            .iter()
-            .take(16)
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    );
-    let matches = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
-    if matches {
+    let etag = crate::cache::etag(&body);
+    if super::if_none_match(headers, &etag) {
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
     }
     (
@@ -107,7 +95,7 @@ pub async fn json(State(state): State<AppState>, headers: HeaderMap) -> Response
         Ok(body) => with_etag(&headers, "application/json; charset=utf-8", body),
         Err(_) => json_error(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL",
+            ErrorCode::Internal,
             "internal server error",
         ),
     }
@@ -202,7 +190,7 @@ pub async fn csv(State(state): State<AppState>, headers: HeaderMap) -> Response 
             tracing::error!(error = %err, "could not write the CSV export");
             return json_error(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
+                ErrorCode::Internal,
                 "internal server error",
             );
         }
@@ -255,7 +243,7 @@ pub async fn csv(State(state): State<AppState>, headers: HeaderMap) -> Response 
             tracing::error!(error = %err, "could not write the CSV export");
             json_error(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
+                ErrorCode::Internal,
                 "internal server error",
             )
         }

@@ -13,6 +13,7 @@ use axum::{
 };
 
 use super::{AppState, json_error};
+use crate::graphql::errors::ErrorCode;
 
 /// Where the assets are served from.
 pub const ASSETS_PATH: &str = "/graphiql/assets";
@@ -101,7 +102,7 @@ pub async fn asset(State(state): State<AppState>, Path(name): Path<String>) -> R
             *bytes,
         )
             .into_response(),
-        _ => json_error(StatusCode::NOT_FOUND, "NOT_FOUND", "no such file"),
+        _ => json_error(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such file"),
     }
 }
 

@@ -5,6 +5,9 @@
 //! Every document passes the abuse limits (`graphql::limits`) before anything touches the
 //! database. Anonymous catalogue queries are answered from the response cache when they
 //! can be; GET responses then carry `ETag` and `Cache-Control`.
+//!
+//! Over 600 lines: the request path in named steps plus the strict JSON body reader
+//! (`StrictJson`, `BoundedWriter`) and their unit tests; the body reader could move out.
 
 use std::{net::SocketAddr, time::Instant};
 
@@ -19,6 +22,7 @@ use axum::{
 };
 
 use super::{AppState, json_error};
+use crate::graphql::errors::{ErrorCode, code_of, error_document, retry_after_of};
 use crate::{
     cache::ResponseCache,
     graphql::{
@@ -75,7 +79,7 @@ pub async fn get(
         }
         return json_error(
             StatusCode::BAD_REQUEST,
-            "BAD_REQUEST",
+            ErrorCode::BadRequest,
             "missing `query` parameter",
         );
     }
@@ -86,7 +90,7 @@ pub async fn get(
         Ok(_) if !query.split('&').any(|pair| pair.starts_with("query=")) => {
             return json_error(
                 StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
+                ErrorCode::BadRequest,
                 "missing `query` parameter",
             );
         }
@@ -94,7 +98,7 @@ pub async fn get(
         Err(err) => {
             return json_error(
                 StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
+                ErrorCode::BadRequest,
                 &format!("invalid query string: {err}"),
             );
         }
@@ -117,7 +121,7 @@ pub async fn post(
     if !media_type.eq_ignore_ascii_case("application/json") {
         return json_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "UNSUPPORTED_MEDIA_TYPE",
+            ErrorCode::UnsupportedMediaType,
             "send the request as application/json",
         );
     }
@@ -129,7 +133,7 @@ pub async fn post(
         Err(_) => {
             return json_error(
                 StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
+                ErrorCode::BadRequest,
                 "could not read the request body",
             );
         }
@@ -142,7 +146,7 @@ pub async fn post(
         Err(BodyError::Invalid(reason)) => {
             return json_error(
                 StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
+                ErrorCode::BadRequest,
                 &format!("the body is not a valid GraphQL request: {reason}"),
             );
         }
@@ -185,7 +189,7 @@ pub async fn post(
 fn too_large(state: &AppState) -> Response {
     json_error(
         StatusCode::PAYLOAD_TOO_LARGE,
-        "PAYLOAD_TOO_LARGE",
+        ErrorCode::PayloadTooLarge,
         &format!("request body is larger than {} bytes", state.max_body_bytes),
     )
 }
@@ -337,14 +341,11 @@ struct Outcome {
 }
 
 impl Outcome {
-    fn error(status: StatusCode, code: &str, message: &str) -> Self {
-        crate::metrics::graphql_error(code);
-        let body = serde_json::json!({
-            "errors": [{ "message": message, "extensions": { "code": code } }]
-        });
+    fn error(status: StatusCode, code: ErrorCode, message: &str) -> Self {
+        crate::metrics::graphql_error(code.as_str());
         Self {
             status,
-            body: Bytes::from(body.to_string()),
+            body: Bytes::from(error_document(code, message, None, false)),
             retry_after: None,
             etag: None,
             method_not_allowed: false,
@@ -361,7 +362,9 @@ async fn run(
 ) -> Outcome {
     let started = Instant::now();
     let mut name = request.operation_name.clone();
-    let (outcome, cached) = run_inner(state, peer, headers, request, method, &mut name).await;
+    let (outcome, cached) = run_inner(state, peer, headers, request, method, &mut name)
+        .await
+        .unwrap_or_else(|refused| (refused, false));
     let operation = crate::metrics::operation_label(name.as_deref());
     crate::metrics::graphql_request(
         &operation,
@@ -372,6 +375,8 @@ async fn run(
     outcome
 }
 
+/// One request, step by step. `Err` is an answer given before the end (a refusal), `Ok`
+/// the answer and whether it came from the cache.
 async fn run_inner(
     state: &AppState,
     peer: SocketAddr,
@@ -379,94 +384,18 @@ async fn run_inner(
     request: async_graphql::Request,
     method: Method,
     operation_name: &mut Option<String>,
-) -> (Outcome, bool) {
+) -> Result<(Outcome, bool), Outcome> {
     let ip = super::client_ip::client_ip(peer.ip(), headers, &state.trusted_proxies);
-    if let Some(limiter) = &state.request_limiter
-        && let Err(refused) = limiter.check(ip)
-    {
-        let mut outcome = Outcome::error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "RATE_LIMITED",
-            "too many requests; slow down",
-        );
-        outcome.retry_after = Some(retry_after_secs(refused.retry_after));
-        return (outcome, false);
-    }
-    // Fast path: an anonymous request whose exact text was answered from the catalogue
-    // before. Only documents that passed every check below were ever stored, so the
-    // stored answer stands for them without parsing the document again.
+    check_request_rate(state, ip)?;
     let anonymous = !headers.contains_key(header::AUTHORIZATION);
-    let cache_key = anonymous.then(|| {
-        let variables = serde_json::to_string(&request.variables).unwrap_or_default();
-        ResponseCache::key(
-            &request.query,
-            &variables,
-            request.operation_name.as_deref(),
-            &crate::domain::period::today().to_string(),
-        )
-    });
-    if let Some(key) = &cache_key
-        && let Some(hit) = state.cache.get(key)
-    {
-        if operation_name.is_none() {
-            operation_name.clone_from(&hit.operation);
-        }
-        return (
-            Outcome {
-                status: StatusCode::OK,
-                body: hit.body.clone(),
-                retry_after: None,
-                etag: Some(hit.etag.clone()),
-                method_not_allowed: false,
-            },
-            true,
-        );
-    }
-    let document = match limits::inspect(&request.query, &state.limits) {
-        Ok(document) => document,
-        Err(err) => {
-            // A fragment cycle is a validation error like any other: 200 for plain JSON
-            // clients, 400 with the GraphQL response media type. Limits are always 400.
-            let status = if err == limits::LimitError::FragmentCycle
-                && !accepts(headers, GRAPHQL_RESPONSE)
-            {
-                StatusCode::OK
-            } else {
-                StatusCode::BAD_REQUEST
-            };
-            return (Outcome::error(status, err.code(), &err.message()), false);
-        }
-    };
-    // No string with a control character (NUL above all) reaches a resolver or the
-    // database, whichever argument, input field or variable carries it.
-    if let Some(field) = document
+    let cache_key = anonymous.then(|| cache_key(&request));
+    if let Some(hit) = cache_key
         .as_ref()
-        .and_then(|d| limits::forbidden_control(d, &request.variables))
+        .and_then(|key| cached(state, key, operation_name))
     {
-        let status = if accepts(headers, GRAPHQL_RESPONSE) {
-            StatusCode::BAD_REQUEST
-        } else {
-            StatusCode::OK
-        };
-        crate::metrics::graphql_error("BAD_USER_INPUT");
-        let body = serde_json::json!({
-            "data": null,
-            "errors": [{
-                "message": "a value contains a control character; only tab and line breaks are allowed",
-                "extensions": { "code": "BAD_USER_INPUT", "field": field },
-            }]
-        });
-        return (
-            Outcome {
-                status,
-                body: Bytes::from(body.to_string()),
-                retry_after: None,
-                etag: None,
-                method_not_allowed: false,
-            },
-            false,
-        );
+        return Ok((hit, true));
     }
+    let document = check_document(state, headers, &request)?;
     let operation = document
         .as_ref()
         .and_then(|d| selected_operation(d, request.operation_name.as_deref()));
@@ -479,11 +408,11 @@ async fn run_inner(
     if method == Method::Get && is_mutation {
         let mut outcome = Outcome::error(
             StatusCode::METHOD_NOT_ALLOWED,
-            "METHOD_NOT_ALLOWED",
+            ErrorCode::MethodNotAllowed,
             "mutations must be sent with POST",
         );
         outcome.method_not_allowed = true;
-        return (outcome, false);
+        return Err(outcome);
     }
     // Only anonymous queries made of catalogue fields are stored.
     let cacheable = operation
@@ -496,44 +425,10 @@ async fn run_inner(
     } else {
         caller(state, headers).await
     };
-    let max_response_bytes = state.limits.max_response_bytes;
     let request = prepare_request(request, &state.db)
         .data(ClientIp(ip))
-        .data(caller)
-        .data(ResponseBudget(
-            max_response_bytes,
-            std::time::Instant::now() + state.graphql_timeout,
-        ));
-    let executed = tokio::time::timeout(state.graphql_timeout, state.schema.execute(request))
-        .await
-        .ok()
-        .filter(|response| {
-            // Stopped by the deadline check inside execution (see `ResponseBudget`).
-            !response.errors.iter().any(|e| {
-                e.extensions.as_ref().and_then(|x| x.get("code"))
-                    == Some(&async_graphql::Value::from(crate::graphql::TIMED_OUT))
-            })
-        });
-    let response = match executed {
-        Some(response) => add_error_codes(response),
-        None => {
-            tracing::warn!(
-                timeout_ms = state.graphql_timeout.as_millis() as u64,
-                "a GraphQL request timed out"
-            );
-            return (
-                Outcome::error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "TIMEOUT",
-                    &format!(
-                        "the request took longer than {} ms",
-                        state.graphql_timeout.as_millis()
-                    ),
-                ),
-                false,
-            );
-        }
-    };
+        .data(caller);
+    let response = execute(state, request).await?;
     // Only staff mutations can change the catalogue (a resident's tip cannot), so only
     // they cost the version check that makes this replica's own writes visible at once.
     if is_mutation
@@ -543,72 +438,11 @@ async fn run_inner(
         tracing::warn!(error = %err, "could not check the catalogue version");
         state.cache.clear();
     }
-    for error in &response.errors {
-        if let Some(async_graphql::Value::String(code)) =
-            error.extensions.as_ref().and_then(|e| e.get("code"))
-        {
-            crate::metrics::graphql_error(code);
-        }
+    for code in response.errors.iter().filter_map(code_of) {
+        crate::metrics::graphql_error(code.as_str());
     }
-    let retry_after = response.errors.iter().find_map(|e| {
-        let ext = e.extensions.as_ref()?;
-        if ext.get("code")? != &async_graphql::Value::from("RATE_LIMITED") {
-            return None;
-        }
-        match ext.get("retryAfterSeconds")? {
-            async_graphql::Value::Number(n) => n.as_u64(),
-            _ => None,
-        }
-    });
-    // Over a rate limit: 429 with Retry-After. With the newer media type, a request that
-    // failed before execution is a 400.
-    let refused_by_limit = response.data == async_graphql::Value::Null
-        && response.errors.iter().any(|e| {
-            matches!(
-                e.extensions.as_ref().and_then(|x| x.get("code")),
-                Some(async_graphql::Value::String(code))
-                    if code.ends_with("_LIMIT_EXCEEDED") || code == "RESPONSE_TOO_LARGE"
-            )
-        });
-    let status = if retry_after.is_some() {
-        StatusCode::TOO_MANY_REQUESTS
-    } else if refused_by_limit
-        || (accepts(headers, GRAPHQL_RESPONSE)
-            && response.data == async_graphql::Value::Null
-            && response.is_err())
-    {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    // Serialised into a bounded buffer: an answer over the limit stops being written as
-    // soon as it passes it.
-    let mut writer = BoundedWriter {
-        buf: Vec::new(),
-        max: max_response_bytes,
-    };
-    let body = match serde_json::to_writer(&mut writer, &response) {
-        Ok(()) => Bytes::from(writer.buf),
-        Err(err) if err.is_io() => {
-            drop(writer);
-            let err = limits::LimitError::Response(max_response_bytes);
-            return (
-                Outcome::error(StatusCode::BAD_REQUEST, err.code(), &err.message()),
-                false,
-            );
-        }
-        Err(err) => {
-            tracing::error!(error = %err, "could not serialise a GraphQL response");
-            return (
-                Outcome::error(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "INTERNAL",
-                    "internal server error",
-                ),
-                false,
-            );
-        }
-    };
+    let (status, retry_after) = status_of(headers, &response);
+    let body = serialise(&response, state.limits.max_response_bytes)?;
     let etag = match cache_key {
         Some(key) if response.errors.is_empty() => Some(
             state
@@ -619,7 +453,7 @@ async fn run_inner(
         ),
         _ => None,
     };
-    (
+    Ok((
         Outcome {
             status,
             body,
@@ -628,7 +462,191 @@ async fn run_inner(
             method_not_allowed: false,
         },
         false,
+    ))
+}
+
+/// Step 1: the per-client request limit, before anything else is read.
+fn check_request_rate(state: &AppState, ip: std::net::IpAddr) -> Result<(), Outcome> {
+    let Some(limiter) = &state.request_limiter else {
+        return Ok(());
+    };
+    limiter.check(ip).map_err(|refused| {
+        let mut outcome = Outcome::error(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::RateLimited,
+            "too many requests; slow down",
+        );
+        outcome.retry_after = Some(retry_after_secs(refused.retry_after));
+        outcome
+    })
+}
+
+/// The response cache's key of an anonymous request.
+fn cache_key(request: &async_graphql::Request) -> [u8; 32] {
+    let variables = serde_json::to_string(&request.variables).unwrap_or_default();
+    ResponseCache::key(
+        &request.query,
+        &variables,
+        request.operation_name.as_deref(),
+        &crate::domain::period::today().to_string(),
     )
+}
+
+/// Step 2, the fast path: an anonymous request whose exact text was answered from the
+/// catalogue before. Only documents that passed every later check were ever stored, so
+/// the stored answer stands for them without parsing the document again.
+fn cached(
+    state: &AppState,
+    key: &[u8; 32],
+    operation_name: &mut Option<String>,
+) -> Option<Outcome> {
+    let hit = state.cache.get(key)?;
+    if operation_name.is_none() {
+        operation_name.clone_from(&hit.operation);
+    }
+    Some(Outcome {
+        status: StatusCode::OK,
+        body: hit.body.clone(),
+        retry_after: None,
+        etag: Some(hit.etag.clone()),
+        method_not_allowed: false,
+    })
+}
+
+/// Step 3: the abuse limits and the control-character check on the document and its
+/// variables; the parsed document when it parses.
+fn check_document(
+    state: &AppState,
+    headers: &HeaderMap,
+    request: &async_graphql::Request,
+) -> Result<Option<ExecutableDocument>, Outcome> {
+    let document = limits::inspect(&request.query, &state.limits).map_err(|err| {
+        // A fragment cycle is a validation error like any other: 200 for plain JSON
+        // clients, 400 with the GraphQL response media type. Limits are always 400.
+        let status =
+            if err == limits::LimitError::FragmentCycle && !accepts(headers, GRAPHQL_RESPONSE) {
+                StatusCode::OK
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+        Outcome::error(status, err.code(), &err.message())
+    })?;
+    // No string with a control character (NUL above all) reaches a resolver or the
+    // database, whichever argument, input field or variable carries it.
+    if let Some(field) = document
+        .as_ref()
+        .and_then(|d| limits::forbidden_control(d, &request.variables))
+    {
+        let status = if accepts(headers, GRAPHQL_RESPONSE) {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        };
+        crate::metrics::graphql_error(ErrorCode::BadUserInput.as_str());
+        let body = error_document(
+            ErrorCode::BadUserInput,
+            "a value contains a control character; only tab and line breaks are allowed",
+            Some(&field),
+            true,
+        );
+        return Err(Outcome {
+            status,
+            body: Bytes::from(body),
+            retry_after: None,
+            etag: None,
+            method_not_allowed: false,
+        });
+    }
+    Ok(document)
+}
+
+/// Step 4: execute within the request's time and size budget.
+async fn execute(
+    state: &AppState,
+    request: async_graphql::Request,
+) -> Result<async_graphql::Response, Outcome> {
+    let request = request.data(ResponseBudget(
+        state.limits.max_response_bytes,
+        Instant::now() + state.graphql_timeout,
+    ));
+    let executed = tokio::time::timeout(state.graphql_timeout, state.schema.execute(request))
+        .await
+        .ok()
+        // Stopped by the deadline check inside execution (see `ResponseBudget`).
+        .filter(|response| {
+            !response
+                .errors
+                .iter()
+                .any(|e| code_of(e) == Some(ErrorCode::Timeout))
+        });
+    match executed {
+        Some(response) => Ok(add_error_codes(response)),
+        None => {
+            tracing::warn!(
+                timeout_ms = state.graphql_timeout.as_millis() as u64,
+                "a GraphQL request timed out"
+            );
+            Err(Outcome::error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Timeout,
+                &format!(
+                    "the request took longer than {} ms",
+                    state.graphql_timeout.as_millis()
+                ),
+            ))
+        }
+    }
+}
+
+/// Step 5: the HTTP status of an executed request, and its `Retry-After`. Over a rate
+/// limit: 429 with Retry-After. Refused by a limit, or (with the newer media type)
+/// failed before execution: 400. Read from the errors' typed values, not their text.
+fn status_of(headers: &HeaderMap, response: &async_graphql::Response) -> (StatusCode, Option<u64>) {
+    let retry_after = response.errors.iter().find_map(retry_after_of);
+    let no_data = response.data == async_graphql::Value::Null;
+    let refused_by_limit = no_data
+        && response
+            .errors
+            .iter()
+            .any(|e| code_of(e).is_some_and(ErrorCode::is_limit));
+    let status = if retry_after.is_some() {
+        StatusCode::TOO_MANY_REQUESTS
+    } else if refused_by_limit
+        || (accepts(headers, GRAPHQL_RESPONSE) && no_data && response.is_err())
+    {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    (status, retry_after)
+}
+
+/// Step 6: serialise into a bounded buffer: an answer over the limit stops being written
+/// as soon as it passes it.
+fn serialise(response: &async_graphql::Response, max: usize) -> Result<Bytes, Outcome> {
+    let mut writer = BoundedWriter {
+        buf: Vec::new(),
+        max,
+    };
+    match serde_json::to_writer(&mut writer, response) {
+        Ok(()) => Ok(Bytes::from(writer.buf)),
+        Err(err) if err.is_io() => {
+            let err = limits::LimitError::Response(max);
+            Err(Outcome::error(
+                StatusCode::BAD_REQUEST,
+                err.code(),
+                &err.message(),
+            ))
+        }
+        Err(err) => {
+            tracing::error!(error = %err, "could not serialise a GraphQL response");
+            Err(Outcome::error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorCode::Internal,
+                "internal server error",
+            ))
+        }
+    }
 }
 
 fn content_type_for(headers: &HeaderMap) -> &'static str {
@@ -643,10 +661,7 @@ fn respond(headers: &HeaderMap, outcome: Outcome, method: Method, max_age: u64) 
     // A cacheable GET the client already holds.
     if method == Method::Get
         && let Some(etag) = &outcome.etag
-        && headers
-            .get(header::IF_NONE_MATCH)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+        && super::if_none_match(headers, etag)
     {
         let mut response = StatusCode::NOT_MODIFIED.into_response();
         set_cache_headers(&mut response, etag, max_age);

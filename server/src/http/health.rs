@@ -11,6 +11,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use serde_json::{Value, json};
 
 use super::{AppState, json_error};
+use crate::graphql::errors::ErrorCode;
 
 /// Alive: the process answers HTTP.
 pub async fn healthz() -> Json<Value> {
@@ -86,7 +87,7 @@ pub async fn metrics_private(State(state): State<AppState>, headers: HeaderMap) 
 }
 
 fn not_found() -> Response {
-    json_error(StatusCode::NOT_FOUND, "NOT_FOUND", "not found")
+    json_error(StatusCode::NOT_FOUND, ErrorCode::NotFound, "not found")
 }
 
 async fn metrics_response(state: &AppState, headers: &HeaderMap) -> Response {
@@ -95,7 +96,7 @@ async fn metrics_response(state: &AppState, headers: &HeaderMap) -> Response {
         if !crate::metrics::bearer_matches(presented, token.expose()) {
             let mut response = json_error(
                 StatusCode::UNAUTHORIZED,
-                "UNAUTHENTICATED",
+                ErrorCode::Unauthenticated,
                 "metrics require a valid bearer token",
             );
             response.headers_mut().insert(
@@ -108,24 +109,24 @@ async fn metrics_response(state: &AppState, headers: &HeaderMap) -> Response {
     let Some(handle) = &state.metrics else {
         return json_error(
             StatusCode::NOT_FOUND,
-            "NOT_FOUND",
+            ErrorCode::NotFound,
             "metrics are not enabled in this process",
         );
     };
-    match crate::metrics::render(handle, &state.db).await {
-        Ok(text) => (
+    match crate::delivery::outbox::publish(&state.db).await {
+        Ok(()) => (
             [(
                 header::CONTENT_TYPE,
                 "text/plain; version=0.0.4; charset=utf-8",
             )],
-            text,
+            crate::metrics::render(handle, &state.db),
         )
             .into_response(),
         Err(err) => {
             tracing::error!(error = %err, "could not read the database for /metrics");
             json_error(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "UNAVAILABLE",
+                ErrorCode::Unavailable,
                 "metrics are unavailable while the database is unreachable",
             )
         }

@@ -25,6 +25,7 @@ use tower_http::{
 };
 
 use super::{HttpSettings, json_error};
+use crate::graphql::errors::ErrorCode;
 
 /// Responses smaller than this are not worth compressing.
 const COMPRESS_ABOVE_BYTES: u16 = 1024;
@@ -50,7 +51,7 @@ pub fn wrap(routes: Router, settings: &HttpSettings) -> Router {
             tracing::error!("a request handler panicked");
             json_error(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
+                ErrorCode::Internal,
                 "internal server error",
             )
         }))

@@ -25,7 +25,11 @@ use sea_orm::DatabaseConnection;
 
 use crate::{
     cache::ResponseCache,
-    graphql::{AppSchema, limits::Limits},
+    graphql::{
+        AppSchema,
+        errors::{ErrorCode, error_document},
+        limits::Limits,
+    },
     ratelimit::RequestLimiter,
 };
 
@@ -103,23 +107,28 @@ pub fn metrics_router(state: AppState, settings: &HttpSettings) -> Router {
 }
 
 async fn not_found() -> Response {
-    json_error_body(StatusCode::NOT_FOUND, "NOT_FOUND", "not found")
+    json_error_body(StatusCode::NOT_FOUND, ErrorCode::NotFound, "not found")
 }
 
 /// A GraphQL-shaped error body for failures outside GraphQL execution.
-pub fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
-    crate::metrics::graphql_error(code);
+pub fn json_error(status: StatusCode, code: ErrorCode, message: &str) -> Response {
+    crate::metrics::graphql_error(code.as_str());
     json_error_body(status, code, message)
 }
 
-fn json_error_body(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = serde_json::json!({
-        "errors": [{ "message": message, "extensions": { "code": code } }]
-    });
+fn json_error_body(status: StatusCode, code: ErrorCode, message: &str) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
+        error_document(code, message, None, false),
     )
         .into_response()
+}
+
+/// Whether the client already holds `etag` (`If-None-Match` lists it, or `*`).
+fn if_none_match(headers: &axum::http::HeaderMap, etag: &str) -> bool {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
 }

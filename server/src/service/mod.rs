@@ -5,6 +5,7 @@ pub mod audit;
 pub mod authz;
 pub mod catalog;
 pub mod editing;
+pub mod idempotency;
 pub mod privacy;
 pub mod routing;
 pub mod staff;

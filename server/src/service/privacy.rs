@@ -7,7 +7,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use entity::{DeliveryKind, TipKind, TipStatus, delivery, tip};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    TransactionTrait, sea_query::Expr,
+    sea_query::Expr,
 };
 
 /// How long personal data is kept.
@@ -25,7 +25,7 @@ async fn erase_where(
     condition: Condition,
     now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let ids: Vec<i32> = tip::Entity::find()
         .filter(condition)
         .filter(tip::Column::ErasedAt.is_null())

@@ -32,26 +32,23 @@ pub struct NewToken {
     pub secret: String,
 }
 
-#[derive(Debug)]
+/// Why a staff action was refused.
+#[derive(Debug, thiserror::Error)]
 pub enum StaffError {
+    #[error("{field}: {message}")]
     Invalid {
         field: &'static str,
         message: String,
     },
+    #[error("tip not found")]
     NotFound,
     /// The caller may not grant this (a higher role or a wider scope than its own).
+    #[error("forbidden")]
     Forbidden,
-    InvalidTransition {
-        from: TipStatus,
-        to: TipStatus,
-    },
-    Db(DbErr),
-}
-
-impl From<DbErr> for StaffError {
-    fn from(e: DbErr) -> Self {
-        Self::Db(e)
-    }
+    #[error("a tip cannot go from {from:?} to {to:?}")]
+    InvalidTransition { from: TipStatus, to: TipStatus },
+    #[error(transparent)]
+    Db(#[from] DbErr),
 }
 
 /// Create a token as the operator at the command line (national). `municipalities` are
@@ -196,23 +193,36 @@ async fn tokens_with_scope(
         .order_by_asc(api_token::Column::Id)
         .all(db)
         .await?;
-    let mut out = Vec::new();
-    for t in tokens {
-        let links = api_token_municipality::Entity::find()
-            .filter(api_token_municipality::Column::TokenId.eq(t.id))
-            .all(db)
-            .await?;
-        let names = municipality::Entity::find()
-            .filter(municipality::Column::Id.is_in(links.iter().map(|l| l.municipality_id)))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|m| m.slug)
-            .collect();
-        let ids = links.iter().map(|l| l.municipality_id).collect();
-        out.push((t, ids, names));
-    }
-    Ok(out)
+    // Every token's municipalities in two statements, however many tokens there are.
+    let links = api_token_municipality::Entity::find()
+        .filter(api_token_municipality::Column::TokenId.is_in(tokens.iter().map(|t| t.id)))
+        .all(db)
+        .await?;
+    let slugs: std::collections::HashMap<i32, String> = municipality::Entity::find()
+        .filter(municipality::Column::Id.is_in(links.iter().map(|l| l.municipality_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m.slug))
+        .collect();
+    Ok(tokens
+        .into_iter()
+        .map(|t| {
+            let ids: Vec<i32> = links
+                .iter()
+                .filter(|l| l.token_id == t.id)
+                .map(|l| l.municipality_id)
+                .collect();
+            let mut by_id = ids.clone();
+            by_id.sort_unstable();
+            by_id.dedup();
+            let names = by_id
+                .iter()
+                .filter_map(|id| slugs.get(id).cloned())
+                .collect();
+            (t, ids, names)
+        })
+        .collect())
 }
 
 /// Revoke a token as `p`; returns false when there is no such active token visible to it.
@@ -396,7 +406,7 @@ pub async fn transition(
             message: "the note must be at most 2000 characters".into(),
         });
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let current = tip_in_scope(&txn, p, reference)
         .await?
         .ok_or(StaffError::NotFound)?;
@@ -413,16 +423,15 @@ pub async fn transition(
     am.updated_at = Set(now);
     am.handled_at = Set(triage::closes(to).then_some(now));
     let updated = am.update(&txn).await?;
-    tip_event::ActiveModel {
-        id: NotSet,
-        tip_id: Set(updated.id),
-        at: Set(now),
-        actor: Set(p.name.clone()),
-        from_status: Set(Some(from)),
-        to_status: Set(to),
-        note: Set(note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty())),
-    }
-    .insert(&txn)
+    super::tips::record_tip_event(
+        &txn,
+        updated.id,
+        now,
+        &p.name,
+        Some(from),
+        to,
+        note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
+    )
     .await?;
     txn.commit().await?;
     Ok(updated)
@@ -461,7 +470,7 @@ pub async fn reroute(
     contact_id: i32,
     note: Option<String>,
 ) -> Result<tip::Model, StaffError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let current = tip_in_scope(&txn, p, reference)
         .await?
         .ok_or(StaffError::NotFound)?;
@@ -509,17 +518,8 @@ pub async fn reroute(
         text.push(' ');
         text.push_str(&n);
     }
-    tip_event::ActiveModel {
-        id: NotSet,
-        tip_id: Set(updated.id),
-        at: Set(now),
-        actor: Set(p.name.clone()),
-        from_status: Set(Some(from)),
-        to_status: Set(to),
-        note: Set(Some(text)),
-    }
-    .insert(&txn)
-    .await?;
+    super::tips::record_tip_event(&txn, updated.id, now, &p.name, Some(from), to, Some(text))
+        .await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -530,7 +530,7 @@ pub async fn resend_dead(
     p: &Principal,
     reference: &str,
 ) -> Result<u64, StaffError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let current = tip_in_scope(&txn, p, reference)
         .await?
         .ok_or(StaffError::NotFound)?;
@@ -553,19 +553,16 @@ pub async fn resend_dead(
         .exec(&txn)
         .await?;
     if res.rows_affected > 0 {
-        tip_event::ActiveModel {
-            id: NotSet,
-            tip_id: Set(current.id),
-            at: Set(now),
-            actor: Set(p.name.clone()),
-            from_status: Set(Some(current.status)),
-            to_status: Set(current.status),
-            note: Set(Some(format!(
-                "{} e-postmeddelanden skickas igen.",
-                res.rows_affected
-            ))),
-        }
-        .insert(&txn)
+        let note = format!("{} e-postmeddelanden skickas igen.", res.rows_affected);
+        super::tips::record_tip_event(
+            &txn,
+            current.id,
+            now,
+            &p.name,
+            Some(current.status),
+            current.status,
+            Some(note),
+        )
         .await?;
     }
     txn.commit().await?;

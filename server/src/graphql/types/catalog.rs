@@ -1,8 +1,9 @@
 //! The public catalogue: municipalities, police areas, promises and their parts, contacts.
+//!
+//! Over 600 lines: one `#[Object]` per public catalogue type, each a list of short field
+//! resolvers; splitting them would scatter one type family over several files.
 
-use async_graphql::{
-    ComplexObject, Context, ID, Interface, Object, SimpleObject, dataloader::DataLoader,
-};
+use async_graphql::{ComplexObject, Context, ID, Interface, Object, SimpleObject};
 use chrono::NaiveDate;
 use entity::{
     commitment, contact, focus_area, follow_up, municipality, police_area, promise, signatory,
@@ -15,7 +16,7 @@ use super::scalars::{Date, DateTime};
 use crate::domain::{period, progress};
 use crate::graphql::{
     connection::{Page, connection},
-    errors::{ApiError, ApiResult},
+    errors::ApiResult,
     ids::{NodeType, encode},
     loaders::*,
 };
@@ -33,10 +34,7 @@ crate::connection_types!(FollowUpConnection, FollowUpEdge, FollowUp, "follow-ups
 #[derive(Clone, Copy, Debug)]
 pub struct RequestDate(pub NaiveDate);
 
-fn loader<'a>(ctx: &Context<'a>) -> ApiResult<&'a DataLoader<CatalogLoader>> {
-    ctx.data::<DataLoader<CatalogLoader>>()
-        .map_err(|_| ApiError::internal("CatalogLoader missing").into())
-}
+use crate::graphql::context::loader;
 
 fn today(ctx: &Context<'_>) -> NaiveDate {
     ctx.data::<RequestDate>()
@@ -51,11 +49,7 @@ where
     CatalogLoader: async_graphql::dataloader::Loader<K, Value = Vec<V>, Error = std::sync::Arc<sea_orm::DbErr>>,
     V: Send + Sync + Clone + 'static,
 {
-    Ok(loader(ctx)?
-        .load_one(key)
-        .await
-        .map_err(ApiError::from)?
-        .unwrap_or_default())
+    Ok(loader(ctx)?.load_one(key).await?.unwrap_or_default())
 }
 
 async fn one<K, V>(ctx: &Context<'_>, key: K) -> ApiResult<Option<V>>
@@ -65,7 +59,7 @@ where
         async_graphql::dataloader::Loader<K, Value = V, Error = std::sync::Arc<sea_orm::DbErr>>,
     V: Send + Sync + Clone + 'static,
 {
-    Ok(loader(ctx)?.load_one(key).await.map_err(ApiError::from)?)
+    Ok(loader(ctx)?.load_one(key).await?)
 }
 
 async fn progress_data(

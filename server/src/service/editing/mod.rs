@@ -21,8 +21,8 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, DbBackend, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    Set, TransactionTrait, sea_query::OnConflict,
+    DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
+    sea_query::OnConflict,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -31,26 +31,18 @@ use super::staff::Principal;
 use crate::domain::{Invalid, search};
 
 /// Why an edit was refused.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum EditError {
-    Invalid(Invalid),
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
     /// The named thing does not exist.
+    #[error("{0} not found")]
     NotFound(&'static str),
     /// The caller's role or municipalities do not cover it.
+    #[error("forbidden")]
     Forbidden,
-    Db(DbErr),
-}
-
-impl From<DbErr> for EditError {
-    fn from(e: DbErr) -> Self {
-        Self::Db(e)
-    }
-}
-
-impl From<Invalid> for EditError {
-    fn from(e: Invalid) -> Self {
-        Self::Invalid(e)
-    }
+    #[error(transparent)]
+    Db(#[from] DbErr),
 }
 
 pub type EditResult<T> = Result<T, EditError>;
@@ -126,18 +118,12 @@ pub(crate) struct Change<'a> {
 impl<'a> Change<'a> {
     /// Start a change. Only admins and editors may edit.
     ///
-    /// On SQLite the transaction takes the write lock at once (a no-op write), because a
-    /// read that later upgrades to a write fails with `SQLITE_BUSY` if another writer
-    /// committed in between.
+    /// The transaction takes the write lock at once on SQLite (see `db::begin_write`).
     async fn begin(db: &DatabaseConnection, p: &'a Principal) -> EditResult<Self> {
         if !super::authz::may_edit(p) {
             return Err(EditError::Forbidden);
         }
-        let txn = db.begin().await?;
-        if txn.get_database_backend() == DbBackend::Sqlite {
-            txn.execute_unprepared("UPDATE staff_override SET deleted = deleted WHERE 1 = 0")
-                .await?;
-        }
+        let txn = crate::db::begin_write(db).await?;
         Ok(Self {
             txn,
             p,
