@@ -7,11 +7,7 @@
 //! each delivery is DEAD after one attempt with a reason naming the cause, which staff
 //! see and `/readyz` names. Secrets appear nowhere: not in logs, `/readyz` or the staff API.
 
-use std::{
-    io::Write,
-    sync::{Arc, Mutex, OnceLock},
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use e2e::{
     TestApp, spawn_app_with, test_config,
@@ -29,44 +25,10 @@ const STAFF_TIP: &str = r#"query($r: String!) {
 
 const WAIT: Duration = Duration::from_secs(20);
 
-/// Every log line of this test binary, captured once for all its tests (each test uses
-/// its own password, so each can look for its own secret).
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if let Ok(mut b) = self.0.lock() {
-            b.extend_from_slice(buf);
-        }
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn logs() -> &'static Captured {
-    static LOGS: OnceLock<Captured> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let captured = Captured::default();
-        let writer = captured.clone();
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter("debug")
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .try_init();
-        captured
-    })
-}
-
+/// Every log line of this test binary at debug level, captured once for all its tests
+/// (each test uses its own password, so each can look for its own secret).
 fn log_text() -> String {
-    logs()
-        .0
-        .lock()
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default()
+    e2e::logs::capture("debug").text()
 }
 
 /// A password unique to one test, easy to find anywhere it must not be.
@@ -75,18 +37,14 @@ fn password(tag: &str) -> String {
 }
 
 fn quick(config: &mut Config, url: String, ca_file: Option<std::path::PathBuf>) {
+    e2e::tips::quick(config, None);
     config.smtp_url = Some(Secret::new(url));
     config.smtp_ca_file = ca_file;
-    config.delivery_backoff_base_ms = 50;
-    config.delivery_backoff_max_secs = 1;
-    config.delivery_poll_interval_ms = 100;
+    // A TLS handshake on a busy machine may take longer than the plain sink's timeout.
     config.smtp_timeout_secs = 5;
     config.delivery_lease_secs = 10;
     // High, so that only a permanent classification can make a row DEAD here.
     config.delivery_max_attempts = 1000;
-    config.tip_limit_per_ip = 10_000;
-    config.tip_limit_per_email = 10_000;
-    config.tip_limit_global = 10_000;
 }
 
 /// Submit a tip with an email address (so it has a receipt as well as the contact's
@@ -155,7 +113,7 @@ fn assert_no_secret(place: &str, text: &str, secret: &str) {
 /// Delivered through `relay` with the CA trusted: both messages arrive, AUTH happened
 /// over TLS and was accepted, and the staff API shows every delivery SENT.
 async fn delivers(mode: TlsMode, tls: Option<&str>, mechanisms: Vec<&'static str>) {
-    let _ = logs();
+    let _ = e2e::logs::capture("debug");
     let ca = TestCa::new("Mellerud kommun intern CA");
     let secret = password("ok");
     let mut options = RelayOptions::new(mode, "medborgarloften", &secret);
@@ -237,7 +195,7 @@ async fn certificate_refused(
     host: &str,
     expect: &str,
 ) {
-    let _ = logs();
+    let _ = e2e::logs::capture("debug");
     let ca = TestCa::new("Mellerud kommun intern CA");
     let secret = password("cert");
     let relay = TlsRelay::start(&ca, RelayOptions::new(mode, "medborgarloften", &secret)).await;
@@ -336,7 +294,7 @@ async fn a_certificate_for_another_name_is_refused_even_with_the_ca_trusted() {
 
 /// A wrong password: DEAD after one attempt with an authentication reason.
 async fn wrong_password(mode: TlsMode, tls: Option<&str>) {
-    let _ = logs();
+    let _ = e2e::logs::capture("debug");
     let ca = TestCa::new("Mellerud kommun intern CA");
     let right = password("right");
     let wrong = password("wrong");
@@ -396,7 +354,7 @@ async fn a_wrong_password_over_implicit_tls_is_dead_at_once_with_an_authenticati
 
 #[tokio::test]
 async fn a_refused_connection_stays_transient_and_readyz_says_so() {
-    let _ = logs();
+    let _ = e2e::logs::capture("debug");
     // A port that was free a moment ago: nothing listens there.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
