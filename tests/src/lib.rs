@@ -79,11 +79,17 @@ pub async fn fresh_postgres_database(admin_url: &str) -> anyhow::Result<String> 
 /// A fresh PostgreSQL database: on `TEST_DATABASE_URL`'s server, else on
 /// [`DEFAULT_POSTGRES_URL`]. Fails (never skips) when PostgreSQL is unreachable.
 pub async fn fresh_postgres_url() -> anyhow::Result<String> {
-    let admin_url = std::env::var("TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-        .unwrap_or_else(|| DEFAULT_POSTGRES_URL.to_owned());
-    fresh_postgres_database(&admin_url).await
+    fresh_postgres_database(&postgres_admin_url()).await
+}
+
+/// The superuser URL of the PostgreSQL server tests that always need PostgreSQL use:
+/// `TEST_DATABASE_URL`, else `TEST_POSTGRES_URL` (set by `scripts/test`), else the local
+/// default.
+pub fn postgres_admin_url() -> String {
+    ["TEST_DATABASE_URL", "TEST_POSTGRES_URL"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|u| !u.is_empty()))
+        .unwrap_or_else(|| DEFAULT_POSTGRES_URL.to_owned())
 }
 
 /// How long [`eventually`] waits: generous, because a 2-core machine running several

@@ -10,10 +10,9 @@
 use std::{
     path::{Path, PathBuf},
     process::{Command, Output},
-    time::{Duration, Instant},
 };
 
-use e2e::spawn_app_with;
+use e2e::{eventually, spawn_app_with};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};
 
@@ -29,14 +28,8 @@ fn read_guide_file(name: &str) -> String {
     std::fs::read_to_string(guide_file(name)).unwrap_or_else(|e| panic!("reading {name}: {e}"))
 }
 
-/// The superuser URL of the PostgreSQL server the tests may create databases on:
-/// `TEST_DATABASE_URL`, else `TEST_POSTGRES_URL` (set by `scripts/test`), else the
-/// local default.
 fn admin_url() -> String {
-    ["TEST_DATABASE_URL", "TEST_POSTGRES_URL"]
-        .iter()
-        .find_map(|name| std::env::var(name).ok().filter(|u| !u.is_empty()))
-        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+    e2e::postgres_admin_url()
 }
 
 fn url_for(role: &str, db: &str) -> String {
@@ -178,19 +171,6 @@ async fn readyz(app: &e2e::TestApp) -> (u16, Value) {
     (status, response.json().await.expect("/readyz is JSON"))
 }
 
-/// Poll until `condition` holds, failing loudly after `timeout`.
-async fn eventually<F, Fut>(what: &str, timeout: Duration, mut condition: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    while !condition().await {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 async fn connect(url: &str) -> DatabaseConnection {
     Database::connect(url)
         .await
@@ -310,18 +290,14 @@ async fn the_least_privileged_role_runs_the_service_but_cannot_change_the_schema
     // The whole cycle works with data rights only: seeding on first start, a tip stored
     // with its outbox rows, the worker leasing and sending it.
     let (reference, token) = submit_tip(&app).await;
-    eventually(
-        "the routed email in the mail folder",
-        Duration::from_secs(30),
-        || {
-            let dir = mail_dir.clone();
-            async move {
-                std::fs::read_dir(&dir)
-                    .map(|entries| entries.filter_map(Result::ok).count() >= 1)
-                    .unwrap_or(false)
-            }
-        },
-    )
+    eventually("the routed email in the mail folder", || {
+        let dir = mail_dir.clone();
+        async move {
+            std::fs::read_dir(&dir)
+                .is_ok_and(|entries| entries.filter_map(Result::ok).count() >= 1)
+                .then_some(())
+        }
+    })
     .await;
     let status = tip_status(&app, &reference, &token).await;
     assert_eq!(status["data"]["tipStatus"]["status"], "NEW", "{status}");
@@ -384,11 +360,9 @@ async fn the_replica_is_unready_while_migrations_are_pending() {
     // The operator runs `server migrate` with the owner role; the replica turns ready
     // without a restart.
     install.migrate();
-    eventually(
-        "/readyz 200 after migrating",
-        Duration::from_secs(30),
-        || async { readyz(&app).await.0 == 200 },
-    )
+    eventually("/readyz 200 after migrating", || async {
+        (readyz(&app).await.0 == 200).then_some(())
+    })
     .await;
 }
 
