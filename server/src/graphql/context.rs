@@ -1,5 +1,6 @@
-//! What resolvers take from the request context: the database, the staff principal, and
-//! the admin check. One place, so every resolver fails the same way when one is missing.
+//! What resolvers take from the request context: the database and the staff principal
+//! (authentication only: what a principal may do is decided by the services, see
+//! `service::authz`). One place, so every resolver fails the same way when one is missing.
 
 use async_graphql::{Context, dataloader::DataLoader};
 use sea_orm::DatabaseConnection;
@@ -18,16 +19,6 @@ pub fn principal<'a>(ctx: &Context<'a>) -> Result<&'a Principal, ApiError> {
     match ctx.data::<Caller>() {
         Ok(Caller::Staff(p)) => Ok(p),
         _ => Err(ApiError::Unauthenticated),
-    }
-}
-
-/// The principal, if it is an admin: `FORBIDDEN` otherwise.
-pub fn admin<'a>(ctx: &Context<'a>) -> Result<&'a Principal, ApiError> {
-    let p = principal(ctx)?;
-    if crate::service::authz::is_admin(p) {
-        Ok(p)
-    } else {
-        Err(ApiError::Forbidden)
     }
 }
 

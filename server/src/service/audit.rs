@@ -3,11 +3,14 @@
 use chrono::{DateTime, Utc};
 use entity::{audit_log, contact_municipality, promise_municipality, routing_rule};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, QueryTrait,
 };
 
-use super::{authz, staff::Principal};
+use super::{
+    authz,
+    staff::{Principal, StaffError},
+};
 
 /// The entries a municipality-scoped caller may read: changes to promises (and their
 /// parts), contacts and routing rules that belong to one of its municipalities now.
@@ -65,18 +68,16 @@ pub struct AuditQuery {
     pub before: Option<DateTime<Utc>>,
 }
 
-/// One page of the entries `p` may read, newest first, and the total count; `None` when
-/// its role may not read the log.
+/// One page of the entries `p` may read, newest first, and the total count; `Forbidden`
+/// when its role may not read the log.
 pub async fn entries(
     db: &impl ConnectionTrait,
     p: &Principal,
     q: &AuditQuery,
     offset: u64,
     limit: u64,
-) -> Result<Option<(Vec<audit_log::Model>, u64)>, DbErr> {
-    if !authz::is_admin(p) {
-        return Ok(None);
-    }
+) -> Result<(Vec<audit_log::Model>, u64), StaffError> {
+    super::staff::require(authz::is_admin(p))?;
     let mut select = audit_log::Entity::find();
     if let Some(scope) = authz::scope(p) {
         select = select.filter(scope_condition(scope));
@@ -107,5 +108,5 @@ pub async fn entries(
         .limit(limit)
         .all(db)
         .await?;
-    Ok(Some((rows, total)))
+    Ok((rows, total))
 }

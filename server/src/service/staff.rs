@@ -42,7 +42,8 @@ pub enum StaffError {
     },
     #[error("tip not found")]
     NotFound,
-    /// The caller may not grant this (a higher role or a wider scope than its own).
+    /// The caller's role may not do this, or may not grant it (a higher role or a wider
+    /// scope than its own).
     #[error("forbidden")]
     Forbidden,
     #[error("a tip cannot go from {from:?} to {to:?}")]
@@ -74,6 +75,9 @@ pub async fn create_token_as(
     municipalities: &[String],
     contact_key: Option<&str>,
 ) -> Result<NewToken, StaffError> {
+    if let Some(p) = issuer {
+        require(authz::is_admin(p))?;
+    }
     let name = name.trim();
     if name.is_empty() || name.chars().any(char::is_control) {
         return Err(StaffError::Invalid {
@@ -173,11 +177,13 @@ pub async fn list_tokens(
         .collect())
 }
 
-/// The tokens visible to `p` (those whose scope lies inside its own), with slugs.
+/// The tokens visible to `p` (those whose scope lies inside its own), with slugs;
+/// `Forbidden` for a role other than admin.
 pub async fn list_tokens_for(
     db: &DatabaseConnection,
     p: &Principal,
-) -> Result<Vec<(api_token::Model, Vec<String>)>, DbErr> {
+) -> Result<Vec<(api_token::Model, Vec<String>)>, StaffError> {
+    require(authz::is_admin(p))?;
     Ok(tokens_with_scope(db)
         .await?
         .into_iter()
@@ -225,12 +231,14 @@ async fn tokens_with_scope(
         .collect())
 }
 
-/// Revoke a token as `p`; returns false when there is no such active token visible to it.
+/// Revoke a token as `p` (an admin); returns false when there is no such active token
+/// visible to it.
 pub async fn revoke_token_as(
     db: &DatabaseConnection,
     p: &Principal,
     id: i32,
-) -> Result<bool, DbErr> {
+) -> Result<bool, StaffError> {
+    require(authz::is_admin(p))?;
     let ids: Vec<i32> = api_token_municipality::Entity::find()
         .filter(api_token_municipality::Column::TokenId.eq(id))
         .all(db)
@@ -241,7 +249,7 @@ pub async fn revoke_token_as(
     if !authz::token_visible(p, &ids) {
         return Ok(false);
     }
-    revoke_token(db, id).await
+    Ok(revoke_token(db, id).await?)
 }
 
 /// Revoke a token (the CLI operator); returns false when there is no such active token.
@@ -297,8 +305,18 @@ pub async fn authenticate(
     }))
 }
 
-fn tip_scope(p: &Principal) -> Option<Condition> {
-    authz::tip_condition(p)
+/// `Forbidden` unless `allowed`: the one way a service refuses a role.
+pub(crate) fn require(allowed: bool) -> Result<(), StaffError> {
+    if allowed {
+        Ok(())
+    } else {
+        Err(StaffError::Forbidden)
+    }
+}
+
+/// The tips `p` may see, or `Forbidden` for a role that reads no tips.
+fn tip_scope(p: &Principal) -> Result<Condition, StaffError> {
+    authz::tip_condition(p).ok_or(StaffError::Forbidden)
 }
 
 /// Filters of the staff tip inbox.
@@ -311,19 +329,16 @@ pub struct TipQuery {
     pub received_before: Option<DateTime<Utc>>,
 }
 
-/// One page of tips in scope, newest first, and the total; `None` when the role may not
-/// read tips at all.
+/// One page of tips in scope, newest first, and the total; `Forbidden` when the role may
+/// not read tips at all.
 pub async fn tips(
     db: &impl ConnectionTrait,
     p: &Principal,
     q: &TipQuery,
     offset: u64,
     limit: u64,
-) -> Result<Option<(Vec<tip::Model>, u64)>, DbErr> {
-    let Some(scope) = tip_scope(p) else {
-        return Ok(None);
-    };
-    let mut select = tip::Entity::find().filter(scope);
+) -> Result<(Vec<tip::Model>, u64), StaffError> {
+    let mut select = tip::Entity::find().filter(tip_scope(p)?);
     if let Some(m) = q.municipality_id {
         select = select.filter(tip::Column::MunicipalityId.eq(m));
     }
@@ -347,23 +362,37 @@ pub async fn tips(
         .limit(limit)
         .all(db)
         .await?;
-    Ok(Some((items, total)))
+    Ok((items, total))
 }
 
-/// A tip by reference if the principal may see it. Out of scope and missing look the same.
+/// A tip by reference if the principal may see it: `NotFound` when it is missing or out
+/// of scope (they look the same), `Forbidden` for a role that reads no tips.
 pub async fn tip_in_scope(
     db: &impl ConnectionTrait,
     p: &Principal,
     reference: &str,
-) -> Result<Option<tip::Model>, DbErr> {
-    let Some(scope) = tip_scope(p) else {
-        return Ok(None);
-    };
+) -> Result<tip::Model, StaffError> {
     tip::Entity::find()
-        .filter(scope)
+        .filter(tip_scope(p)?)
         .filter(tip::Column::Reference.eq(reference.trim()))
         .one(db)
-        .await
+        .await?
+        .ok_or(StaffError::NotFound)
+}
+
+/// Erase a tip's personal data now, on an admin's request, for a tip in its scope.
+pub async fn erase_tip(
+    db: &DatabaseConnection,
+    p: &Principal,
+    reference: &str,
+) -> Result<(), StaffError> {
+    require(authz::is_admin(p))?;
+    tip_in_scope(db, p, reference).await?;
+    if super::privacy::erase_tip(db, reference, Utc::now()).await? {
+        Ok(())
+    } else {
+        Err(StaffError::NotFound)
+    }
 }
 
 pub async fn deliveries(
@@ -398,6 +427,7 @@ pub async fn transition(
     to: TipStatus,
     note: Option<String>,
 ) -> Result<tip::Model, StaffError> {
+    tip_scope(p)?;
     if let Some(n) = &note
         && n.chars().count() > 2000
     {
@@ -407,9 +437,7 @@ pub async fn transition(
         });
     }
     let txn = crate::db::begin_write(db).await?;
-    let current = tip_in_scope(&txn, p, reference)
-        .await?
-        .ok_or(StaffError::NotFound)?;
+    let current = tip_in_scope(&txn, p, reference).await?;
     if !triage::allowed(current.status, to) {
         return Err(StaffError::InvalidTransition {
             from: current.status,
@@ -471,9 +499,7 @@ pub async fn reroute(
     note: Option<String>,
 ) -> Result<tip::Model, StaffError> {
     let txn = crate::db::begin_write(db).await?;
-    let current = tip_in_scope(&txn, p, reference)
-        .await?
-        .ok_or(StaffError::NotFound)?;
+    let current = tip_in_scope(&txn, p, reference).await?;
     // The tip is in scope, so a contact serving its municipality is too.
     let target =
         authz::usable_contact(&txn, Some(p), contact_id, &[current.municipality_id]).await?;
@@ -531,9 +557,7 @@ pub async fn resend_dead(
     reference: &str,
 ) -> Result<u64, StaffError> {
     let txn = crate::db::begin_write(db).await?;
-    let current = tip_in_scope(&txn, p, reference)
-        .await?
-        .ok_or(StaffError::NotFound)?;
+    let current = tip_in_scope(&txn, p, reference).await?;
     let now = Utc::now();
     let res = delivery::Entity::update_many()
         .col_expr(

@@ -9,7 +9,6 @@ use crate::graphql::ids::NodeType;
 use crate::graphql::ids::decode_as;
 use crate::graphql::types::FocusArea;
 use crate::graphql::types::Municipality;
-use crate::service::authz;
 use crate::service::editing::RoutingRuleFields;
 use crate::service::editing::contacts;
 use async_graphql::Context;
@@ -17,7 +16,6 @@ use async_graphql::ID;
 use async_graphql::InputObject;
 use async_graphql::Object;
 use async_graphql::SimpleObject;
-use entity::contact;
 use entity::routing_rule;
 use sea_orm::EntityTrait;
 
@@ -51,13 +49,7 @@ impl RoutingRule {
     /// Who receives the tips; null when the contact serves none of the caller's
     /// municipalities.
     async fn contact(&self, ctx: &Context<'_>) -> ApiResult<Option<StaffContact>> {
-        let db = db(ctx)?;
-        if !authz::contact_visible(db, principal(ctx)?, self.0.contact_id).await? {
-            return Ok(None);
-        }
-        let c = contact::Entity::find_by_id(self.0.contact_id)
-            .one(db)
-            .await?;
+        let c = contacts::rule_contact(db(ctx)?, principal(ctx)?, self.0.contact_id).await?;
         Ok(c.map(StaffContact))
     }
 }

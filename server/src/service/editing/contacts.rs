@@ -61,14 +61,9 @@ pub async fn create_contact(
         .into());
     }
     let change = Change::begin(db, p).await?;
-    if contact::Entity::find()
-        .filter(contact::Column::Key.eq(&key))
-        .one(&change.txn)
-        .await?
-        .is_some()
-    {
-        return Err(invalid("key", format!("a contact with the key \"{key}\" exists")).into());
-    }
+    change
+        .ensure_key_free::<contact::Entity>(contact::Column::Key, &key, "contact")
+        .await?;
     let am = contact::ActiveModel {
         id: NotSet,
         key: Set(key),
@@ -534,4 +529,29 @@ pub async fn contact_municipalities(
         .filter(municipality::Column::Id.is_in(ids))
         .all(db)
         .await?)
+}
+
+/// A contact's private email, for staff with the contact in scope (`Forbidden` otherwise).
+pub async fn private_email(
+    db: &DatabaseConnection,
+    p: &Principal,
+    contact: &contact::Model,
+) -> EditResult<Option<String>> {
+    if !authz::contact_visible(db, p, contact.id).await? {
+        return Err(EditError::Forbidden);
+    }
+    Ok(contact.email.clone())
+}
+
+/// The contact a routing rule sends tips to, when it is in the caller's scope; `None`
+/// when it serves none of the caller's municipalities (or no longer exists).
+pub async fn rule_contact(
+    db: &DatabaseConnection,
+    p: &Principal,
+    contact_id: i32,
+) -> EditResult<Option<contact::Model>> {
+    if !authz::contact_visible(db, p, contact_id).await? {
+        return Ok(None);
+    }
+    Ok(contact::Entity::find_by_id(contact_id).one(db).await?)
 }
