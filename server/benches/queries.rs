@@ -68,9 +68,9 @@ async fn fixture() -> Fixture {
             .await
             .expect("read or create the IP hash key"),
         wake_worker: Arc::new(Notify::new()),
-        routing: server::service::routing::RoutingCache::new(server::cache::ResponseCache::new(
-            16, 1024,
-        )),
+        routing: server::service::routing::RoutingCache::new(
+            server::service::catalog_version::CatalogVersion::new(),
+        ),
     };
     let codes: Vec<String> = db
         .query_all_raw(Statement::from_string(

@@ -19,6 +19,7 @@ use crate::{
     ratelimit::{Limit, RequestLimiter, TipLimiter, TipLimits},
     seed,
     service::{
+        catalog_version::CatalogVersion,
         privacy::{self, Retention},
         routing::RoutingCache,
         tips,
@@ -38,7 +39,7 @@ pub struct Application {
     worker: Option<Worker>,
     limiter: Arc<TipLimiter>,
     retention: (Retention, Duration),
-    cache: Arc<ResponseCache>,
+    catalog: Arc<CatalogVersion>,
     catalog_poll: Duration,
     request_limiter: Option<Arc<RequestLimiter>>,
 }
@@ -82,14 +83,15 @@ impl Application {
         let secs = Duration::from_secs;
         let limiter = TipLimiter::new(TipLimits::from_config(config));
         let wake = Arc::new(Notify::new());
-        let cache = ResponseCache::new(CACHE_ENTRIES, CACHE_BYTES);
-        cache.sync(&db).await?;
+        let catalog = CatalogVersion::new();
+        catalog.sync(&db).await?;
+        let cache = ResponseCache::new(catalog.clone(), CACHE_ENTRIES, CACHE_BYTES);
         let configured_key = config.ip_hash_secret.as_ref().map(|s| s.expose());
         let intake = tips::TipIntake {
             limiter: limiter.clone(),
             ip_hash_key: tips::ip_hash_key(&db, configured_key).await?,
             wake_worker: wake.clone(),
-            routing: RoutingCache::new(cache.clone()),
+            routing: RoutingCache::new(catalog.clone()),
         };
         let worker = if config.delivery_worker {
             Some(Worker::new(
@@ -126,7 +128,8 @@ impl Application {
             limits: graphql::limits::Limits::from_config(config),
             graphql_timeout: Duration::from_millis(config.graphql_timeout_ms.max(1)),
             max_body_bytes: config.http_max_body_bytes,
-            cache: cache.clone(),
+            cache,
+            catalog: catalog.clone(),
             cache_max_age_secs: config.cache_max_age_secs,
             request_limiter: request_limiter.clone(),
             metrics: crate::metrics::install(),
@@ -172,7 +175,7 @@ impl Application {
             router: http::router(state, &http_settings),
             metrics,
             connections,
-            cache,
+            catalog,
             catalog_poll: Duration::from_millis(config.catalog_poll_interval_ms.max(10)),
             request_limiter,
             db,
@@ -244,9 +247,9 @@ impl Application {
                 }
             }
         });
-        // Writes made through other replicas reach this one's cache within a poll.
-        let (cache, poll, db, mut poll_stop) = (
-            self.cache.clone(),
+        // Writes made through other replicas reach this one's caches within a poll.
+        let (catalog, poll, db, mut poll_stop) = (
+            self.catalog.clone(),
             self.catalog_poll,
             self.db.clone(),
             stop_rx,
@@ -255,9 +258,8 @@ impl Application {
             loop {
                 tokio::select! {
                     () = tokio::time::sleep(poll) => {
-                        if let Err(err) = cache.sync(&db).await {
+                        if let Err(err) = catalog.sync(&db).await {
                             tracing::warn!(error = %err, "could not check the catalogue version");
-                            cache.clear();
                         }
                     }
                     _ = poll_stop.changed() => break,

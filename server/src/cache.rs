@@ -1,27 +1,22 @@
 //! Per-replica cache of public catalogue responses.
 //!
 //! Promises change rarely and are read constantly, so the serialised response of an
-//! anonymous catalogue query is kept and served again byte for byte. Every catalogue write
-//! bumps a counter in the database (in the write's own transaction); a replica clears its
-//! cache when it sees the counter move. It checks right after any mutation it served
-//! (a write is visible to the next read on the same replica) and polls every
-//! `CATALOG_POLL_INTERVAL_MS` otherwise (writes on other replicas show within that).
+//! anonymous catalogue query is kept and served again byte for byte. Entries belong to
+//! one generation of the catalogue version ([`CatalogVersion`]); when it moves (after a
+//! staff mutation on this replica at once, after writes elsewhere within a poll), the
+//! cache starts over.
 //! Keys are SHA-256 digests of query, variables, operation name and the Swedish date, so
 //! no two requests can share an entry by accident and day-dependent statuses roll over.
 
 use std::{
     collections::HashMap,
-    sync::{
-        Arc, RwLock,
-        atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering},
-    },
+    sync::{Arc, RwLock},
 };
 
 use axum::body::Bytes;
-use sea_orm::{ConnectionTrait, DbErr};
 use sha2::{Digest, Sha256};
 
-use crate::service::catalog;
+use crate::service::catalog_version::CatalogVersion;
 
 pub type Key = [u8; 32];
 
@@ -46,27 +41,32 @@ pub fn etag(body: &[u8]) -> String {
 }
 
 pub struct ResponseCache {
-    entries: RwLock<HashMap<Key, Arc<Cached>>>,
+    version: Arc<CatalogVersion>,
+    entries: RwLock<Entries>,
     capacity: usize,
     /// Most bytes of response bodies held; a client varying its queries cannot make the
     /// cache grow past this.
     max_bytes: usize,
-    bytes: AtomicUsize,
-    /// The database's catalogue version the entries belong to.
-    version: AtomicI64,
-    /// Bumped on every clear; an entry computed under an older generation is not stored.
-    generation: AtomicU64,
+}
+
+/// The entries of one catalogue generation and the bytes of their bodies.
+#[derive(Default)]
+struct Entries {
+    generation: u64,
+    map: HashMap<Key, Arc<Cached>>,
+    bytes: usize,
 }
 
 impl ResponseCache {
-    pub fn new(capacity: usize, max_bytes: usize) -> Arc<Self> {
+    pub fn new(version: Arc<CatalogVersion>, capacity: usize, max_bytes: usize) -> Arc<Self> {
         Arc::new(Self {
-            entries: RwLock::new(HashMap::new()),
+            entries: RwLock::new(Entries {
+                generation: version.generation(),
+                ..Entries::default()
+            }),
+            version,
             capacity,
             max_bytes,
-            bytes: AtomicUsize::new(0),
-            version: AtomicI64::new(i64::MIN),
-            generation: AtomicU64::new(0),
         })
     }
 
@@ -81,17 +81,18 @@ impl ResponseCache {
 
     /// The generation to pass to [`ResponseCache::put`] for a response computed from now.
     pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
+        self.version.generation()
     }
 
     pub fn get(&self, key: &Key) -> Option<Arc<Cached>> {
-        self.entries
-            .read()
-            .ok()
-            .and_then(|entries| entries.get(key).cloned())
+        let entries = self.entries.read().ok()?;
+        if entries.generation != self.generation() {
+            return None;
+        }
+        entries.map.get(key).cloned()
     }
 
-    /// Store a response computed in `generation`, unless the cache was cleared since.
+    /// Store a response computed in `generation`, unless the catalogue moved since.
     pub fn put(
         &self,
         key: Key,
@@ -113,49 +114,36 @@ impl ResponseCache {
         if let Ok(mut entries) = self.entries.write()
             && self.generation() == generation
         {
-            // Bounded memory: a full cache starts over rather than tracking recency.
-            if entries.len() >= self.capacity
-                || self.bytes.load(Ordering::Acquire) + len > self.max_bytes
+            // A new generation, or a full cache (bounded memory: it starts over rather
+            // than tracking recency).
+            if entries.generation != generation
+                || entries.map.len() >= self.capacity
+                || entries.bytes + len > self.max_bytes
             {
-                entries.clear();
-                self.bytes.store(0, Ordering::Release);
+                *entries = Entries {
+                    generation,
+                    ..Entries::default()
+                };
             }
-            if let Some(old) = entries.insert(key, cached.clone()) {
-                self.bytes.fetch_sub(old.body.len(), Ordering::AcqRel);
+            if let Some(old) = entries.map.insert(key, cached.clone()) {
+                entries.bytes -= old.body.len();
             }
-            self.bytes.fetch_add(len, Ordering::AcqRel);
+            entries.bytes += len;
         }
         cached
     }
 
-    pub fn clear(&self) {
-        if let Ok(mut entries) = self.entries.write() {
-            self.generation.fetch_add(1, Ordering::AcqRel);
-            entries.clear();
-            self.bytes.store(0, Ordering::Release);
-        }
-    }
-
     /// Bytes of response bodies held now.
     pub fn bytes(&self) -> usize {
-        self.bytes.load(Ordering::Acquire)
+        self.entries.read().map_or(0, |e| e.bytes)
     }
 
     pub fn len(&self) -> usize {
-        self.entries.read().map_or(0, |e| e.len())
+        self.entries.read().map_or(0, |e| e.map.len())
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    /// Read the catalogue version and clear the cache if it moved.
-    pub async fn sync(&self, db: &impl ConnectionTrait) -> Result<(), DbErr> {
-        let current = catalog::version(db).await?;
-        if self.version.swap(current, Ordering::AcqRel) != current {
-            self.clear();
-        }
-        Ok(())
     }
 }
 
@@ -165,10 +153,11 @@ mod tests {
 
     #[test]
     fn entries_from_before_a_clear_are_not_stored() {
-        let cache = ResponseCache::new(2, 1024);
+        let version = CatalogVersion::new();
+        let cache = ResponseCache::new(version.clone(), 2, 1024);
         let key = ResponseCache::key("{ a }", "{}", None, "2026-11-22");
         let generation = cache.generation();
-        cache.clear();
+        version.invalidate();
         cache.put(key, Bytes::from_static(b"old"), None, generation);
         assert!(cache.get(&key).is_none());
         cache.put(key, Bytes::from_static(b"new"), None, cache.generation());
@@ -179,12 +168,23 @@ mod tests {
     }
 
     #[test]
+    fn a_new_generation_hides_older_entries() {
+        let version = CatalogVersion::new();
+        let cache = ResponseCache::new(version.clone(), 2, 1024);
+        let key = ResponseCache::key("{ a }", "{}", None, "2026-11-22");
+        cache.put(key, Bytes::from_static(b"old"), None, cache.generation());
+        assert!(cache.get(&key).is_some());
+        version.invalidate();
+        assert!(cache.get(&key).is_none());
+    }
+
+    #[test]
     fn keys_separate_parts_and_capacity_is_bounded() {
         assert_ne!(
             ResponseCache::key("ab", "c", None, "d"),
             ResponseCache::key("a", "bc", None, "d")
         );
-        let cache = ResponseCache::new(2, 1024);
+        let cache = ResponseCache::new(CatalogVersion::new(), 2, 1024);
         for q in ["1", "2", "3"] {
             let key = ResponseCache::key(q, "", None, "");
             cache.put(key, Bytes::from_static(b"x"), None, cache.generation());
@@ -194,7 +194,7 @@ mod tests {
 
     #[test]
     fn the_byte_budget_holds() {
-        let cache = ResponseCache::new(1000, 800);
+        let cache = ResponseCache::new(CatalogVersion::new(), 1000, 800);
         let body = Bytes::from(vec![b'x'; 100]);
         for q in 0..50 {
             let key = ResponseCache::key(&q.to_string(), "", None, "");

@@ -8,7 +8,7 @@ use entity::{StaffRole, tip};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 use server::{
-    cache::ResponseCache,
+    service::catalog_version::CatalogVersion,
     service::{
         routing::RoutingCache,
         tips::{self, SubmitError, TipSubmission},
@@ -195,7 +195,7 @@ async fn a_taken_reference_is_drawn_again() {
         .expect("reference")
         .to_owned();
 
-    let routing = RoutingCache::new(ResponseCache::new(16, 1024));
+    let routing = RoutingCache::new(CatalogVersion::new());
     let submission = TipSubmission {
         municipality: "mellerud".into(),
         kind: entity::TipKind::Idea,

@@ -428,11 +428,11 @@ async fn nested_lists_use_a_constant_number_of_statements() {
 /// `n` extra tokens.
 async fn staff_list_statements(n: usize) -> (u64, u64) {
     use server::{
-        cache::ResponseCache,
+        service::catalog_version::CatalogVersion,
         service::{routing::RoutingCache, tips},
     };
     let app = spawn_app().await;
-    let routing = RoutingCache::new(ResponseCache::new(16, 1024));
+    let routing = RoutingCache::new(CatalogVersion::new());
     let submission = tips::TipSubmission {
         municipality: "mellerud".into(),
         kind: entity::TipKind::Idea,

@@ -433,10 +433,9 @@ async fn run_inner(
     // they cost the version check that makes this replica's own writes visible at once.
     if is_mutation
         && !anonymous
-        && let Err(err) = state.cache.sync(&state.db).await
+        && let Err(err) = state.catalog.sync(&state.db).await
     {
         tracing::warn!(error = %err, "could not check the catalogue version");
-        state.cache.clear();
     }
     for code in response.errors.iter().filter_map(code_of) {
         crate::metrics::graphql_error(code.as_str());

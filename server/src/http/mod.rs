@@ -48,6 +48,8 @@ pub struct AppState {
     pub graphql_timeout: Duration,
     pub max_body_bytes: usize,
     pub cache: Arc<ResponseCache>,
+    /// The catalogue version the caches observe; read after staff mutations.
+    pub catalog: Arc<crate::service::catalog_version::CatalogVersion>,
     /// `Cache-Control: max-age` of cacheable GET responses.
     pub cache_max_age_secs: u64,
     pub request_limiter: Option<Arc<RequestLimiter>>,

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod authz;
 pub mod catalog;
+pub mod catalog_version;
 pub mod editing;
 pub mod idempotency;
 pub mod privacy;

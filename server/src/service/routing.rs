@@ -2,9 +2,8 @@
 //! rules, read from the database once per catalogue generation and then kept in memory.
 //!
 //! Every tip needs these four reads, and they only change when staff edit the catalogue
-//! (or the seed importer runs). Catalogue writes bump the version counter that the
-//! response cache watches; when the cache's generation moves, the snapshots here are
-//! stale and read again. So an edit reaches the next tip on the same replica and on other
+//! (or the seed importer runs). Catalogue writes bump the catalogue version; when its
+//! generation moves, the snapshots here are stale and read again. So an edit reaches the next tip on the same replica and on other
 //! replicas within the catalogue poll interval, like every other catalogue read.
 
 use std::{
@@ -15,7 +14,8 @@ use std::{
 use entity::{contact, contact_municipality, municipality, routing_rule};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
-use crate::{cache::ResponseCache, domain::routing::Rule};
+use super::catalog_version::CatalogVersion;
+use crate::domain::routing::Rule;
 
 /// A municipality with everything routing needs to know about it.
 #[derive(Clone, Debug)]
@@ -35,12 +35,12 @@ const MAX_ENTRIES: usize = 4096;
 
 /// Snapshots by normalised code or slug, valid for one catalogue generation.
 pub struct RoutingCache {
-    catalogue: Arc<ResponseCache>,
+    catalogue: Arc<CatalogVersion>,
     entries: RwLock<(u64, HashMap<String, Arc<MunicipalityRouting>>)>,
 }
 
 impl RoutingCache {
-    pub fn new(catalogue: Arc<ResponseCache>) -> Arc<Self> {
+    pub fn new(catalogue: Arc<CatalogVersion>) -> Arc<Self> {
         Arc::new(Self {
             catalogue,
             entries: RwLock::new((0, HashMap::new())),
