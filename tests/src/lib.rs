@@ -215,12 +215,25 @@ pub async fn graphql_at(addr: SocketAddr, query: &str, variables: Value) -> Valu
 async fn post_graphql(request: reqwest::RequestBuilder, query: &str, variables: Value) -> Value {
     request
         .json(&json!({ "query": query, "variables": variables }))
-        .send()
+        .json_body()
         .await
-        .expect("request sent")
-        .json()
-        .await
-        .expect("JSON body")
+}
+
+/// Send a request and read its JSON body (any HTTP status), failing the test when either
+/// cannot be done.
+pub trait JsonBody {
+    fn json_body(self) -> impl Future<Output = Value> + Send;
+}
+
+impl JsonBody for reqwest::RequestBuilder {
+    async fn json_body(self) -> Value {
+        self.send()
+            .await
+            .expect("request sent")
+            .json()
+            .await
+            .expect("JSON body")
+    }
 }
 
 /// The `extensions.code` values of a response's errors.

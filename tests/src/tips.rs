@@ -58,6 +58,29 @@ pub fn quick(config: &mut Config, smtp: Option<&SmtpSink>) {
     config.delivery_lease_secs = 3;
 }
 
+/// A valid idea for Mellerud, validated by the service as the API would (for tests that
+/// store tips without going through HTTP).
+pub async fn validated_idea(app: &TestApp) -> server::service::tips::ValidTip {
+    use server::service::{catalog_version::CatalogVersion, routing::RoutingCache, tips};
+    let routing = RoutingCache::new(CatalogVersion::new());
+    let submission = tips::TipSubmission {
+        municipality: "mellerud".into(),
+        kind: entity::TipKind::Idea,
+        message: "Belysning längs cykelvägen.".into(),
+        concerns: None,
+        recipient: None,
+        name: None,
+        email: None,
+        phone: None,
+        wants_reply: false,
+        idempotency_key: None,
+    };
+    tips::validate(&app.db, &routing, &submission)
+        .await
+        .map_err(|e| format!("{e:?}"))
+        .expect("valid")
+}
+
 /// Rows in `tip` and in `delivery`.
 pub async fn counts(app: &TestApp) -> (u64, u64) {
     (

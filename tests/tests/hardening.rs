@@ -2,7 +2,7 @@
 //! and cache invalidation across replicas, metrics, readiness, request limits, timeouts and
 //! the introspection switch.
 
-use e2e::{error_codes, spawn_app, spawn_app_with};
+use e2e::{JsonBody, error_codes, spawn_app, spawn_app_with};
 use entity::{StaffRole, delivery};
 use reqwest::{StatusCode, header};
 use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
@@ -319,15 +319,7 @@ async fn metrics_are_exposed_in_prometheus_format() {
 #[tokio::test]
 async fn readiness_reports_a_stuck_outbox_without_failing() {
     let app = spawn_app_with(|c| c.delivery_worker = false).await;
-    let ready: Value = app
-        .http
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let ready: Value = app.http.get(app.url("/readyz")).json_body().await;
     assert_eq!(ready["status"], "ready");
     assert_eq!(ready["outbox"]["status"], "ok");
     assert_eq!(ready["outbox"]["pending"], 0);

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use e2e::{eventually, logs, smtp::SmtpSink, spawn_app_with};
+use e2e::{JsonBody, eventually, logs, smtp::SmtpSink, spawn_app_with};
 use entity::StaffRole;
 use serde_json::json;
 use server::config::Secret;
@@ -35,12 +35,8 @@ async fn a_full_cycle_logs_no_personal_data() {
             "query": "mutation($i: SubmitTipInput!) { submitTip(input: $i) { statusToken tip { reference } } }",
             "variables": { "i": { "municipality": "mellerud", "kind": "TIP", "message": message, "name": name, "email": email, "phone": phone, "wantsReply": true } }
         }))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+        .json_body()
+        .await;
     let request_id = "req-logs-test-0001";
     let reference = body["data"]["submitTip"]["tip"]["reference"]
         .as_str()
@@ -67,12 +63,8 @@ async fn a_full_cycle_logs_no_personal_data() {
                 "query": "mutation($i: UpdateTipStatusInput!) { updateTipStatus(input: $i) { tip { status message email } } }",
                 "variables": { "i": { "reference": reference, "status": status } }
             }))
-            .send()
-            .await
-            .expect("sent")
-            .json()
-            .await
-            .expect("json");
+            .json_body()
+            .await;
         assert_eq!(
             body["data"]["updateTipStatus"]["tip"]["status"], status,
             "{body}"

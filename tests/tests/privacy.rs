@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use e2e::{TestApp, error_codes, eventually, spawn_app_with, tips::quiet};
+use e2e::{JsonBody, TestApp, error_codes, eventually, spawn_app_with, tips::quiet};
 use entity::{DeliveryKind, StaffRole, TipStatus, delivery, tip};
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
@@ -156,12 +156,8 @@ async fn admins_can_erase_one_tip_at_once() {
                 .post(app.url("/graphql"))
                 .bearer_auth(token)
                 .json(&json!({ "query": erase, "variables": { "r": r } }))
-                .send()
+                .json_body()
                 .await
-                .expect("sent")
-                .json::<Value>()
-                .await
-                .expect("json")
         }
     };
     assert_eq!(
@@ -183,12 +179,8 @@ async fn admins_can_erase_one_tip_at_once() {
         .post(app.url("/graphql"))
         .bearer_auth(&secret)
         .json(&json!({ "query": "query($r: String!) { tip(reference: $r) { message email name phone erasedAt status } }", "variables": { "r": reference } }))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+        .json_body()
+        .await;
     let t = &detail["data"]["tip"];
     assert_eq!(
         (

@@ -7,13 +7,7 @@ use e2e::{TestApp, spawn_app_with, tips::generous};
 use entity::{StaffRole, tip};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
-use server::{
-    service::catalog_version::CatalogVersion,
-    service::{
-        routing::RoutingCache,
-        tips::{self, SubmitError, TipSubmission},
-    },
-};
+use server::service::tips::{self, SubmitError};
 
 const SUBMIT: &str = "mutation($i: SubmitTipInput!) { submitTip(input: $i) { tip { reference routedTo { name } } } }";
 const CREATE_CONTACT: &str =
@@ -195,23 +189,7 @@ async fn a_taken_reference_is_drawn_again() {
         .expect("reference")
         .to_owned();
 
-    let routing = RoutingCache::new(CatalogVersion::new());
-    let submission = TipSubmission {
-        municipality: "mellerud".into(),
-        kind: entity::TipKind::Idea,
-        message: "Belysning längs cykelvägen.".into(),
-        concerns: None,
-        recipient: None,
-        name: None,
-        email: None,
-        phone: None,
-        wants_reply: false,
-        idempotency_key: None,
-    };
-    let valid = tips::validate(&app.db, &routing, &submission)
-        .await
-        .map_err(|e| format!("{e:?}"))
-        .expect("valid");
+    let valid = e2e::tips::validated_idea(&app).await;
     let free = format!("{}-ZZZZ-ZZ", &taken[..taken.find('-').expect("prefix")]);
     let mut draws = vec![free.clone(), taken.clone()];
     let mut drawn = 0;

@@ -9,7 +9,7 @@ use base64::{
     engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD},
 };
 use chrono::{NaiveDate, TimeZone, Utc};
-use e2e::{TestApp, error_codes, spawn_app_with, tips::quiet};
+use e2e::{JsonBody, TestApp, error_codes, spawn_app_with, tips::quiet};
 use entity::{StaffRole, TipKind, TipStatus, municipality, tip};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{Value, json};
@@ -107,12 +107,8 @@ async fn csv_export_neutralises_formulas_and_json_keeps_them() {
     let json_export: Value = app
         .http
         .get(app.url("/export/promises.json"))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+        .json_body()
+        .await;
     let exported = json_export["promises"]
         .as_array()
         .expect("promises")

@@ -427,28 +427,9 @@ async fn nested_lists_use_a_constant_number_of_statements() {
 /// Statements for one staff page of `tips` over `n` stored tips, and for `apiTokens` over
 /// `n` extra tokens.
 async fn staff_list_statements(n: usize) -> (u64, u64) {
-    use server::{
-        service::catalog_version::CatalogVersion,
-        service::{routing::RoutingCache, tips},
-    };
+    use server::service::tips;
     let app = spawn_app().await;
-    let routing = RoutingCache::new(CatalogVersion::new());
-    let submission = tips::TipSubmission {
-        municipality: "mellerud".into(),
-        kind: entity::TipKind::Idea,
-        message: "Belysning längs cykelvägen.".into(),
-        concerns: None,
-        recipient: None,
-        name: None,
-        email: None,
-        phone: None,
-        wants_reply: false,
-        idempotency_key: None,
-    };
-    let valid = tips::validate(&app.db, &routing, &submission)
-        .await
-        .map_err(|e| format!("{e:?}"))
-        .expect("valid");
+    let valid = e2e::tips::validated_idea(&app).await;
     for _ in 0..n {
         tips::store(&app.db, b"secret", &valid, None, chrono::Utc::now())
             .await

@@ -13,9 +13,7 @@ use super::{
     loaders::{ContactById, MunicipalityById},
     types::{DateTime, TipKind, TipStatus},
 };
-use crate::service::{
-    staff::{self, Principal, TipQuery},
-};
+use crate::service::staff::{self, Principal, TipQuery};
 
 /// The caller's identity for this request, from the `Authorization: Bearer` header.
 #[derive(Clone, Debug)]
@@ -362,7 +360,9 @@ impl StaffQuery {
         #[graphql(desc = "Reference, e.g. \"MEL-7K3F-9Q\".")] reference: String,
     ) -> ApiResult<StaffTip> {
         let p = principal(ctx)?;
-        Ok(StaffTip(staff::tip_in_scope(db(ctx)?, p, &reference).await?))
+        Ok(StaffTip(
+            staff::tip_in_scope(db(ctx)?, p, &reference).await?,
+        ))
     }
 
     /// Staff API tokens (ADMIN only): those whose municipalities lie within the caller's

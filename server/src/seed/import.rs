@@ -248,34 +248,57 @@ impl Importer<'_> {
                 .iter()
                 .map(|c| municipalities[c.get_ref()])
                 .collect();
-            let current: Vec<i32> = police_area_municipality::Entity::find()
-                .filter(police_area_municipality::Column::PoliceAreaId.eq(area.id))
-                .all(self.txn)
-                .await?
-                .into_iter()
-                .map(|r| r.municipality_id)
-                .collect();
-            for &m in wanted.iter().filter(|m| !current.contains(m)) {
-                self.insert(police_area_municipality::ActiveModel {
+            self.sync_municipalities(
+                police_area_municipality::Column::PoliceAreaId.eq(area.id),
+                police_area_municipality::Column::MunicipalityId,
+                &wanted,
+                |m| police_area_municipality::ActiveModel {
                     police_area_id: Set(area.id),
                     municipality_id: Set(m),
-                })
-                .await?;
-            }
-            let stale: Vec<i32> = current
-                .into_iter()
-                .filter(|m| !wanted.contains(m))
-                .collect();
-            if !stale.is_empty() {
-                let res = police_area_municipality::Entity::delete_many()
-                    .filter(police_area_municipality::Column::PoliceAreaId.eq(area.id))
-                    .filter(police_area_municipality::Column::MunicipalityId.is_in(stale))
-                    .exec(self.txn)
-                    .await?;
-                self.report.deleted += res.rows_affected as u32;
-            }
+                },
+            )
+            .await?;
         }
         Ok(ids)
+    }
+
+    /// Make one owner's links to municipalities exactly `wanted`: the links `owner`
+    /// selects that are missing are made with `link`, the ones not wanted are deleted.
+    async fn sync_municipalities<A>(
+        &mut self,
+        owner: sea_orm::sea_query::SimpleExpr,
+        municipality: <A::Entity as EntityTrait>::Column,
+        wanted: &[i32],
+        link: impl Fn(i32) -> A,
+    ) -> Result<(), DbErr>
+    where
+        A: ActiveModelTrait + sea_orm::ActiveModelBehavior + Send,
+        <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
+    {
+        use sea_orm::QuerySelect;
+        let current: Vec<i32> = <A::Entity as EntityTrait>::find()
+            .select_only()
+            .column(municipality)
+            .filter(owner.clone())
+            .into_tuple()
+            .all(self.txn)
+            .await?;
+        for &m in wanted.iter().filter(|m| !current.contains(m)) {
+            self.insert(link(m)).await?;
+        }
+        let stale: Vec<i32> = current
+            .into_iter()
+            .filter(|m| !wanted.contains(m))
+            .collect();
+        if !stale.is_empty() {
+            let res = <A::Entity as EntityTrait>::delete_many()
+                .filter(owner)
+                .filter(municipality.is_in(stale))
+                .exec(self.txn)
+                .await?;
+            self.report.deleted += res.rows_affected as u32;
+        }
+        Ok(())
     }
 
     async fn insert<A>(&mut self, am: A) -> Result<(), DbErr>
@@ -331,32 +354,16 @@ impl Importer<'_> {
                 .iter()
                 .map(|c| municipalities[c.get_ref()])
                 .collect();
-            let current: Vec<i32> = contact_municipality::Entity::find()
-                .filter(contact_municipality::Column::ContactId.eq(saved.id))
-                .all(self.txn)
-                .await?
-                .into_iter()
-                .map(|r| r.municipality_id)
-                .collect();
-            for &m in wanted.iter().filter(|m| !current.contains(m)) {
-                self.insert(contact_municipality::ActiveModel {
+            self.sync_municipalities(
+                contact_municipality::Column::ContactId.eq(saved.id),
+                contact_municipality::Column::MunicipalityId,
+                &wanted,
+                |m| contact_municipality::ActiveModel {
                     contact_id: Set(saved.id),
                     municipality_id: Set(m),
-                })
-                .await?;
-            }
-            let stale: Vec<i32> = current
-                .into_iter()
-                .filter(|m| !wanted.contains(m))
-                .collect();
-            if !stale.is_empty() {
-                let res = contact_municipality::Entity::delete_many()
-                    .filter(contact_municipality::Column::ContactId.eq(saved.id))
-                    .filter(contact_municipality::Column::MunicipalityId.is_in(stale))
-                    .exec(self.txn)
-                    .await?;
-                self.report.deleted += res.rows_affected as u32;
-            }
+                },
+            )
+            .await?;
         }
         let existing = contact::Entity::find().all(self.txn).await?;
         for c in existing {

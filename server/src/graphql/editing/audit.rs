@@ -132,8 +132,7 @@ impl AuditLogQuery {
             before: f.before.map(|d| d.0),
         };
         let (rows, total) =
-            audit::entries(db(ctx)?, p, &query, page.offset as u64, page.limit as u64)
-                .await?;
+            audit::entries(db(ctx)?, p, &query, page.offset as u64, page.limit as u64).await?;
         Ok(connection(rows.into_iter().map(AuditEntry).collect(), page, total).into())
     }
 }

@@ -164,6 +164,29 @@ impl<'a> Change<'a> {
         Ok(())
     }
 
+    /// `BAD_USER_INPUT` on `key` when a row of `E` already has this key.
+    async fn ensure_key_free<E: EntityTrait>(
+        &self,
+        column: E::Column,
+        key: &str,
+        what: &str,
+    ) -> EditResult<()> {
+        use sea_orm::{ColumnTrait, QueryFilter};
+        if E::find()
+            .filter(column.eq(key))
+            .one(&self.txn)
+            .await?
+            .is_some()
+        {
+            return Err(crate::domain::invalid(
+                "key",
+                format!("a {what} with the key \"{key}\" exists"),
+            )
+            .into());
+        }
+        Ok(())
+    }
+
     /// Record that staff now own this seeded row, so the importer will not overwrite it.
     async fn take_over(&self, kind: &str, key: &str, deleted: bool) -> EditResult<()> {
         staff_override::Entity::insert(staff_override::ActiveModel {

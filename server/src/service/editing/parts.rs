@@ -111,6 +111,82 @@ async fn record<M: Serialize>(
     Ok(())
 }
 
+/// The model type an active model saves.
+type ModelOf<A> = <<A as ActiveModelTrait>::Entity as EntityTrait>::Model;
+
+/// A part's row, as the log names it.
+trait PartRow: Serialize {
+    fn row_id(&self) -> i32;
+}
+
+macro_rules! part_rows {
+    ($($module:ident),*) => {$(
+        impl PartRow for $module::Model {
+            fn row_id(&self) -> i32 {
+                self.id
+            }
+        }
+    )*};
+}
+part_rows!(focus_area, commitment, follow_up, signatory);
+
+/// Insert a new part, log it and commit the change.
+async fn save_new<A>(
+    change: Change<'_>,
+    entity_type: &'static str,
+    promise_id: i32,
+    am: A,
+) -> EditResult<ModelOf<A>>
+where
+    A: ActiveModelTrait + sea_orm::ActiveModelBehavior + Send,
+    ModelOf<A>: IntoActiveModel<A> + PartRow,
+{
+    let saved = am.insert(&change.txn).await?;
+    record(
+        &change,
+        Action::Create,
+        entity_type,
+        saved.row_id(),
+        promise_id,
+        None,
+        Some(&saved),
+    )
+    .await?;
+    change.commit().await?;
+    Ok(saved)
+}
+
+/// Store an edited part, log it and commit the change; an edit that changes nothing
+/// stores and logs nothing.
+async fn save_update<A>(
+    change: Change<'_>,
+    entity_type: &'static str,
+    promise_id: i32,
+    current: ModelOf<A>,
+    am: A,
+) -> EditResult<ModelOf<A>>
+where
+    A: ActiveModelTrait + sea_orm::ActiveModelBehavior + Send,
+    ModelOf<A>: IntoActiveModel<A> + PartRow,
+{
+    if !am.is_changed() {
+        return Ok(current);
+    }
+    let saved = am.update(&change.txn).await?;
+    record(
+        &change,
+        Action::Update,
+        entity_type,
+        saved.row_id(),
+        promise_id,
+        Some(&current),
+        Some(&saved),
+    )
+    .await?;
+    change.commit().await?;
+    Ok(saved)
+}
+
 /// A row's snapshot with the rows that go with it (deleted by cascade).
 fn with_parts<const N: usize>(
     row: &impl Serialize,
@@ -183,27 +259,14 @@ pub async fn create_focus_area(
         description: Set(None),
         contact_id: Set(None),
     };
-    let saved = apply_focus_area(
+    let am = apply_focus_area(
         &change,
         am,
         promise_id,
         FocusAreaFields { title: None, ..f },
     )
-    .await?
-    .insert(&change.txn)
     .await?;
-    record(
-        &change,
-        Action::Create,
-        "focus_area",
-        saved.id,
-        promise_id,
-        None,
-        Some(&saved),
-    )
-    .await?;
-    change.commit().await?;
-    Ok(saved)
+    save_new(change, "focus_area", promise_id, am).await
 }
 
 pub async fn update_focus_area(
@@ -224,22 +287,7 @@ pub async fn update_focus_area(
         f,
     )
     .await?;
-    if !am.is_changed() {
-        return Ok(current);
-    }
-    let saved = am.update(&change.txn).await?;
-    record(
-        &change,
-        Action::Update,
-        "focus_area",
-        id,
-        saved.promise_id,
-        Some(&current),
-        Some(&saved),
-    )
-    .await?;
-    change.commit().await?;
-    Ok(saved)
+    save_update(change, "focus_area", current.promise_id, current, am).await
 }
 
 pub async fn delete_focus_area(db: &DatabaseConnection, p: &Principal, id: i32) -> EditResult<()> {
@@ -333,19 +381,7 @@ pub async fn create_commitment(
         sea_orm::ActiveValue::NotSet => None,
     };
     am.position = Set(next_commitment_position(&change, promise_id, focus_area_id).await?);
-    let saved = am.insert(&change.txn).await?;
-    record(
-        &change,
-        Action::Create,
-        "commitment",
-        saved.id,
-        promise_id,
-        None,
-        Some(&saved),
-    )
-    .await?;
-    change.commit().await?;
-    Ok(saved)
+    save_new(change, "commitment", promise_id, am).await
 }
 
 pub async fn update_commitment(
@@ -371,22 +407,7 @@ pub async fn update_commitment(
         };
         am.position = Set(next_commitment_position(&change, current.promise_id, to).await?);
     }
-    if !am.is_changed() {
-        return Ok(current);
-    }
-    let saved = am.update(&change.txn).await?;
-    record(
-        &change,
-        Action::Update,
-        "commitment",
-        id,
-        saved.promise_id,
-        Some(&current),
-        Some(&saved),
-    )
-    .await?;
-    change.commit().await?;
-    Ok(saved)
+    save_update(change, "commitment", current.promise_id, current, am).await
 }
 
 pub async fn delete_commitment(db: &DatabaseConnection, p: &Principal, id: i32) -> EditResult<()> {
@@ -500,28 +521,15 @@ pub async fn create_follow_up(
         achieved_quantity: Set(None),
         created_at: Set(change.now),
     };
-    let saved = apply_follow_up(
+    let am = apply_follow_up(
         am,
         FollowUpFields {
             date: None,
             text: None,
             ..f
         },
-    )?
-    .insert(&change.txn)
-    .await?;
-    record(
-        &change,
-        Action::Create,
-        "follow_up",
-        saved.id,
-        c.promise_id,
-        None,
-        Some(&saved),
-    )
-    .await?;
-    change.commit().await?;
-    Ok(saved)
+    )?;
+    save_new(change, "follow_up", c.promise_id, am).await
 }
 
 pub async fn update_follow_up(
@@ -533,22 +541,7 @@ pub async fn update_follow_up(
     let change = Change::begin(db, p).await?;
     let (current, promise_id) = follow_up(&change, id).await?;
     let am = apply_follow_up(current.clone().into_active_model(), f)?;
-    if !am.is_changed() {
-        return Ok(current);
-    }
-    let saved = am.update(&change.txn).await?;
-    record(
-        &change,
-        Action::Update,
-        "follow_up",
-        id,
-        promise_id,
-        Some(&current),
-        Some(&saved),
-    )
-    .await?;
-    change.commit().await?;
-    Ok(saved)
+    save_update(change, "follow_up", promise_id, current, am).await
 }
 
 pub async fn delete_follow_up(db: &DatabaseConnection, p: &Principal, id: i32) -> EditResult<()> {
@@ -619,19 +612,7 @@ pub async fn create_signatory(
             &required(f.organisation.clone(), "organisation")?,
         )?),
     };
-    let saved = am.insert(&change.txn).await?;
-    record(
-        &change,
-        Action::Create,
-        "signatory",
-        saved.id,
-        promise_id,
-        None,
-        Some(&saved),
-    )
-    .await?;
-    change.commit().await?;
-    Ok(saved)
+    save_new(change, "signatory", promise_id, am).await
 }
 
 pub async fn update_signatory(
@@ -652,22 +633,7 @@ pub async fn update_signatory(
     if let Some(v) = &f.organisation {
         am.organisation = Set(rules::line("organisation", v)?);
     }
-    if !am.is_changed() {
-        return Ok(current);
-    }
-    let saved = am.update(&change.txn).await?;
-    record(
-        &change,
-        Action::Update,
-        "signatory",
-        id,
-        saved.promise_id,
-        Some(&current),
-        Some(&saved),
-    )
-    .await?;
-    change.commit().await?;
-    Ok(saved)
+    save_update(change, "signatory", current.promise_id, current, am).await
 }
 
 pub async fn delete_signatory(db: &DatabaseConnection, p: &Principal, id: i32) -> EditResult<()> {

@@ -56,14 +56,9 @@ pub async fn create_promise(
         (fields.summary.is_none(), "summary"),
     ])?;
     let change = Change::begin(db, p).await?;
-    if promise::Entity::find()
-        .filter(promise::Column::Key.eq(&key))
-        .one(&change.txn)
-        .await?
-        .is_some()
-    {
-        return Err(invalid("key", format!("a promise with the key \"{key}\" exists")).into());
-    }
+    change
+        .ensure_key_free::<promise::Entity>(promise::Column::Key, &key, "promise")
+        .await?;
     let am = promise::ActiveModel {
         id: NotSet,
         key: Set(key),
