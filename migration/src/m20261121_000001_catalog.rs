@@ -1,5 +1,8 @@
 //! The public catalogue: municipalities, police areas, promises and everything a promise
 //! contains, contacts, and the routing rules that say who receives residents' tips.
+//!
+//! Over 600 lines: the first migration creates the whole catalogue schema at once, and a
+//! migration that has been applied is never edited or split.
 
 use sea_orm_migration::{prelude::*, schema::*};
 

@@ -1,5 +1,9 @@
 //! Where emails go: an SMTP relay (lettre, rustls, pooled connections, timeouts) when
 //! `SMTP_URL` is set, otherwise `.eml` files in `MAIL_DIR` so a new user can read them.
+//!
+//! Over 600 lines: the relay's trust settings, the hand-made session of `server check`
+//! and the classification of failures all read the same parsed `SMTP_URL`; they stay
+//! together so that the check and the sender can never disagree about a relay.
 
 use std::{
     path::{Path, PathBuf},
