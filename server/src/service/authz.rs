@@ -164,3 +164,92 @@ pub async fn usable_contact(
         .any(|m| concerned.contains(m) && p.is_none_or(|p| covers(p, *m)));
     Ok(ok.then_some(found))
 }
+
+/// One test per rule above; the end-to-end suite (`security_scope.rs`) attacks the same
+/// rules through every door.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal(role: StaffRole, municipalities: &[i32], contact: Option<i32>) -> Principal {
+        Principal {
+            token_id: 1,
+            name: "test".into(),
+            role,
+            municipality_ids: municipalities.to_vec(),
+            contact_id: contact,
+        }
+    }
+
+    #[test]
+    fn an_empty_scope_is_national_and_a_list_covers_only_its_members() {
+        let national = principal(StaffRole::Admin, &[], None);
+        let scoped = principal(StaffRole::Admin, &[1, 2], None);
+        assert!(scope(&national).is_none());
+        assert!(covers(&national, 99));
+        assert!(covers(&scoped, 2) && !covers(&scoped, 3));
+        // Something of no municipality belongs only to a national caller.
+        assert!(covers_any(&national, &[]) && !covers_any(&scoped, &[]));
+        assert!(covers_any(&scoped, &[3, 1]) && !covers_any(&scoped, &[3]));
+        assert!(covers_all(&scoped, &[1, 2]) && !covers_all(&scoped, &[1, 3]));
+    }
+
+    #[test]
+    fn admins_and_editors_edit_only_admins_administer() {
+        for (role, edit, admin) in [
+            (StaffRole::Admin, true, true),
+            (StaffRole::Editor, true, false),
+            (StaffRole::Recipient, false, false),
+        ] {
+            let p = principal(role, &[1], None);
+            assert_eq!((may_edit(&p), is_admin(&p)), (edit, admin), "{role:?}");
+        }
+    }
+
+    #[test]
+    fn editors_read_no_tips_and_everyone_else_reads_through_a_condition() {
+        assert!(tip_condition(&principal(StaffRole::Editor, &[1], None)).is_none());
+        assert!(!may_handle_tips(&principal(StaffRole::Editor, &[1], None)));
+        for p in [
+            principal(StaffRole::Admin, &[], None),
+            principal(StaffRole::Admin, &[1], None),
+            principal(StaffRole::Recipient, &[1], Some(7)),
+            principal(StaffRole::Recipient, &[1], None),
+            // Malformed (a recipient always has municipalities): a condition that
+            // matches nothing, never "everything".
+            principal(StaffRole::Recipient, &[], None),
+        ] {
+            assert!(may_handle_tips(&p), "{:?}", p.role);
+        }
+    }
+
+    #[test]
+    fn a_token_grants_no_more_than_its_own_role_and_scope() {
+        let national = principal(StaffRole::Admin, &[], None);
+        let scoped = principal(StaffRole::Admin, &[1, 2], None);
+        let editor = principal(StaffRole::Editor, &[1], None);
+        // The operator at the command line mints anything.
+        assert!(may_grant(None, StaffRole::Admin, &[]));
+        assert!(may_grant(Some(&national), StaffRole::Admin, &[]));
+        assert!(may_grant(Some(&scoped), StaffRole::Editor, &[1]));
+        assert!(may_grant(Some(&scoped), StaffRole::Admin, &[1, 2]));
+        // A scoped admin never mints a national token or one outside its scope.
+        assert!(!may_grant(Some(&scoped), StaffRole::Admin, &[]));
+        assert!(!may_grant(Some(&scoped), StaffRole::Recipient, &[1, 3]));
+        // Only admins mint at all.
+        assert!(!may_grant(Some(&editor), StaffRole::Recipient, &[1]));
+    }
+
+    #[test]
+    fn a_token_is_visible_only_when_its_scope_lies_inside_the_callers() {
+        let national = principal(StaffRole::Admin, &[], None);
+        let scoped = principal(StaffRole::Admin, &[1, 2], None);
+        assert!(token_visible(&national, &[]) && token_visible(&national, &[5]));
+        assert!(token_visible(&scoped, &[1]) && token_visible(&scoped, &[1, 2]));
+        assert!(!token_visible(&scoped, &[]) && !token_visible(&scoped, &[1, 3]));
+        assert!(!token_visible(
+            &principal(StaffRole::Editor, &[1], None),
+            &[1]
+        ));
+    }
+}
