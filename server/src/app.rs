@@ -121,9 +121,11 @@ impl Application {
         });
         let state = http::AppState {
             schema: graphql::build_schema(db.clone(), intake.clone(), Some(guards)),
-            internal_schema: graphql::build_schema(db.clone(), intake, None),
+            internal_schema: graphql::build_schema(db.clone(), intake.clone(), None),
             db: db.clone(),
             graphiql: config.graphiql,
+            web_ui: config.web_ui,
+            intake,
             trusted_proxies: trusted_proxies.clone(),
             limits: graphql::limits::Limits::from_config(config),
             graphql_timeout: Duration::from_millis(config.graphql_timeout_ms.max(1)),

@@ -128,6 +128,9 @@ pub async fn run_with_output(
             let addr = app.local_addr();
             tracing::info!(database = %config.database_url_redacted(), "database ready");
             println!("Medborgarlöften API listening on http://{addr}/graphql");
+            if config.web_ui {
+                println!("The resident site is at http://{addr}/");
+            }
             app.run_until(app::shutdown_signal()).await
         }
         Command::Seed { file, force } => {

@@ -20,6 +20,9 @@ pub struct Config {
     pub listen_addr: SocketAddr,
     /// Serve the GraphiQL IDE on `GET /graphql` to browsers.
     pub graphiql: bool,
+    /// Serve the resident site (`/`, `/kommun/…`, the tip form and `/status`) from the
+    /// same listener. On by default; `WEB_UI=false` leaves only the API.
+    pub web_ui: bool,
     /// Seed data file imported on first start into an empty database. When unset, the
     /// copy built into the binary is used.
     pub seed_file: Option<PathBuf>,
@@ -175,6 +178,7 @@ impl Default for Config {
             database_url: "sqlite://data/medborgarloften.db?mode=rwc".to_owned(),
             listen_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             graphiql: true,
+            web_ui: true,
             seed_file: None,
             log_format: LogFormat::Text,
             database_max_connections: 10,

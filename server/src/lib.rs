@@ -17,3 +17,4 @@ pub mod ratelimit;
 pub mod seed;
 pub mod service;
 pub mod telemetry;
+pub mod web;

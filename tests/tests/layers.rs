@@ -41,7 +41,7 @@ fn offences(dir: &str, forbidden: &[&str]) -> Vec<String> {
 
 #[test]
 fn resolvers_and_handlers_make_no_authorisation_decisions() {
-    for dir in ["graphql", "http"] {
+    for dir in ["graphql", "http", "web"] {
         let found = offences(dir, &["authz::", "StaffRole::"]);
         assert!(
             found.is_empty(),

@@ -21,7 +21,7 @@ use crate::{
 #[derive(Clone, Copy, Debug)]
 pub struct ClientIp(pub IpAddr);
 
-fn decode_concerns(id: &str) -> ApiResult<Concerns> {
+pub(crate) fn decode_concerns(id: &str) -> ApiResult<Concerns> {
     match ids::decode(id, "concerns")? {
         (NodeType::Promise, row) => Ok(Concerns::Promise(row)),
         (NodeType::FocusArea, row) => Ok(Concerns::FocusArea(row)),

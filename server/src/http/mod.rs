@@ -42,6 +42,10 @@ pub struct AppState {
     pub internal_schema: AppSchema,
     pub db: DatabaseConnection,
     pub graphiql: bool,
+    /// Whether the resident site is served (`WEB_UI`).
+    pub web_ui: bool,
+    /// The tip intake the web form submits through (the schema holds the same one).
+    pub intake: crate::service::tips::TipIntake,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
     pub limits: Limits,
@@ -80,6 +84,11 @@ pub struct HttpSettings {
 
 pub fn router(state: AppState, settings: &HttpSettings) -> Router {
     let body_limit = state.max_body_bytes;
+    let site = if state.web_ui {
+        crate::web::router()
+    } else {
+        Router::new()
+    };
     let routes = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/export/promises.json", get(export::json))
@@ -91,6 +100,7 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
             &format!("{}/{{name}}", graphiql::ASSETS_PATH),
             get(graphiql::asset),
         )
+        .merge(site)
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))
         .with_state(state);
