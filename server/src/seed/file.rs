@@ -61,6 +61,8 @@ pub struct SeedFile {
 pub struct MunicipalitySeed {
     pub code: S<String>,
     pub name: S<String>,
+    /// Official name in running text, e.g. "Melleruds kommun".
+    pub official_name: S<String>,
     pub slug: S<String>,
     pub county: S<String>,
 }
@@ -332,6 +334,7 @@ impl SeedFile {
             }
             c.unique(&mut slugs, &m.slug, f("slug"))?;
             c.non_empty(&m.name, f("name"))?;
+            c.non_empty(&m.official_name, f("official_name"))?;
             c.non_empty(&m.county, f("county"))?;
         }
 
@@ -502,6 +505,7 @@ mod tests {
 [[municipality]]
 code = "0765"
 name = "Älmhult"
+official_name = "Älmhults kommun"
 slug = "almhult"
 county = "Kronobergs län"
 

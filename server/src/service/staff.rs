@@ -366,6 +366,18 @@ pub async fn tip_in_scope(
         .await
 }
 
+/// A tip by id, if it is in the principal's scope (`node(id:)` for staff clients).
+pub async fn tip_by_id_in_scope(
+    db: &impl ConnectionTrait,
+    p: &Principal,
+    id: i32,
+) -> Result<Option<tip::Model>, DbErr> {
+    let Some(scope) = tip_scope(p) else {
+        return Ok(None);
+    };
+    tip::Entity::find_by_id(id).filter(scope).one(db).await
+}
+
 pub async fn deliveries(
     db: &impl ConnectionTrait,
     tip_id: i32,
