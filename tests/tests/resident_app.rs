@@ -41,7 +41,10 @@ async fn latest_promise_is_the_active_one_else_the_newest() {
         .map(|m| {
             (
                 m["slug"].as_str().unwrap_or_default().to_owned(),
-                m["latestPromise"]["key"].as_str().unwrap_or_default().to_owned(),
+                m["latestPromise"]["key"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
             )
         })
         .collect();
@@ -152,13 +155,11 @@ async fn browse_promises_by_police_area_and_county() {
     let keys = |filter: Value| {
         let app = &app;
         async move {
-            let body = app
-                .graphql(
-                    "query($f: PromiseFilter) { promises(filter: $f) { totalCount nodes { key } } }",
-                    json!({ "f": filter }),
-                )
-                .await;
-            body
+            app.graphql(
+                "query($f: PromiseFilter) { promises(filter: $f) { totalCount nodes { key } } }",
+                json!({ "f": filter }),
+            )
+            .await
         }
     };
     let by_area = keys(json!({ "policeArea": area["id"] })).await;
@@ -194,7 +195,10 @@ async fn browse_promises_by_police_area_and_county() {
     for wrong in [promise_id, json!("bm9wZQ")] {
         let body = keys(json!({ "policeArea": wrong })).await;
         assert_eq!(error_codes(&body), ["BAD_USER_INPUT"], "{body:#}");
-        assert_eq!(body["errors"][0]["extensions"]["field"], "filter.policeArea");
+        assert_eq!(
+            body["errors"][0]["extensions"]["field"],
+            "filter.policeArea"
+        );
     }
 }
 
@@ -375,20 +379,17 @@ async fn the_seed_file_requires_official_names_and_migrations_fill_them_in() {
         names.contains(&("1461".to_owned(), "Melleruds kommun".to_owned())),
         "{names:?}"
     );
-    assert!(names.iter().all(|(_, n)| n.ends_with(" kommun")), "{names:?}");
+    assert!(
+        names.iter().all(|(_, n)| n.ends_with(" kommun")),
+        "{names:?}"
+    );
 }
 
 /// Walk a connection forwards with `first`/`after` and backwards with `last`/`before`,
 /// two items a page, and check both give the same items, cursors and page flags.
 async fn walk_both_ways(app: &TestApp, token: Option<&str>, field: &str, path: &[&str]) {
     let run = |args: String| {
-        let query = format!(
-            "{{ {} }}",
-            field.replace(
-                "ARGS",
-                &args
-            )
-        );
+        let query = format!("{{ {} }}", field.replace("ARGS", &args));
         async move {
             let body = match token {
                 Some(t) => app.graphql_as(t, &query, json!({})).await,
@@ -404,7 +405,10 @@ async fn walk_both_ways(app: &TestApp, token: Option<&str>, field: &str, path: &
     };
     let all = run("first: 100".into()).await;
     let total = all["totalCount"].as_u64().expect("totalCount") as usize;
-    assert!(total >= 3, "{field}: need three items to page, have {total}");
+    assert!(
+        total >= 3,
+        "{field}: need three items to page, have {total}"
+    );
     let every: Vec<Value> = all["edges"].as_array().expect("edges").clone();
 
     let mut forward = Vec::new();
@@ -416,9 +420,17 @@ async fn walk_both_ways(app: &TestApp, token: Option<&str>, field: &str, path: &
         };
         let page = run(args).await;
         let edges = page["edges"].as_array().expect("edges").clone();
-        assert_eq!(page["pageInfo"]["hasPreviousPage"], !forward.is_empty(), "{field}: {page:#}");
+        assert_eq!(
+            page["pageInfo"]["hasPreviousPage"],
+            !forward.is_empty(),
+            "{field}: {page:#}"
+        );
         forward.extend(edges);
-        assert_eq!(page["pageInfo"]["hasNextPage"], forward.len() < total, "{field}: {page:#}");
+        assert_eq!(
+            page["pageInfo"]["hasNextPage"],
+            forward.len() < total,
+            "{field}: {page:#}"
+        );
         assert_eq!(page["totalCount"], total);
         if forward.len() >= total {
             break;
@@ -437,10 +449,18 @@ async fn walk_both_ways(app: &TestApp, token: Option<&str>, field: &str, path: &
         let page = run(args).await;
         let edges = page["edges"].as_array().expect("edges").clone();
         assert!(!edges.is_empty() && edges.len() <= 2, "{field}: {page:#}");
-        assert_eq!(page["pageInfo"]["hasNextPage"], !backward.is_empty(), "{field}: {page:#}");
+        assert_eq!(
+            page["pageInfo"]["hasNextPage"],
+            !backward.is_empty(),
+            "{field}: {page:#}"
+        );
         assert_eq!(page["pageInfo"]["startCursor"], edges[0]["cursor"]);
         backward.splice(0..0, edges);
-        assert_eq!(page["pageInfo"]["hasPreviousPage"], backward.len() < total, "{field}: {page:#}");
+        assert_eq!(
+            page["pageInfo"]["hasPreviousPage"],
+            backward.len() < total,
+            "{field}: {page:#}"
+        );
         if backward.len() >= total {
             break;
         }
@@ -454,7 +474,11 @@ async fn walk_both_ways(app: &TestApp, token: Option<&str>, field: &str, path: &
         every[total - 1]["cursor"].as_str().expect("cursor"),
     );
     let middle = run(format!("after: \"{a}\", before: \"{b}\"")).await;
-    assert_eq!(middle["edges"].as_array(), Some(&every[1..total - 1].to_vec()), "{field}");
+    assert_eq!(
+        middle["edges"].as_array(),
+        Some(&every[1..total - 1].to_vec()),
+        "{field}"
+    );
     let middle = run(format!("last: 1, after: \"{a}\", before: \"{b}\"")).await;
     assert_eq!(middle["edges"], json!([every[total - 2]]), "{field}");
     assert_eq!(middle["pageInfo"]["hasPreviousPage"], true);
@@ -482,7 +506,11 @@ async fn every_connection_pages_backwards_like_forwards() {
     // Connections of one object, and the staff inbox.
     let admin = app.staff_token(StaffRole::Admin, &[], None).await;
     for i in 0..5 {
-        let body = tips::submit(&app, tips::tip_input("mellerud", &format!("Tips nummer {i} om trafiken."))).await;
+        let body = tips::submit(
+            &app,
+            tips::tip_input("mellerud", &format!("Tips nummer {i} om trafiken.")),
+        )
+        .await;
         tips::reference(&body);
     }
     walk_both_ways(
@@ -511,7 +539,10 @@ async fn paging_arguments_are_checked() {
         ("municipalities(before: \"nonsense\")", "before"),
         ("promises(first: 1, last: 1)", "last"),
         ("policeAreas(last: 500)", "last"),
-        ("municipality(slug: \"mellerud\") { promises(last: 1, first: 1) { totalCount } }", "last"),
+        (
+            "municipality(slug: \"mellerud\") { promises(last: 1, first: 1) { totalCount } }",
+            "last",
+        ),
     ];
     for (field, argument) in cases {
         let query = if field.contains('{') {
@@ -528,7 +559,10 @@ async fn paging_arguments_are_checked() {
     }
     // Only `before`: the default page, counted back from the cursor.
     let all = app
-        .query("{ municipalities { edges { cursor node { name } } } }", json!({}))
+        .query(
+            "{ municipalities { edges { cursor node { name } } } }",
+            json!({}),
+        )
         .await;
     let last = all["municipalities"]["edges"][5]["cursor"].clone();
     let data = app
@@ -547,13 +581,26 @@ async fn paging_arguments_are_checked() {
     );
 }
 
-const NODE: &str = "query($id: ID!) { node(id: $id) { id __typename ... on StaffTip { reference message } } }";
+const NODE: &str =
+    "query($id: ID!) { node(id: $id) { id __typename ... on StaffTip { reference message } } }";
 
 #[tokio::test]
 async fn staff_refetch_a_tip_by_its_node_id() {
     let app = spawn_app_with(tips::quiet).await;
-    let mellerud_tip = tips::reference(&tips::submit(&app, tips::tip_input("mellerud", "Det körs för fort vid skolan.")).await);
-    let almhult_tip = tips::reference(&tips::submit(&app, tips::tip_input("almhult", "Mörkt i gångtunneln vid stationen.")).await);
+    let mellerud_tip = tips::reference(
+        &tips::submit(
+            &app,
+            tips::tip_input("mellerud", "Det körs för fort vid skolan."),
+        )
+        .await,
+    );
+    let almhult_tip = tips::reference(
+        &tips::submit(
+            &app,
+            tips::tip_input("almhult", "Mörkt i gångtunneln vid stationen."),
+        )
+        .await,
+    );
     let national = app.staff_token(StaffRole::Admin, &[], None).await;
     let inbox = app
         .query_as(&national, "{ tips { nodes { id reference } } }", json!({}))
@@ -569,7 +616,9 @@ async fn staff_refetch_a_tip_by_its_node_id() {
     };
     let (mellerud_id, almhult_id) = (id_of(&mellerud_tip), id_of(&almhult_tip));
 
-    let data = app.query_as(&national, NODE, json!({ "id": mellerud_id })).await;
+    let data = app
+        .query_as(&national, NODE, json!({ "id": mellerud_id }))
+        .await;
     assert_eq!(
         data["node"],
         json!({ "id": mellerud_id, "__typename": "StaffTip", "reference": mellerud_tip,
@@ -582,18 +631,28 @@ async fn staff_refetch_a_tip_by_its_node_id() {
         .await;
     let editor = app.staff_token(StaffRole::Editor, &["1461"], None).await;
     for token in [&local, &recipient] {
-        let data = app.query_as(token, NODE, json!({ "id": mellerud_id })).await;
+        let data = app
+            .query_as(token, NODE, json!({ "id": mellerud_id }))
+            .await;
         assert_eq!(data["node"]["reference"], mellerud_tip.as_str());
-        let body = app.graphql_as(token, NODE, json!({ "id": almhult_id })).await;
+        let body = app
+            .graphql_as(token, NODE, json!({ "id": almhult_id }))
+            .await;
         assert_eq!(body["data"]["node"], Value::Null, "{body:#}");
-        assert!(body.get("errors").is_none(), "like a non-public object: {body:#}");
+        assert!(
+            body.get("errors").is_none(),
+            "like a non-public object: {body:#}"
+        );
     }
     // Editors do not read tips; residents and strangers see nothing either.
-    let body = app.graphql_as(&editor, NODE, json!({ "id": mellerud_id })).await;
+    let body = app
+        .graphql_as(&editor, NODE, json!({ "id": mellerud_id }))
+        .await;
     assert_eq!(body["data"]["node"], Value::Null, "{body:#}");
     for body in [
         app.graphql(NODE, json!({ "id": mellerud_id })).await,
-        app.graphql_as("mlt_nonsense", NODE, json!({ "id": mellerud_id })).await,
+        app.graphql_as("mlt_nonsense", NODE, json!({ "id": mellerud_id }))
+            .await,
     ] {
         assert_eq!(body["data"]["node"], Value::Null, "{body:#}");
         assert!(!body.to_string().contains("fort vid skolan"), "{body:#}");
@@ -606,8 +665,5 @@ async fn staff_refetch_a_tip_by_its_node_id() {
             json!({ "ids": [mellerud_id, almhult_id] }),
         )
         .await;
-    assert_eq!(
-        data["nodes"],
-        json!([{ "reference": mellerud_tip }, null])
-    );
+    assert_eq!(data["nodes"], json!([{ "reference": mellerud_tip }, null]));
 }
