@@ -398,7 +398,10 @@ async fn walk_both_ways(app: &TestApp, token: Option<&str>, field: &str, path: &
             assert!(body.get("errors").is_none(), "{query}: {body:#}");
             let mut conn = body["data"].clone();
             for step in path {
-                conn = conn[*step].clone();
+                conn = match step.parse::<usize>() {
+                    Ok(i) => conn[i].clone(),
+                    Err(_) => conn[*step].clone(),
+                };
             }
             conn
         }
@@ -525,6 +528,118 @@ async fn every_connection_pages_backwards_like_forwards() {
         Some(&admin),
         &format!("editablePromises(ARGS) {{ {PAGE} edges {{ cursor node {{ key }} }} }}"),
         &["editablePromises"],
+    )
+    .await;
+
+    // Follow-ups of a commitment and the audit log: three reports through the API.
+    let commitment = app
+        .query(
+            "{ promises(filter: {municipality: \"asele\"}) { nodes { commitments { id } } } }",
+            json!({}),
+        )
+        .await["promises"]["nodes"][0]["commitments"][0]["id"]
+        .clone();
+    for d in 1..=3 {
+        app.query_as(
+            &admin,
+            "mutation($i: CreateFollowUpInput!) { createFollowUp(input: $i) { followUp { id } } }",
+            json!({ "i": { "commitmentId": commitment, "date": format!("2017-0{d}-15"),
+                           "text": format!("Trafikinsats {d}"), "achievedQuantity": 1 } }),
+        )
+        .await;
+    }
+    walk_both_ways(
+        &app,
+        None,
+        &format!(
+            "node(id: {commitment}) {{ ... on Commitment {{ followUps(ARGS) {{ {PAGE} edges {{ cursor node {{ text }} }} }} }} }}"
+        ),
+        &["node", "followUps"],
+    )
+    .await;
+    walk_both_ways(
+        &app,
+        Some(&admin),
+        &format!("auditLog(ARGS) {{ {PAGE} edges {{ cursor node {{ at }} }} }}"),
+        &["auditLog"],
+    )
+    .await;
+
+    // Police areas, and the promises of one municipality and of one police area: more of
+    // them, as an import would add.
+    let mellerud = municipality::Entity::find()
+        .filter(municipality::Column::Code.eq("1461"))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("Mellerud");
+    let seed_promise = promise::Entity::find()
+        .filter(promise::Column::Key.eq("mellerud-2023-2024"))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("seed promise");
+    for (i, name) in ["Dalsland", "Fyrstad"].into_iter().enumerate() {
+        let area = entity::police_area::ActiveModel {
+            id: NotSet,
+            key: Set(format!("area-{i}")),
+            name: Set(name.into()),
+        }
+        .insert(&app.db)
+        .await
+        .expect("area");
+        entity::police_area_municipality::ActiveModel {
+            police_area_id: Set(area.id),
+            municipality_id: Set(mellerud.id),
+        }
+        .insert(&app.db)
+        .await
+        .expect("link");
+    }
+    for year in [2025, 2027] {
+        let mut next: promise::ActiveModel = seed_promise.clone().into();
+        next.id = NotSet;
+        next.key = Set(format!("mellerud-{year}"));
+        next.valid_from = Set(day(year, 1, 1));
+        next.valid_to = Set(day(year + 1, 12, 31));
+        let next = next.insert(&app.db).await.expect("insert");
+        promise_municipality::ActiveModel {
+            promise_id: Set(next.id),
+            municipality_id: Set(mellerud.id),
+            position: Set(0),
+        }
+        .insert(&app.db)
+        .await
+        .expect("link");
+    }
+    changed(&app).await;
+    app.query_eventually("{ policeAreas { totalCount } }", json!({}), |d| {
+        d["policeAreas"]["totalCount"] == 3
+    })
+    .await;
+    walk_both_ways(
+        &app,
+        None,
+        &format!("policeAreas(ARGS) {{ {PAGE} edges {{ cursor node {{ name }} }} }}"),
+        &["policeAreas"],
+    )
+    .await;
+    walk_both_ways(
+        &app,
+        None,
+        &format!(
+            "municipality(slug: \"mellerud\") {{ promises(ARGS) {{ {PAGE} edges {{ cursor node {{ key }} }} }} }}"
+        ),
+        &["municipality", "promises"],
+    )
+    .await;
+    walk_both_ways(
+        &app,
+        None,
+        &format!(
+            "policeAreas(first: 1) {{ nodes {{ name promises(ARGS) {{ {PAGE} edges {{ cursor node {{ key }} }} }} }} }}"
+        ),
+        &["policeAreas", "nodes", "0", "promises"],
     )
     .await;
 }
