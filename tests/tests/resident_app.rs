@@ -651,6 +651,8 @@ async fn paging_arguments_are_checked() {
         ("municipalities(first: 2, last: 2)", "last"),
         ("municipalities(last: 101)", "last"),
         ("municipalities(last: -1)", "last"),
+        ("municipalities(last: 99999999999)", "last"),
+        ("municipalities(first: 99999999999)", "first"),
         ("municipalities(before: \"nonsense\")", "before"),
         ("promises(first: 1, last: 1)", "last"),
         ("policeAreas(last: 500)", "last"),
