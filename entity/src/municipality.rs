@@ -11,6 +11,9 @@ pub struct Model {
     #[sea_orm(unique)]
     pub code: String,
     pub name: String,
+    /// Official name as written in running text ("Melleruds kommun", "Orust kommun");
+    /// stored, never derived, because the genitive has exceptions.
+    pub official_name: String,
     /// Lower-case ASCII, used in URLs (`almhult`).
     #[sea_orm(unique)]
     pub slug: String,

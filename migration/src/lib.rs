@@ -9,6 +9,7 @@ mod m20261122_000003_staff;
 mod m20261122_000004_editing;
 mod m20261122_000005_catalog_version;
 mod m20261201_000006_tip_email_window;
+mod m20261202_000007_municipality_official_name;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_editing::Migration),
             Box::new(m20261122_000005_catalog_version::Migration),
             Box::new(m20261201_000006_tip_email_window::Migration),
+            Box::new(m20261202_000007_municipality_official_name::Migration),
         ]
     }
 }

@@ -78,6 +78,7 @@ struct File {
 struct Municipality {
     code: String,
     name: String,
+    official_name: String,
     slug: String,
     county: String,
 }
@@ -697,6 +698,8 @@ fn generate(seed: u64, year: i32) -> (File, String) {
         .into_iter()
         .map(|p| Municipality {
             code: p.code,
+            // Invented names take the common genitive; real ones are written out.
+            official_name: format!("{}s kommun", p.name),
             name: p.name,
             slug: p.slug,
             county: p.county,

@@ -352,6 +352,7 @@ fn tip_email(tip: &Accepted) -> TipEmail {
         reference: "MEL-7K3F-9Q".to_owned(),
         kind: tip.kind,
         municipality: "Mellerud".to_owned(),
+        municipality_official: "Melleruds kommun".to_owned(),
         message: tip.message.clone(),
         concerns: Some("Medborgarlöfte för Melleruds kommun 2025 › fokusområde Trafik".to_owned()),
         resident_name: tip.name.clone(),

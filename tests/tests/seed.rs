@@ -208,7 +208,7 @@ fn generated_seed(n: usize, today: chrono::NaiveDate) -> String {
     use chrono::Datelike;
     let year = today.year();
     let mut s = String::from(
-        "[[municipality]]\ncode = \"0765\"\nname = \"Älmhult\"\nslug = \"almhult\"\ncounty = \"Kronobergs län\"\n\n\
+        "[[municipality]]\ncode = \"0765\"\nname = \"Älmhult\"\nofficial_name = \"Älmhults kommun\"\nslug = \"almhult\"\ncounty = \"Kronobergs län\"\n\n\
          [[contact]]\nkey = \"k\"\nname = \"Kim Kontakt\"\nrole = \"kommunpolis\"\norganisation_kind = \"POLICE\"\n\
          organisation = \"Polismyndigheten\"\nemail = \"k@polisen.example\"\nmunicipalities = [\"0765\"]\n\n",
     );

@@ -10,7 +10,7 @@ use tokio::sync::{Notify, watch};
 
 use super::claim;
 use crate::{
-    domain::{backoff, email_address, routing::RoutingReason},
+    domain::{backoff, contact::public_role, email_address, routing::RoutingReason},
     email::{
         Mailer,
         render::{self, Recipient, TipEmail},
@@ -186,10 +186,14 @@ impl Worker {
         let Some(tip) = tip::Entity::find_by_id(row.tip_id).one(&self.db).await? else {
             return Ok(Err("the tip no longer exists".into()));
         };
-        let municipality = municipality::Entity::find_by_id(tip.municipality_id)
-            .one(&self.db)
-            .await?
-            .map_or_else(String::new, |m| m.name);
+        let (municipality, municipality_official) =
+            municipality::Entity::find_by_id(tip.municipality_id)
+                .one(&self.db)
+                .await?
+                .map_or_else(Default::default, |m| {
+                    let official = render::official_name(&m.name, &m.official_name).to_owned();
+                    (m.name, official)
+                });
         let concerns = self.concerns(&tip).await?;
         // Addresses are stored as entered; headers and the envelope get the domain in
         // punycode, so an IDN address needs no SMTPUTF8 from the relay.
@@ -198,6 +202,7 @@ impl Worker {
             reference: tip.reference.clone(),
             kind: tip.kind,
             municipality,
+            municipality_official,
             message: tip.message.clone(),
             concerns,
             resident_name: tip.name.clone(),
@@ -222,8 +227,8 @@ impl Worker {
                         .one(&self.db)
                         .await?
                         .map(|c| Recipient {
+                            role: public_role(&c.role, c.is_placeholder).to_owned(),
                             name: c.name,
-                            role: c.role,
                         }),
                     None => None,
                 };

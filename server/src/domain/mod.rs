@@ -3,6 +3,7 @@
 pub mod backoff;
 pub mod charset;
 pub mod collation;
+pub mod contact;
 pub mod editing;
 pub mod email_address;
 pub mod kommunkod;

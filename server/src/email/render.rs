@@ -28,7 +28,10 @@ pub fn kind_sv(kind: TipKind) -> &'static str {
 pub struct TipEmail {
     pub reference: String,
     pub kind: TipKind,
+    /// Short name, for the subject: "Mellerud".
     pub municipality: String,
+    /// Official name, for sentences: "Melleruds kommun" (see [`official_name`]).
+    pub municipality_official: String,
     pub message: String,
     /// What the tip concerns, e.g. "Medborgarlöfte för Melleruds kommun 2023 - 2024 › Trafiksäkerhet".
     pub concerns: Option<String>,
@@ -38,6 +41,18 @@ pub struct TipEmail {
     pub wants_reply: bool,
     pub reason: RoutingReason,
     pub received_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The municipality's name as a sentence needs it: the stored official name ("Melleruds
+/// kommun", genitive where Swedish wants one, "Orust kommun" where it does not). Swedish
+/// has no rule that gets every name right, so it is never derived; a municipality stored
+/// before official names existed, and not seeded since, reads "i Mellerud".
+pub fn official_name<'a>(name: &'a str, official_name: &'a str) -> &'a str {
+    if official_name.trim().is_empty() {
+        name
+    } else {
+        official_name
+    }
 }
 
 /// The person a tip was routed to.
@@ -89,9 +104,9 @@ pub fn to_contact(
 ) -> Result<Message, lettre::error::Error> {
     let mut parts = vec![
         format!(
-            "{} från en invånare i {} kommun (referens {}).",
+            "{} från en invånare i {} (referens {}).",
             kind_sv(tip.kind),
-            tip.municipality,
+            tip.municipality_official,
             tip.reference
         ),
         format!("Mottaget: {}", stockholm_time(tip.received_at)),
@@ -153,9 +168,9 @@ pub fn receipt(
 ) -> Result<Message, lettre::error::Error> {
     let mut parts = vec![
         format!(
-            "Tack! Vi har tagit emot din {} till medborgarlöftet i {} kommun.",
+            "Tack! Vi har tagit emot din {} till medborgarlöftet i {}.",
             kind_sv(tip.kind).to_lowercase(),
-            tip.municipality
+            tip.municipality_official
         ),
         format!(
             "Ditt referensnummer är {}. Ange det om du hör av dig om ärendet.",

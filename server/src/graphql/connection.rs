@@ -1,5 +1,9 @@
-//! Relay cursor connections with offset cursors. Cursors are opaque to clients; a page
-//! holds at most [`MAX_PAGE_SIZE`] items and asking for more is a `BAD_USER_INPUT` error.
+//! Relay cursor connections with offset cursors, paged forwards (`first`/`after`) or
+//! backwards (`last`/`before`) as the Relay cursor connections spec describes. Cursors are
+//! opaque to clients; a page holds at most [`MAX_PAGE_SIZE`] items and asking for more is
+//! a `BAD_USER_INPUT` error, as is giving both `first` and `last`.
+
+use std::future::Future;
 
 use async_graphql::connection::PageInfo;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
@@ -9,46 +13,153 @@ use super::errors::ApiError;
 pub const DEFAULT_PAGE_SIZE: usize = 20;
 pub const MAX_PAGE_SIZE: usize = 100;
 
-/// The window a `first`/`after` pair selects.
+/// The window of a list that a page covers: `limit` items from `offset`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Page {
     pub offset: usize,
     pub limit: usize,
 }
 
-impl Page {
-    pub fn new(first: Option<i32>, after: Option<&str>) -> Result<Self, ApiError> {
-        let limit = match first {
-            None => DEFAULT_PAGE_SIZE,
-            Some(n) if n < 0 => {
-                return Err(ApiError::bad_input("first", "`first` must not be negative"));
-            }
-            Some(n) if n as usize > MAX_PAGE_SIZE => {
+/// How many items a page takes, and from which end of the range the cursors leave.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Take {
+    First(usize),
+    Last(usize),
+}
+
+/// The validated paging arguments of one connection field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageArgs {
+    /// First offset after the `after` cursor.
+    start: usize,
+    /// Offset of the `before` cursor (exclusive end), if given.
+    end: Option<usize>,
+    take: Take,
+}
+
+fn size(name: &str, n: Option<i32>) -> Result<Option<usize>, ApiError> {
+    match n {
+        None => Ok(None),
+        Some(n) if n < 0 => Err(ApiError::bad_input(
+            name,
+            format!("`{name}` must not be negative"),
+        )),
+        Some(n) if n as usize > MAX_PAGE_SIZE => Err(ApiError::bad_input(
+            name,
+            format!("`{name}` is {n}, but a page holds at most {MAX_PAGE_SIZE} items"),
+        )),
+        Some(n) => Ok(Some(n as usize)),
+    }
+}
+
+fn cursor(name: &str, value: Option<&str>) -> Result<Option<usize>, ApiError> {
+    value
+        .map(|c| {
+            decode_cursor(c)
+                .ok_or_else(|| ApiError::bad_input(name, format!("`{name}` is not a valid cursor")))
+        })
+        .transpose()
+}
+
+impl PageArgs {
+    /// Validate `first`/`after`/`last`/`before`. Both `first` and `last` at once is refused
+    /// (the spec strongly discourages it); without either, a page holds
+    /// [`DEFAULT_PAGE_SIZE`] items, taken from the end when only `before` is given.
+    pub fn new(
+        first: Option<i32>,
+        after: Option<&str>,
+        last: Option<i32>,
+        before: Option<&str>,
+    ) -> Result<Self, ApiError> {
+        let first = size("first", first)?;
+        let last = size("last", last)?;
+        let start = match cursor("after", after)? {
+            Some(a) => a
+                .checked_add(1)
+                .ok_or_else(|| ApiError::bad_input("after", "`after` is not a valid cursor"))?,
+            None => 0,
+        };
+        let end = cursor("before", before)?;
+        let take = match (first, last) {
+            (Some(_), Some(_)) => {
                 return Err(ApiError::bad_input(
-                    "first",
-                    format!("`first` is {n}, but a page holds at most {MAX_PAGE_SIZE} items"),
+                    "last",
+                    "give `first` (with `after`) to page forwards or `last` (with `before`) to \
+                     page backwards, not both",
                 ));
             }
-            Some(n) => n as usize,
+            (Some(n), None) => Take::First(n),
+            (None, Some(n)) => Take::Last(n),
+            (None, None) if end.is_some() => Take::Last(DEFAULT_PAGE_SIZE),
+            (None, None) => Take::First(DEFAULT_PAGE_SIZE),
         };
-        let offset = match after {
-            None => 0,
-            Some(cursor) => decode_cursor(cursor)
-                .and_then(|o| o.checked_add(1))
-                .ok_or_else(|| ApiError::bad_input("after", "`after` is not a valid cursor"))?,
-        };
-        Ok(Self { offset, limit })
+        Ok(Self { start, end, take })
     }
 
-    /// Apply the window to a complete in-memory list.
-    pub fn slice<T>(self, items: Vec<T>) -> (Vec<T>, u64) {
+    /// Forward paging only (`first`/`after`), for tests and internal callers.
+    pub fn forward(first: Option<i32>, after: Option<&str>) -> Result<Self, ApiError> {
+        Self::new(first, after, None, None)
+    }
+
+    /// The window when it does not depend on the length of the list (no `last`).
+    fn window_without_total(self) -> Option<Page> {
+        match self.take {
+            Take::First(n) => {
+                let room = self.end.map_or(n, |end| end.saturating_sub(self.start));
+                Some(Page {
+                    offset: self.start,
+                    limit: n.min(room),
+                })
+            }
+            Take::Last(_) => None,
+        }
+    }
+
+    /// The window over a list of `total` items.
+    pub fn window(self, total: u64) -> Page {
+        let total = usize::try_from(total).unwrap_or(usize::MAX);
+        match self.take {
+            Take::First(_) => self.window_without_total().unwrap_or(Page {
+                offset: self.start,
+                limit: 0,
+            }),
+            Take::Last(n) => {
+                let end = self.end.map_or(total, |e| e.min(total));
+                let offset = end.saturating_sub(n).max(self.start);
+                Page {
+                    offset,
+                    limit: end.saturating_sub(offset),
+                }
+            }
+        }
+    }
+
+    /// Apply the arguments to a complete in-memory list.
+    pub fn slice<T>(self, items: Vec<T>) -> (Vec<T>, Page, u64) {
         let total = items.len() as u64;
+        let page = self.window(total);
         let items = items
             .into_iter()
-            .skip(self.offset)
-            .take(self.limit)
+            .skip(page.offset)
+            .take(page.limit)
             .collect();
-        (items, total)
+        (items, page, total)
+    }
+
+    /// Fetch one page through `fetch(offset, limit)`, which returns the items and the
+    /// total count. Backward paging without `before` needs the total first, so it asks
+    /// once with a limit of 0.
+    pub async fn fetch<T, E, F, Fut>(self, fetch: F) -> Result<(Vec<T>, Page, u64), E>
+    where
+        F: Fn(u64, u64) -> Fut,
+        Fut: Future<Output = Result<(Vec<T>, u64), E>>,
+    {
+        let page = match self.window_without_total() {
+            Some(page) => page,
+            None => self.window(fetch(0, 0).await?.1),
+        };
+        let (items, total) = fetch(page.offset as u64, page.limit as u64).await?;
+        Ok((items, page, total))
     }
 }
 
@@ -113,7 +224,8 @@ macro_rules! connection_types {
         #[doc = concat!("One of ", $what, " with its cursor.")]
         #[derive(async_graphql::SimpleObject)]
         pub struct $edge {
-            /// Opaque cursor: pass it as `after` to get the items that follow.
+            /// Opaque cursor: pass it as `after` to get the items that follow, or as
+            /// `before` to get those that precede.
             pub cursor: String,
             /// The item.
             pub node: $node,
@@ -137,9 +249,14 @@ macro_rules! connection_types {
     };
 }
 
-/// Cost of a paged list for the complexity limit: its children once per item asked for.
-pub fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
-    let items = first.map_or(DEFAULT_PAGE_SIZE, |n| {
+/// Cost of a paged list for the complexity limit: its children once per item asked for
+/// (`first` or `last`; the larger when a refused request gives both).
+pub fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+    let asked = match (first, last) {
+        (Some(f), Some(l)) => Some(f.max(l)),
+        (f, l) => f.or(l),
+    };
+    let items = asked.map_or(DEFAULT_PAGE_SIZE, |n| {
         (n.max(0) as usize).min(MAX_PAGE_SIZE)
     });
     items
@@ -157,29 +274,79 @@ pub fn list_cost(usual_len: usize, child_complexity: usize) -> usize {
 mod tests {
     use super::*;
 
+    fn args(
+        first: Option<i32>,
+        after: Option<usize>,
+        last: Option<i32>,
+        before: Option<usize>,
+    ) -> PageArgs {
+        let after = after.map(encode_cursor);
+        let before = before.map(encode_cursor);
+        PageArgs::new(first, after.as_deref(), last, before.as_deref()).expect("valid")
+    }
+
     #[test]
-    fn pages_and_cursors() {
-        let page = Page::new(Some(2), None).expect("valid");
+    fn forward_pages_and_cursors() {
         assert_eq!(
-            page,
+            args(Some(2), None, None, None).window(5),
             Page {
                 offset: 0,
                 limit: 2
             }
         );
-        let next = Page::new(Some(2), Some(&encode_cursor(1))).expect("valid");
-        assert_eq!(next.offset, 2);
-        assert_eq!(next.slice(vec![1, 2, 3, 4, 5]), (vec![3, 4], 5));
+        let next = args(Some(2), Some(1), None, None);
+        assert_eq!(next.slice(vec![1, 2, 3, 4, 5]).0, vec![3, 4]);
+        // `before` bounds a forward page.
+        assert_eq!(
+            args(Some(10), Some(0), None, Some(3))
+                .slice(vec![1, 2, 3, 4, 5])
+                .0,
+            vec![2, 3]
+        );
+    }
+
+    #[test]
+    fn backward_pages_mirror_forward_ones() {
+        let all = vec![1, 2, 3, 4, 5];
+        assert_eq!(
+            args(None, None, Some(2), None).slice(all.clone()).0,
+            vec![4, 5]
+        );
+        assert_eq!(
+            args(None, None, Some(2), Some(3)).slice(all.clone()).0,
+            vec![2, 3]
+        );
+        assert_eq!(
+            args(None, None, Some(9), Some(3)).slice(all.clone()).0,
+            vec![1, 2, 3]
+        );
+        assert_eq!(
+            args(None, Some(0), Some(9), Some(3)).slice(all.clone()).0,
+            vec![2, 3]
+        );
+        // Only `before`: the default page size, from the end of the range.
+        assert_eq!(
+            args(None, None, None, Some(4)).slice(all.clone()).0,
+            vec![1, 2, 3, 4]
+        );
+        // A stale `before` past the end is clamped to the list.
+        assert_eq!(args(None, None, Some(2), Some(50)).slice(all).0, vec![4, 5]);
     }
 
     #[test]
     fn limits() {
-        assert!(Page::new(Some(100), None).is_ok());
-        assert!(Page::new(Some(101), None).is_err());
-        assert!(Page::new(Some(-1), None).is_err());
-        assert!(Page::new(None, Some("nonsense")).is_err());
+        assert!(PageArgs::forward(Some(100), None).is_ok());
+        assert!(PageArgs::forward(Some(101), None).is_err());
+        assert!(PageArgs::forward(Some(-1), None).is_err());
+        assert!(PageArgs::new(None, None, Some(101), None).is_err());
+        assert!(PageArgs::new(None, None, Some(-1), None).is_err());
+        assert!(PageArgs::new(Some(1), None, Some(1), None).is_err());
+        assert!(PageArgs::forward(None, Some("nonsense")).is_err());
+        assert!(PageArgs::new(None, None, None, Some("nonsense")).is_err());
         assert_eq!(
-            Page::new(None, None).map(|p| p.limit).ok(),
+            PageArgs::forward(None, None)
+                .map(|p| p.window(1000).limit)
+                .ok(),
             Some(DEFAULT_PAGE_SIZE)
         );
     }

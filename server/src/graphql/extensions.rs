@@ -7,12 +7,12 @@ use std::sync::{
 };
 
 use async_graphql::{
-    Response, ServerError, ServerResult, ValidationResult, Value, Variables,
+    Pos, Response, ServerError, ServerResult, ValidationResult, Value, Variables,
     extensions::{
         Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextResolve,
         NextValidation, ResolveInfo,
     },
-    parser::types::ExecutableDocument,
+    parser::types::{ExecutableDocument, Selection, SelectionSet},
 };
 
 use super::errors::{ErrorCode, set_code};
@@ -66,19 +66,27 @@ fn coded(mut error: ServerError, code: ErrorCode) -> ServerError {
 
 /// A validation error about an argument's value (a wrong literal or variable) is the
 /// client's input being wrong: `BAD_USER_INPUT` with the argument as `field`.
-fn validation_coded(mut error: ServerError) -> ServerError {
+/// `page_sizes` names the page-size argument (`first` or `last`) that no Int can hold, by
+/// the position of its field (see [`unreadable_page_sizes`]).
+fn validation_coded(mut error: ServerError, page_sizes: &[(Pos, &'static str)]) -> ServerError {
     let argument = error
         .message
         .strip_prefix("Invalid value for argument \"")
         .and_then(|rest| rest.split('"').next())
         .map(str::to_owned);
-    // An Int the complexity check could not read: `first` is the only Int argument it
-    // reads (see `graphql::connection::page_cost`).
+    // An Int the complexity check could not read: `first` or `last`, the only Int
+    // arguments it reads (see `graphql::connection::page_cost`).
     let argument = argument.or_else(|| {
         error
             .message
             .starts_with("Failed to parse \"Int\"")
-            .then(|| "first".to_owned())
+            .then(|| {
+                page_sizes
+                    .iter()
+                    .find(|(pos, _)| error.locations.contains(pos))
+                    .map_or("first", |(_, name)| name)
+                    .to_owned()
+            })
     });
     match argument {
         Some(field) => {
@@ -103,6 +111,55 @@ fn validation_coded(mut error: ServerError) -> ServerError {
             coded(error, code)
         }
     }
+}
+
+/// Fields whose `first` or `last` holds a number no Int can hold (a literal, or a variable
+/// with such a value), by the field's position: the complexity check's error about it
+/// names only the field's position, not the argument.
+fn unreadable_page_sizes(
+    document: &ExecutableDocument,
+    variables: &Variables,
+) -> Vec<(Pos, &'static str)> {
+    fn unreadable(value: &Value) -> bool {
+        matches!(value, Value::Number(n) if n.as_i64().and_then(|v| i32::try_from(v).ok()).is_none())
+    }
+    fn walk(set: &SelectionSet, variables: &Variables, out: &mut Vec<(Pos, &'static str)>) {
+        for selection in &set.items {
+            match &selection.node {
+                Selection::Field(field) => {
+                    for (name, value) in &field.node.arguments {
+                        let Some(argument) = ["first", "last"]
+                            .into_iter()
+                            .find(|a| *a == name.node.as_str())
+                        else {
+                            continue;
+                        };
+                        let bad = value
+                            .node
+                            .clone()
+                            .into_const_with(|v| variables.get(&v).cloned().ok_or(()))
+                            .is_ok_and(|c| unreadable(&c));
+                        if bad {
+                            out.push((field.pos, argument));
+                        }
+                    }
+                    walk(&field.node.selection_set.node, variables, out);
+                }
+                Selection::InlineFragment(inline) => {
+                    walk(&inline.node.selection_set.node, variables, out);
+                }
+                Selection::FragmentSpread(_) => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (_, op) in document.operations.iter() {
+        walk(&op.node.selection_set.node, variables, &mut out);
+    }
+    for fragment in document.fragments.values() {
+        walk(&fragment.node.selection_set.node, variables, &mut out);
+    }
+    out
 }
 
 /// Errors the complexity check raises when it reads an argument again.
@@ -152,6 +209,8 @@ struct ErrorCodesExtension {
     exceeded: AtomicBool,
     /// The request passed its deadline: nothing more resolves.
     timed_out: AtomicBool,
+    /// Page-size arguments no Int can hold, found while parsing (see `validation_coded`).
+    page_sizes: std::sync::Mutex<Vec<(Pos, &'static str)>>,
 }
 
 fn timed_out() -> ServerError {
@@ -170,10 +229,14 @@ impl Extension for ErrorCodesExtension {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        next.run(ctx, query, variables).await.map_err(|mut e| {
+        let document = next.run(ctx, query, variables).await.map_err(|mut e| {
             e.message = parse_message(&e.message);
             coded(e, ErrorCode::GraphqlParseFailed)
-        })
+        })?;
+        if let Ok(mut found) = self.page_sizes.lock() {
+            *found = unreadable_page_sizes(&document, variables);
+        }
+        Ok(document)
     }
 
     async fn validation(
@@ -182,6 +245,11 @@ impl Extension for ErrorCodesExtension {
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
         next.run(ctx).await.map_err(|errors| {
+            let page_sizes = self
+                .page_sizes
+                .lock()
+                .map(|found| found.clone())
+                .unwrap_or_default();
             // The complexity check re-reads arguments (`first`) and repeats a bad value's
             // error in other words; the client needs it once.
             let has_argument_error = errors
@@ -190,7 +258,7 @@ impl Extension for ErrorCodesExtension {
             errors
                 .into_iter()
                 .filter(|e| !(has_argument_error && is_reread_argument_error(&e.message)))
-                .map(validation_coded)
+                .map(|e| validation_coded(e, &page_sizes))
                 .collect()
         })
     }

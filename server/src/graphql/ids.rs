@@ -17,10 +17,12 @@ pub enum NodeType {
     FollowUp,
     Signatory,
     Contact,
+    /// Staff only: the tip as staff see it (`StaffTip`).
+    Tip,
 }
 
 impl NodeType {
-    const ALL: [NodeType; 8] = [
+    const ALL: [NodeType; 9] = [
         Self::Municipality,
         Self::PoliceArea,
         Self::Promise,
@@ -29,6 +31,7 @@ impl NodeType {
         Self::FollowUp,
         Self::Signatory,
         Self::Contact,
+        Self::Tip,
     ];
 
     pub fn name(self) -> &'static str {
@@ -41,6 +44,7 @@ impl NodeType {
             Self::FollowUp => "FollowUp",
             Self::Signatory => "Signatory",
             Self::Contact => "Contact",
+            Self::Tip => "Tip",
         }
     }
 }

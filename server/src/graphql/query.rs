@@ -3,13 +3,16 @@
 use async_graphql::{Context, ID, InputObject, Object};
 use sea_orm::DatabaseConnection;
 
+use super::staff::{Caller, StaffTip};
+
 use super::{
-    connection::{Page, connection},
+    connection::{PageArgs, connection},
     errors::{ApiError, ApiResult},
     ids::{self, NodeType},
     types::{
         Commitment, Contact, Date, FocusArea, FollowUp, Municipality, MunicipalityConnection, Node,
-        PoliceArea, Promise, PromiseConnection, PromiseStatus, ResponsibleParty, Signatory,
+        PoliceArea, PoliceAreaConnection, Promise, PromiseConnection, PromiseStatus,
+        ResponsibleParty, Signatory,
     },
 };
 use crate::domain::{period, search};
@@ -39,6 +42,12 @@ pub const MAX_NODES: usize = 100;
 pub struct PromiseFilter {
     /// Municipality by kommunkod ("1461") or slug ("mellerud").
     pub municipality: Option<String>,
+    /// Only promises made in a municipality of this county (län), e.g. "Kronobergs län";
+    /// case-insensitive. A county without promises gives an empty list.
+    pub county: Option<String>,
+    /// Only promises of this local police area (lokalpolisområde), by its id: those that
+    /// name it and those made in a municipality it covers.
+    pub police_area: Option<ID>,
     /// Only promises in force on this day.
     pub active_on: Option<Date>,
     /// Only promises in force at some point during this calendar year.
@@ -58,7 +67,7 @@ pub struct CatalogQuery;
 #[Object]
 impl CatalogQuery {
     /// Municipalities (kommuner) in Swedish alphabetical order (Å, Ä, Ö after Z).
-    #[graphql(complexity = "crate::graphql::connection::page_cost(first, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last, child_complexity)")]
     async fn municipalities(
         &self,
         ctx: &Context<'_>,
@@ -68,13 +77,34 @@ impl CatalogQuery {
         search: Option<String>,
         #[graphql(desc = "Page size, at most 100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
+        #[graphql(desc = "Page size counted back from `before` (or the end), at most 100.")]
+        last: Option<i32>,
+        #[graphql(desc = "Cursor of the first item of the next page.")] before: Option<String>,
     ) -> ApiResult<MunicipalityConnection> {
-        let page = Page::new(first, after.as_deref())?;
+        let args = PageArgs::new(first, after.as_deref(), last, before.as_deref())?;
         let terms = search_terms("search", search.as_deref())?;
         let query = (!terms.is_empty()).then(|| search.unwrap_or_default());
         let all = catalog::municipalities(db(ctx)?, query.as_deref()).await?;
-        let (items, total) = page.slice(all);
+        let (items, page, total) = args.slice(all);
         Ok(connection(items.into_iter().map(Municipality).collect(), page, total).into())
+    }
+
+    /// Local police areas (lokalpolisområden) in Swedish alphabetical order: browse the
+    /// promises by police area through `PoliceArea.promises`.
+    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last, child_complexity)")]
+    async fn police_areas(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, at most 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
+        #[graphql(desc = "Page size counted back from `before` (or the end), at most 100.")]
+        last: Option<i32>,
+        #[graphql(desc = "Cursor of the first item of the next page.")] before: Option<String>,
+    ) -> ApiResult<PoliceAreaConnection> {
+        let args = PageArgs::new(first, after.as_deref(), last, before.as_deref())?;
+        let all = catalog::police_areas(db(ctx)?).await?;
+        let (items, page, total) = args.slice(all);
+        Ok(connection(items.into_iter().map(PoliceArea).collect(), page, total).into())
     }
 
     /// One municipality by kommunkod ("0765") or slug ("almhult"). Give exactly one.
@@ -106,15 +136,18 @@ impl CatalogQuery {
     }
 
     /// Published promises (medborgarlöften), newest period first.
-    #[graphql(complexity = "crate::graphql::connection::page_cost(first, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last, child_complexity)")]
     async fn promises(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Filters; all given filters must match.")] filter: Option<PromiseFilter>,
         #[graphql(desc = "Page size, at most 100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
+        #[graphql(desc = "Page size counted back from `before` (or the end), at most 100.")]
+        last: Option<i32>,
+        #[graphql(desc = "Cursor of the first item of the next page.")] before: Option<String>,
     ) -> ApiResult<PromiseConnection> {
-        let page = Page::new(first, after.as_deref())?;
+        let args = PageArgs::new(first, after.as_deref(), last, before.as_deref())?;
         let filter = filter.unwrap_or_default();
         let db = db(ctx)?;
         let mut query = PromiseQuery {
@@ -142,6 +175,21 @@ impl CatalogQuery {
                 ApiError::bad_input("filter.year", format!("{year} is not a plausible year"))
             })?);
         }
+        if let Some(county) = filter.county {
+            query.municipality_ids = Some(catalog::municipalities_in_county(db, &county).await?);
+        }
+        if let Some(area) = filter.police_area {
+            let row = ids::decode_as(&area, NodeType::PoliceArea, "filter.policeArea")?;
+            match catalog::police_area(db, row).await? {
+                Some(found) => query.police_area_id = Some(found.id),
+                None => {
+                    return Err(ApiError::bad_input(
+                        "filter.policeArea",
+                        "no police area has that id",
+                    ));
+                }
+            }
+        }
         if let Some(m) = filter.municipality {
             match catalog::municipality_by_code_or_slug(db, &m).await? {
                 Some(found) => query.municipality_id = Some(found.id),
@@ -156,8 +204,12 @@ impl CatalogQuery {
                 }
             }
         }
-        let (items, total) =
-            catalog::promises(db, &query, page.offset as u64, page.limit as u64).await?;
+        let query = &query;
+        let (items, page, total) = args
+            .fetch(|offset, limit| async move {
+                Ok::<_, ApiError>(catalog::promises(db, query, offset, limit).await?)
+            })
+            .await?;
         Ok(connection(items.into_iter().map(Promise).collect(), page, total).into())
     }
 
@@ -182,7 +234,7 @@ impl CatalogQuery {
         #[graphql(desc = "Global id.")] id: ID,
     ) -> ApiResult<Option<Node>> {
         let (kind, row) = ids::decode(&id, "id")?;
-        fetch_node(db(ctx)?, kind, row).await
+        fetch_node(ctx, kind, row).await
     }
 
     /// Several objects by global id, in the order asked (null where not found). At most 100.
@@ -202,17 +254,20 @@ impl CatalogQuery {
             .iter()
             .map(|id| ids::decode(id, "ids"))
             .collect::<Result<Vec<_>, _>>()?;
-        let db = db(ctx)?;
         let mut out = Vec::with_capacity(decoded.len());
         for (kind, row) in decoded {
-            out.push(fetch_node(db, kind, row).await?);
+            out.push(fetch_node(ctx, kind, row).await?);
         }
         Ok(out)
     }
 }
 
-async fn fetch_node(db: &DatabaseConnection, kind: NodeType, row: i32) -> ApiResult<Option<Node>> {
+async fn fetch_node(ctx: &Context<'_>, kind: NodeType, row: i32) -> ApiResult<Option<Node>> {
+    let db = db(ctx)?;
     let kind = match kind {
+        // Tips are staff-only: null for everyone else and for tips outside the caller's
+        // scope, like a catalogue object that is not public.
+        NodeType::Tip => return staff_tip(ctx, db, row).await,
         NodeType::Municipality => Kind::Municipality,
         NodeType::PoliceArea => Kind::PoliceArea,
         NodeType::Promise => Kind::Promise,
@@ -232,4 +287,17 @@ async fn fetch_node(db: &DatabaseConnection, kind: NodeType, row: i32) -> ApiRes
         Visible::Signatory(s) => Node::Signatory(Signatory(s)),
         Visible::Contact(c) => Node::Contact(Contact(c)),
     }))
+}
+
+async fn staff_tip(
+    ctx: &Context<'_>,
+    db: &DatabaseConnection,
+    row: i32,
+) -> ApiResult<Option<Node>> {
+    let Ok(Caller::Staff(p)) = ctx.data::<Caller>() else {
+        return Ok(None);
+    };
+    Ok(crate::service::staff::tip_by_id_in_scope(db, p, row)
+        .await?
+        .map(|t| Node::StaffTip(StaffTip(t))))
 }

@@ -7,7 +7,7 @@ use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 use entity::{delivery, tip, tip_event};
 
 use super::{
-    connection::{Page, connection},
+    connection::{PageArgs, connection},
     context::{db, loader, principal},
     errors::{ApiError, ApiResult},
     loaders::{ContactById, MunicipalityById},
@@ -59,6 +59,10 @@ pub struct StaffTip(pub tip::Model);
 #[Object]
 /// A tip as staff see it, with the resident's message and contact details.
 impl StaffTip {
+    /// Globally unique, opaque id; `node(id:)` returns the tip to staff who may see it.
+    pub async fn id(&self) -> async_graphql::ID {
+        super::ids::encode(super::ids::NodeType::Tip, self.0.id)
+    }
     /// Reference, e.g. "MEL-7K3F-9Q".
     async fn reference(&self) -> &str {
         &self.0.reference
@@ -315,16 +319,19 @@ pub struct StaffQuery;
 impl StaffQuery {
     /// Tips in the caller's scope, newest first (staff: ADMIN, or RECIPIENT for the tips
     /// routed to their contact or municipalities).
-    #[graphql(complexity = "crate::graphql::connection::page_cost(first, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last, child_complexity)")]
     async fn tips(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Filters; all given filters must match.")] filter: Option<TipFilter>,
         #[graphql(desc = "Page size, at most 100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
+        #[graphql(desc = "Page size counted back from `before` (or the end), at most 100.")]
+        last: Option<i32>,
+        #[graphql(desc = "Cursor of the first item of the next page.")] before: Option<String>,
     ) -> ApiResult<StaffTipConnection> {
         let p = principal(ctx)?;
-        let page = Page::new(first, after.as_deref())?;
+        let args = PageArgs::new(first, after.as_deref(), last, before.as_deref())?;
         let filter = filter.unwrap_or_default();
         let db = db(ctx)?;
         let municipality_id = match filter.municipality {
@@ -348,8 +355,14 @@ impl StaffQuery {
             received_after: filter.received_after.map(|d| d.0),
             received_before: filter.received_before.map(|d| d.0),
         };
-        let (items, total) =
-            staff::tips(db, p, &query, page.offset as u64, page.limit as u64).await?;
+        let query = &query;
+        let (items, page, total) = args
+            .fetch(|offset, limit| async move {
+                staff::tips(db, p, query, offset, limit)
+                    .await
+                    .map_err(ApiError::from)
+            })
+            .await?;
         Ok(connection(items.into_iter().map(StaffTip).collect(), page, total).into())
     }
 

@@ -61,6 +61,8 @@ pub struct SeedFile {
 pub struct MunicipalitySeed {
     pub code: S<String>,
     pub name: S<String>,
+    /// Official name in running text, e.g. "Melleruds kommun".
+    pub official_name: S<String>,
     pub slug: S<String>,
     pub county: S<String>,
 }
@@ -332,6 +334,7 @@ impl SeedFile {
             }
             c.unique(&mut slugs, &m.slug, f("slug"))?;
             c.non_empty(&m.name, f("name"))?;
+            c.non_empty(&m.official_name, f("official_name"))?;
             c.non_empty(&m.county, f("county"))?;
         }
 
@@ -502,6 +505,7 @@ mod tests {
 [[municipality]]
 code = "0765"
 name = "Älmhult"
+official_name = "Älmhults kommun"
 slug = "almhult"
 county = "Kronobergs län"
 
@@ -546,19 +550,19 @@ summary = "Text"
     fn semantic_errors_are_located() {
         let bad = MINIMAL.replace("municipalities = [\"0765\"]", "municipalities = [\"1461\"]");
         let err = SeedFile::parse("x.toml", &bad).expect_err("must fail");
-        assert_eq!(err.line, 11);
+        assert_eq!(err.line, 12);
         assert_eq!(err.field, "promise[0].municipalities[0]");
         assert!(err.message.contains("1461"));
 
         let bad = MINIMAL.replace("valid_to = 2021-12-31", "valid_to = 2020-12-31");
         let err = SeedFile::parse("x.toml", &bad).expect_err("must fail");
-        assert_eq!((err.line, err.field.as_str()), (13, "promise[0].valid_to"));
+        assert_eq!((err.line, err.field.as_str()), (14, "promise[0].valid_to"));
     }
 
     #[test]
     fn syntax_errors_are_located() {
         let bad = MINIMAL.replace("title = \"Löfte\"", "title = \"Löfte");
         let err = SeedFile::parse("x.toml", &bad).expect_err("must fail");
-        assert_eq!(err.line, 10);
+        assert_eq!(err.line, 11);
     }
 }

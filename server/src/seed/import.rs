@@ -206,6 +206,7 @@ impl Importer<'_> {
                 ),
             };
             assign!(am.name = seed.name.get_ref().clone());
+            assign!(am.official_name = seed.official_name.get_ref().clone());
             assign!(am.slug = seed.slug.get_ref().clone());
             assign!(am.county = seed.county.get_ref().clone());
             let saved = self.save(am, existed).await?;

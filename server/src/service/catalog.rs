@@ -2,8 +2,8 @@
 
 use chrono::NaiveDate;
 use entity::{
-    commitment, contact, focus_area, follow_up, municipality, police_area, promise,
-    promise_municipality, signatory,
+    commitment, contact, focus_area, follow_up, municipality, police_area,
+    police_area_municipality, promise, promise_municipality, signatory,
 };
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
@@ -36,6 +36,37 @@ pub async fn municipalities(
     Ok(all)
 }
 
+/// Ids of the municipalities in a county (län), matched case-insensitively after trimming:
+/// "kronobergs län" finds Älmhult.
+pub async fn municipalities_in_county(
+    db: &impl ConnectionTrait,
+    county: &str,
+) -> Result<Vec<i32>, DbErr> {
+    let wanted = county.trim().to_lowercase();
+    Ok(municipality::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|m| m.county.to_lowercase() == wanted)
+        .map(|m| m.id)
+        .collect())
+}
+
+/// Every local police area (lokalpolisområde) in Swedish alphabetical order.
+pub async fn police_areas(db: &impl ConnectionTrait) -> Result<Vec<police_area::Model>, DbErr> {
+    let mut all = police_area::Entity::find().all(db).await?;
+    all.sort_by(|a, b| collation::compare(&a.name, &b.name).then(a.id.cmp(&b.id)));
+    Ok(all)
+}
+
+/// A police area by id.
+pub async fn police_area(
+    db: &impl ConnectionTrait,
+    id: i32,
+) -> Result<Option<police_area::Model>, DbErr> {
+    police_area::Entity::find_by_id(id).one(db).await
+}
+
 /// A municipality by its kommunkod ("0765") or slug ("almhult").
 pub async fn municipality_by_code_or_slug(
     db: &impl ConnectionTrait,
@@ -57,6 +88,10 @@ pub async fn municipality_by_code_or_slug(
 #[derive(Debug, Default, Clone)]
 pub struct PromiseQuery {
     pub municipality_id: Option<i32>,
+    /// Made in one of these municipalities (the county filter); empty matches nothing.
+    pub municipality_ids: Option<Vec<i32>>,
+    /// Naming this police area, or made in a municipality it covers.
+    pub police_area_id: Option<i32>,
     pub active_on: Option<NaiveDate>,
     pub year: Option<(NaiveDate, NaiveDate)>,
     pub status: Option<period::PeriodStatus>,
@@ -76,6 +111,39 @@ fn promise_condition(q: &PromiseQuery) -> Condition {
                     .filter(promise_municipality::Column::MunicipalityId.eq(m))
                     .into_query(),
             ),
+        );
+    }
+    if let Some(ids) = &q.municipality_ids {
+        cond = cond.add(
+            promise::Column::Id.in_subquery(
+                promise_municipality::Entity::find()
+                    .select_only()
+                    .column(promise_municipality::Column::PromiseId)
+                    .filter(promise_municipality::Column::MunicipalityId.is_in(ids.iter().copied()))
+                    .into_query(),
+            ),
+        );
+    }
+    if let Some(area) = q.police_area_id {
+        let covered = police_area_municipality::Entity::find()
+            .select_only()
+            .column(police_area_municipality::Column::MunicipalityId)
+            .filter(police_area_municipality::Column::PoliceAreaId.eq(area))
+            .into_query();
+        cond = cond.add(
+            Condition::any()
+                .add(promise::Column::PoliceAreaId.eq(area))
+                .add(
+                    promise::Column::Id.in_subquery(
+                        promise_municipality::Entity::find()
+                            .select_only()
+                            .column(promise_municipality::Column::PromiseId)
+                            .filter(
+                                promise_municipality::Column::MunicipalityId.in_subquery(covered),
+                            )
+                            .into_query(),
+                    ),
+                ),
         );
     }
     if let Some(day) = q.active_on {

@@ -395,6 +395,19 @@ pub async fn erase_tip(
     }
 }
 
+/// A tip by id, if it is in the principal's scope (`node(id:)` for staff clients).
+pub async fn tip_by_id_in_scope(
+    db: &impl ConnectionTrait,
+    p: &Principal,
+    id: i32,
+) -> Result<Option<tip::Model>, DbErr> {
+    // For `node(id)`: a role that reads no tips gets nothing, not an error.
+    let Some(scope) = authz::tip_condition(p) else {
+        return Ok(None);
+    };
+    tip::Entity::find_by_id(id).filter(scope).one(db).await
+}
+
 pub async fn deliveries(
     db: &impl ConnectionTrait,
     tip_id: i32,

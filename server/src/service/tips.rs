@@ -415,7 +415,7 @@ pub async fn validate(
     }
     let reachable: Vec<i32> = candidates
         .iter()
-        .filter(|c| c.email.as_deref().is_some_and(|e| !e.trim().is_empty()))
+        .filter(|c| crate::domain::contact::accepts_tips(c.email.as_deref()))
         .map(|c| c.id)
         .collect();
     let (routed, reason) = routing::route(&RoutingFacts {

@@ -105,6 +105,8 @@ pub struct Contact {
     pub organisation: String,
     pub phone: Option<String>,
     pub is_placeholder: bool,
+    /// Tips can be routed to this contact.
+    pub accepts_tips: bool,
 }
 
 #[derive(Deserialize)]
@@ -203,7 +205,7 @@ pub async fn municipality(state: &AppState, slug: &str) -> Result<Municipality, 
     }
     let query = format!(
         "query($slug: String!) {{ municipality(slug: $slug) {{ name slug county policeAreas {{ name }} \
-         contacts {{ id name role organisation phone isPlaceholder }} \
+         contacts {{ id name role organisation phone isPlaceholder acceptsTips }} \
          promises(first: 20) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ id title validFrom validTo status summary situation goal followUp signedOn signedPlace \
          signatories {{ name title organisation }} sources {{ title url }} \
          focusAreas {{ id title description commitments {{ {COMMITMENT} }} }} commitments {{ {COMMITMENT} }} }} }} }} }}"

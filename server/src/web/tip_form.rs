@@ -122,6 +122,7 @@ fn choices(m: &catalog::Municipality) -> (Vec<Choice>, Vec<Choice>) {
     let recipients = m
         .contacts
         .iter()
+        .filter(|c| c.accepts_tips)
         .map(|c| Choice {
             value: c.id.clone(),
             label: if c.is_placeholder {

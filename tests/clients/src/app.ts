@@ -87,7 +87,62 @@ export const StaffInbox = graphql(`
   }
 `);
 
+export const ResidentHome = graphql(`
+  query ResidentHome($slug: String!) {
+    municipality(slug: $slug) {
+      id
+      name
+      officialName
+      latestPromise { id title status validFrom validTo }
+      contacts { id name role organisation acceptsTips }
+    }
+  }
+`);
+
+export const PoliceAreas = graphql(`
+  query PoliceAreas($first: Int, $after: String, $last: Int, $before: String) {
+    policeAreas(first: $first, after: $after, last: $last, before: $before) {
+      totalCount
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+      nodes {
+        id
+        name
+        municipalities { slug name officialName latestPromise { id title } }
+        promises(first: 5) { totalCount nodes { id title } }
+      }
+    }
+  }
+`);
+
+export const PromisesByArea = graphql(`
+  query PromisesByArea($county: String, $policeArea: ID, $last: Int!, $before: String) {
+    promises(filter: { county: $county, policeArea: $policeArea }, last: $last, before: $before) {
+      pageInfo { hasPreviousPage startCursor }
+      edges { cursor node { id title } }
+    }
+  }
+`);
+
 // The generated types are usable as an app would use them.
+export function tipRecipients(data: ResultOf<typeof ResidentHome>): string[] {
+  const contacts = data.municipality?.contacts ?? [];
+  return contacts.filter((c) => c.acceptsTips).map((c) => c.id);
+}
+
+export function heading(data: ResultOf<typeof ResidentHome>): string | null {
+  const m = data.municipality;
+  return m?.latestPromise ? `${m.latestPromise.title} (${m.officialName})` : null;
+}
+
+export function areaNames(data: ResultOf<typeof PoliceAreas>): string[] {
+  return data.policeAreas.nodes.flatMap((a) => a.municipalities.map((m) => m.officialName));
+}
+
+export const olderPromises: VariablesOf<typeof PromisesByArea> = {
+  county: "Västra Götalands län",
+  last: 10,
+};
+
 export function promiseTitles(data: ResultOf<typeof MunicipalityPage>): string[] {
   const promises = data.municipality?.promises.edges ?? [];
   return promises.map((edge) => edge.node.title);

@@ -1,9 +1,10 @@
 //! The audit log of changes made through the API.
 
-use crate::graphql::connection::Page;
+use crate::graphql::connection::PageArgs;
 use crate::graphql::connection::connection;
 use crate::graphql::context::db;
 use crate::graphql::context::principal;
+use crate::graphql::errors::ApiError;
 use crate::graphql::errors::ApiResult;
 use crate::graphql::ids::NodeType;
 use crate::graphql::ids::decode_as;
@@ -109,16 +110,19 @@ pub struct AuditLogQuery;
 impl AuditLogQuery {
     /// Changes made through the API, newest first (ADMIN). A municipality-scoped admin
     /// sees the changes to promises, contacts and routing rules of its municipalities.
-    #[graphql(complexity = "crate::graphql::connection::page_cost(first, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last, child_complexity)")]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Filters; all given filters must match.")] filter: Option<AuditFilter>,
         #[graphql(desc = "Page size, at most 100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
+        #[graphql(desc = "Page size counted back from `before` (or the end), at most 100.")]
+        last: Option<i32>,
+        #[graphql(desc = "Cursor of the first item of the next page.")] before: Option<String>,
     ) -> ApiResult<AuditEntryConnection> {
         let p = principal(ctx)?;
-        let page = Page::new(first, after.as_deref())?;
+        let args = PageArgs::new(first, after.as_deref(), last, before.as_deref())?;
         let f = filter.unwrap_or_default();
         let query = AuditQuery {
             entity_type: f.entity_type,
@@ -131,8 +135,14 @@ impl AuditLogQuery {
             after: f.after.map(|d| d.0),
             before: f.before.map(|d| d.0),
         };
-        let (rows, total) =
-            audit::entries(db(ctx)?, p, &query, page.offset as u64, page.limit as u64).await?;
+        let (db, query) = (db(ctx)?, &query);
+        let (rows, page, total) = args
+            .fetch(|offset, limit| async move {
+                audit::entries(db, p, query, offset, limit)
+                    .await
+                    .map_err(ApiError::from)
+            })
+            .await?;
         Ok(connection(rows.into_iter().map(AuditEntry).collect(), page, total).into())
     }
 }

@@ -5,10 +5,11 @@ use super::IdInput;
 use super::PromisePayload;
 use super::ids;
 use super::maybe;
-use crate::graphql::connection::Page;
+use crate::graphql::connection::PageArgs;
 use crate::graphql::connection::connection;
 use crate::graphql::context::db;
 use crate::graphql::context::principal;
+use crate::graphql::errors::ApiError;
 use crate::graphql::errors::ApiResult;
 use crate::graphql::ids::NodeType;
 use crate::graphql::ids::decode_as;
@@ -97,17 +98,24 @@ pub struct PromisesQuery;
 impl PromisesQuery {
     /// Promises the caller may edit (ADMIN, EDITOR), drafts included, most recently
     /// changed first.
-    #[graphql(complexity = "crate::graphql::connection::page_cost(first, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last, child_complexity)")]
     async fn editable_promises(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Page size, at most 100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
+        #[graphql(desc = "Page size counted back from `before` (or the end), at most 100.")]
+        last: Option<i32>,
+        #[graphql(desc = "Cursor of the first item of the next page.")] before: Option<String>,
     ) -> ApiResult<PromiseConnection> {
         let p = principal(ctx)?;
-        let page = Page::new(first, after.as_deref())?;
-        let (rows, total) =
-            promises::editable(db(ctx)?, p, page.offset as u64, page.limit as u64).await?;
+        let args = PageArgs::new(first, after.as_deref(), last, before.as_deref())?;
+        let db = db(ctx)?;
+        let (rows, page, total) = args
+            .fetch(|offset, limit| async move {
+                Ok::<_, ApiError>(promises::editable(db, p, offset, limit).await?)
+            })
+            .await?;
         Ok(connection(rows.into_iter().map(Promise).collect(), page, total).into())
     }
 }

@@ -15,11 +15,12 @@ use super::enums::{
 use super::scalars::{Date, DateTime};
 use crate::domain::{period, progress};
 use crate::graphql::{
-    connection::{Page, connection},
-    errors::ApiResult,
+    connection::{PageArgs, connection},
+    errors::{ApiError, ApiResult},
     ids::{NodeType, encode},
     loaders::*,
 };
+use crate::service::catalog::{self, PromiseQuery};
 
 crate::connection_types!(
     MunicipalityConnection,
@@ -28,6 +29,12 @@ crate::connection_types!(
     "municipalities"
 );
 crate::connection_types!(PromiseConnection, PromiseEdge, Promise, "promises");
+crate::connection_types!(
+    PoliceAreaConnection,
+    PoliceAreaEdge,
+    PoliceArea,
+    "local police areas"
+);
 crate::connection_types!(FollowUpConnection, FollowUpEdge, FollowUp, "follow-ups");
 
 /// The day a request is answered for: statuses within one response agree.
@@ -40,6 +47,14 @@ fn today(ctx: &Context<'_>) -> NaiveDate {
     ctx.data::<RequestDate>()
         .map(|d| d.0)
         .unwrap_or_else(|_| period::today())
+}
+
+/// Contacts as public lists show them: without placeholder mailboxes.
+fn public_contacts(all: Vec<contact::Model>) -> Vec<Contact> {
+    all.into_iter()
+        .filter(|c| !c.is_placeholder)
+        .map(Contact)
+        .collect()
 }
 
 /// Load a list through a loader; a parent without children gets an empty list.
@@ -95,6 +110,7 @@ pub enum Node {
     FollowUp(FollowUp),
     Signatory(Signatory),
     Contact(Contact),
+    StaffTip(crate::graphql::staff::StaffTip),
 }
 
 /// A municipality (kommun).
@@ -116,6 +132,12 @@ impl Municipality {
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// Official name as running text writes it, e.g. "Melleruds kommun" or "Orust kommun"
+    /// (stored, not derived: the genitive has exceptions). Use it where a sentence names
+    /// the municipality: "en invånare i Melleruds kommun".
+    async fn official_name(&self) -> &str {
+        crate::email::render::official_name(&self.0.name, &self.0.official_name)
+    }
     /// URL-friendly ASCII name, e.g. "almhult".
     async fn slug(&self) -> &str {
         &self.0.slug
@@ -133,15 +155,18 @@ impl Municipality {
             .collect())
     }
     /// Published promises (medborgarlöften) made in this municipality, newest period first.
-    #[graphql(complexity = "crate::graphql::connection::page_cost(first, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last, child_complexity)")]
     async fn promises(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Only promises with this status today.")] status: Option<PromiseStatus>,
         #[graphql(desc = "Page size, at most 100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
+        #[graphql(desc = "Page size counted back from `before` (or the end), at most 100.")]
+        last: Option<i32>,
+        #[graphql(desc = "Cursor of the first item of the next page.")] before: Option<String>,
     ) -> ApiResult<PromiseConnection> {
-        let page = Page::new(first, after.as_deref())?;
+        let args = PageArgs::new(first, after.as_deref(), last, before.as_deref())?;
         let today = today(ctx);
         let all: Vec<promise::Model> = list(ctx, PromisesOfMunicipality(self.0.id)).await?;
         let matching: Vec<Promise> = all
@@ -153,17 +178,33 @@ impl Municipality {
             })
             .map(Promise)
             .collect();
-        let (items, total) = page.slice(matching);
+        let (items, page, total) = args.slice(matching);
         Ok(connection(items, page, total).into())
     }
-    /// Public contacts residents can turn to (kontaktpersoner). Email addresses are never shown.
+    /// The promise an app shows for this municipality: the one in force today, else the
+    /// newest one (an upcoming promise before an ended one); null when there is none.
+    /// Pages stay up after a period ends, so `promises(status: ACTIVE)` is often empty.
+    #[graphql(complexity = "child_complexity + 1")]
+    async fn latest_promise(&self, ctx: &Context<'_>) -> ApiResult<Option<Promise>> {
+        let today = today(ctx);
+        // Newest period first (see the loader), so the first active one is the newest.
+        let mut all: Vec<promise::Model> = list(ctx, PromisesOfMunicipality(self.0.id)).await?;
+        let chosen = all
+            .iter()
+            .position(|p| {
+                period::status(p.valid_from, p.valid_to, today) == period::PeriodStatus::Active
+            })
+            .unwrap_or(0);
+        Ok((chosen < all.len()).then(|| Promise(all.swap_remove(chosen))))
+    }
+    /// Public contacts residents can turn to (kontaktpersoner): the people the pages name.
+    /// Placeholder mailboxes that only route tips are left out (tips still reach them
+    /// through routing). Email addresses are never shown.
     #[graphql(complexity = "crate::graphql::connection::list_cost(3, child_complexity)")]
     async fn contacts(&self, ctx: &Context<'_>) -> ApiResult<Vec<Contact>> {
-        Ok(list(ctx, ContactsOfMunicipality(self.0.id))
-            .await?
-            .into_iter()
-            .map(Contact)
-            .collect())
+        Ok(public_contacts(
+            list(ctx, ContactsOfMunicipality(self.0.id)).await?,
+        ))
     }
 }
 
@@ -183,13 +224,38 @@ impl PoliceArea {
         &self.0.name
     }
     /// Municipalities the police area covers, in Swedish alphabetical order.
-    #[graphql(complexity = "crate::graphql::connection::list_cost(2, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::connection::list_cost(3, child_complexity)")]
     async fn municipalities(&self, ctx: &Context<'_>) -> ApiResult<Vec<Municipality>> {
         Ok(list(ctx, MunicipalitiesOfPoliceArea(self.0.id))
             .await?
             .into_iter()
             .map(Municipality)
             .collect())
+    }
+    /// Published promises of the police area, newest period first: those that name it and
+    /// those made in a municipality it covers (as `promises(filter: {policeArea})`).
+    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last, child_complexity)")]
+    async fn promises(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, at most 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
+        #[graphql(desc = "Page size counted back from `before` (or the end), at most 100.")]
+        last: Option<i32>,
+        #[graphql(desc = "Cursor of the first item of the next page.")] before: Option<String>,
+    ) -> ApiResult<PromiseConnection> {
+        let args = PageArgs::new(first, after.as_deref(), last, before.as_deref())?;
+        let db = crate::graphql::context::db(ctx)?;
+        let query = &PromiseQuery {
+            police_area_id: Some(self.0.id),
+            ..Default::default()
+        };
+        let (items, page, total) = args
+            .fetch(|offset, limit| async move {
+                Ok::<_, ApiError>(catalog::promises(db, query, offset, limit).await?)
+            })
+            .await?;
+        Ok(connection(items.into_iter().map(Promise).collect(), page, total).into())
     }
 }
 
@@ -317,13 +383,12 @@ impl Promise {
         ))
     }
     /// People the promise names for questions, tips and ideas (kontaktpersoner).
+    /// Placeholder mailboxes that only route tips are left out.
     #[graphql(complexity = "crate::graphql::connection::list_cost(3, child_complexity)")]
     async fn contacts(&self, ctx: &Context<'_>) -> ApiResult<Vec<Contact>> {
-        Ok(list(ctx, ContactsOfPromise(self.0.id))
-            .await?
-            .into_iter()
-            .map(Contact)
-            .collect())
+        Ok(public_contacts(
+            list(ctx, ContactsOfPromise(self.0.id)).await?,
+        ))
     }
     /// The published pages this promise was taken from (källor).
     #[graphql(complexity = "crate::graphql::connection::list_cost(1, child_complexity)")]
@@ -540,16 +605,19 @@ impl Commitment {
         Ok(commitment_progress(&data, &self.0))
     }
     /// Follow-ups (uppföljningar), oldest first.
-    #[graphql(complexity = "crate::graphql::connection::page_cost(first, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last, child_complexity)")]
     async fn follow_ups(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Page size, at most 100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
+        #[graphql(desc = "Page size counted back from `before` (or the end), at most 100.")]
+        last: Option<i32>,
+        #[graphql(desc = "Cursor of the first item of the next page.")] before: Option<String>,
     ) -> ApiResult<FollowUpConnection> {
-        let page = Page::new(first, after.as_deref())?;
+        let args = PageArgs::new(first, after.as_deref(), last, before.as_deref())?;
         let all: Vec<follow_up::Model> = list(ctx, FollowUpsOfCommitment(self.0.id)).await?;
-        let (items, total) = page.slice(all);
+        let (items, page, total) = args.slice(all);
         Ok(connection(items.into_iter().map(FollowUp).collect(), page, total).into())
     }
     /// The focus area it belongs to, if any.
@@ -614,9 +682,10 @@ impl Contact {
     async fn name(&self) -> &str {
         &self.0.name
     }
-    /// Role title (roll), e.g. "kommunpolis" or "Folkhälsostrateg".
+    /// Role title (roll), e.g. "kommunpolis" or "Folkhälsostrateg"; "Funktionsbrevlåda"
+    /// for a placeholder mailbox (whose name is then its organisation's).
     async fn role(&self) -> &str {
-        &self.0.role
+        crate::domain::contact::public_role(&self.0.role, self.0.is_placeholder)
     }
     /// Kind of organisation.
     async fn organisation_kind(&self) -> OrganisationKind {
@@ -634,5 +703,10 @@ impl Contact {
     /// address), rather than a named person.
     async fn is_placeholder(&self) -> bool {
         self.0.is_placeholder
+    }
+    /// True when a tip sent with this contact as `recipient` reaches it (it has an email
+    /// address for routing). Show a "send a tip" action only for these.
+    async fn accepts_tips(&self) -> bool {
+        crate::domain::contact::accepts_tips(self.0.email.as_deref())
     }
 }

@@ -9,7 +9,7 @@ mod tip;
 
 pub use catalog::{
     Commitment, Contact, FocusArea, FollowUp, Municipality, MunicipalityConnection, Node,
-    PoliceArea, Promise, PromiseConnection, RequestDate, Signatory,
+    PoliceArea, PoliceAreaConnection, Promise, PromiseConnection, RequestDate, Signatory,
 };
 pub use enums::{
     CommitmentStatus, OrganisationKind, PromiseStatus, ResponsibleParty, TargetPeriod,
