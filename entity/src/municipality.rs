@@ -19,6 +19,8 @@ pub struct Model {
     pub slug: String,
     /// County (län).
     pub county: String,
+    /// Swedish working days within which residents are promised an answer.
+    pub response_days: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -30,6 +30,9 @@ pub struct Model {
     /// HMAC of the client IP with a server secret; never the address itself.
     pub ip_hash: Option<String>,
     pub received_at: DateTimeUtc,
+    /// The working day an answer is due: `response_days` after the Swedish date of
+    /// receipt. Fixed when the tip is accepted; `None` for tips from before targets.
+    pub due_on: Option<Date>,
     pub updated_at: DateTimeUtc,
     /// SHA-256 of the resident's private status token.
     pub status_token_hash: Option<String>,

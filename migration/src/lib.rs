@@ -10,6 +10,7 @@ mod m20261122_000004_editing;
 mod m20261122_000005_catalog_version;
 mod m20261201_000006_tip_email_window;
 mod m20261202_000007_municipality_official_name;
+mod m20261202_000008_response_target;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_catalog_version::Migration),
             Box::new(m20261201_000006_tip_email_window::Migration),
             Box::new(m20261202_000007_municipality_official_name::Migration),
+            Box::new(m20261202_000008_response_target::Migration),
         ]
     }
 }

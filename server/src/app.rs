@@ -52,12 +52,19 @@ impl Application {
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
         let (db, statements) =
             db::connect(&config.database_url, config.database_max_connections).await?;
-        if config.migrate_on_start {
+        let pending = if config.migrate_on_start {
             db::migrate(&db).await?;
+            false
         } else {
-            db::require_schema(&db).await?;
+            db::require_schema(&db).await?
+        };
+        // An old schema cannot take today's seed rows; the first start after
+        // `server migrate` seeds an empty database instead.
+        if pending {
+            tracing::warn!("not seeding while migrations are pending");
+        } else {
+            seed_if_empty(&db, config).await?;
         }
-        seed_if_empty(&db, config).await?;
         let trusted_proxies = Arc::new(
             http::client_ip::parse_trusted(&config.trusted_proxies)
                 .map_err(|e| anyhow::anyhow!("TRUSTED_PROXIES: {e}"))?,

@@ -72,7 +72,8 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
 /// With `MIGRATE_ON_START=false`: refuse a database that has no schema at all (nothing
 /// could work), and warn about pending migrations (the replica stays unready until
 /// `server migrate` has applied them, so a rolling upgrade keeps it out of rotation).
-pub async fn require_schema(db: &DatabaseConnection) -> anyhow::Result<()> {
+/// Returns whether migrations are pending.
+pub async fn require_schema(db: &DatabaseConnection) -> anyhow::Result<bool> {
     let applied = migration::Migrator::get_applied_migrations_read_only(db)
         .await
         .context("reading the applied migrations (has `server migrate` run?)")?;
@@ -90,7 +91,7 @@ pub async fn require_schema(db: &DatabaseConnection) -> anyhow::Result<()> {
             "database migrations are pending and MIGRATE_ON_START is false: /readyz answers 503 until `server migrate` has run"
         );
     }
-    Ok(())
+    Ok(!pending.is_empty())
 }
 
 /// True when every known migration has been applied (used by `/readyz`). Read-only: it

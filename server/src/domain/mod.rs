@@ -1,6 +1,7 @@
 //! Pure domain rules and validated values: no I/O, easy to unit-test.
 
 pub mod backoff;
+pub mod calendar;
 pub mod charset;
 pub mod collation;
 pub mod contact;

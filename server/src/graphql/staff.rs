@@ -11,7 +11,7 @@ use super::{
     context::{db, loader, principal},
     errors::{ApiError, ApiResult},
     loaders::{ContactById, MunicipalityById},
-    types::{DateTime, TipKind, TipStatus},
+    types::{Date, DateTime, TipKind, TipStatus},
 };
 use crate::service::staff::{self, Principal, TipQuery};
 
@@ -114,6 +114,20 @@ impl StaffTip {
     /// When it was received.
     async fn received_at(&self) -> DateTime {
         DateTime(self.0.received_at)
+    }
+    /// The working day an answer is due (the municipality's `responseDays` after the
+    /// Swedish date of receipt, weekends and holidays skipped); null for tips received
+    /// before response targets existed.
+    async fn due_on(&self) -> Option<Date> {
+        self.0.due_on.map(Date)
+    }
+    /// Still waiting for a first answer (`NEW`) after its due date.
+    async fn overdue(&self) -> bool {
+        self.0.status == entity::TipStatus::New
+            && self
+                .0
+                .due_on
+                .is_some_and(|due| crate::domain::period::today() > due)
     }
     /// When it was closed (handled or not relevant).
     async fn handled_at(&self) -> Option<DateTime> {

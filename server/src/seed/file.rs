@@ -65,6 +65,9 @@ pub struct MunicipalitySeed {
     pub official_name: S<String>,
     pub slug: S<String>,
     pub county: S<String>,
+    /// Working days within which residents are promised an answer (default 5).
+    #[serde(default)]
+    pub response_days: Option<S<i32>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -336,6 +339,15 @@ impl SeedFile {
             c.non_empty(&m.name, f("name"))?;
             c.non_empty(&m.official_name, f("official_name"))?;
             c.non_empty(&m.county, f("county"))?;
+            if let Some(days) = &m.response_days
+                && !(1..=60).contains(days.get_ref())
+            {
+                return Err(c.error(
+                    days.span(),
+                    f("response_days")(),
+                    "must be a number of working days from 1 to 60".into(),
+                ));
+            }
         }
 
         let mut area_keys = HashSet::new();

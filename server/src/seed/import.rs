@@ -209,6 +209,9 @@ impl Importer<'_> {
             assign!(am.official_name = seed.official_name.get_ref().clone());
             assign!(am.slug = seed.slug.get_ref().clone());
             assign!(am.county = seed.county.get_ref().clone());
+            if let Some(days) = &seed.response_days {
+                assign!(am.response_days = *days.get_ref());
+            }
             let saved = self.save(am, existed).await?;
             ids.insert(code.clone(), saved.id);
         }

@@ -613,6 +613,7 @@ async fn store_once(
         wants_reply: Set(valid.wants_reply),
         ip_hash: Set(ip_hash),
         received_at: Set(now),
+        due_on: Set(due_on(now, valid.municipality.response_days)),
         updated_at: Set(now),
         status_token_hash: Set(Some(sha256_hex(&status_token(secret, reference)))),
         handled_at: Set(None),
@@ -794,6 +795,15 @@ fn hex(bytes: &[u8]) -> String {
             let _ = write!(s, "{b:02x}");
             s
         })
+}
+
+/// The working day an answer to a tip received at `received_at` is due: `days` working
+/// days after its Swedish calendar date.
+pub fn due_on(received_at: DateTime<Utc>, days: i32) -> Option<chrono::NaiveDate> {
+    let local = received_at
+        .with_timezone(&chrono_tz::Europe::Stockholm)
+        .date_naive();
+    crate::domain::calendar::add_working_days(local, u32::try_from(days.max(0)).ok()?)
 }
 
 #[cfg(test)]

@@ -190,6 +190,7 @@ pub struct Municipality {
     pub name: String,
     pub slug: String,
     pub county: String,
+    pub response_days: i32,
     pub police_areas: Vec<Named>,
     pub promises: Nodes<Promise>,
     pub contacts: Vec<Contact>,
@@ -204,7 +205,7 @@ pub async fn municipality(state: &AppState, slug: &str) -> Result<Municipality, 
         municipality: Option<Municipality>,
     }
     let query = format!(
-        "query($slug: String!) {{ municipality(slug: $slug) {{ name slug county policeAreas {{ name }} \
+        "query($slug: String!) {{ municipality(slug: $slug) {{ name slug county responseDays policeAreas {{ name }} \
          contacts {{ id name role organisation phone isPlaceholder acceptsTips }} \
          promises(first: 20) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ id title validFrom validTo status summary situation goal followUp signedOn signedPlace \
          signatories {{ name title organisation }} sources {{ title url }} \

@@ -98,6 +98,7 @@ impl FormPage {
 #[template(path = "receipt.html")]
 struct Receipt {
     municipality: String,
+    response_days: i32,
     slug: String,
     reference: String,
     recipient: Option<(String, String)>,
@@ -370,6 +371,7 @@ fn receipt(m: &catalog::Municipality, accepted: &Accepted) -> Receipt {
     );
     Receipt {
         municipality: m.name.clone(),
+        response_days: m.response_days,
         slug: m.slug.clone(),
         reference,
         recipient: accepted

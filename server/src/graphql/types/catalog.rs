@@ -146,6 +146,10 @@ impl Municipality {
     async fn county(&self) -> &str {
         &self.0.county
     }
+    /// Swedish working days within which residents are promised an answer to a tip.
+    async fn response_days(&self) -> i32 {
+        self.0.response_days
+    }
     /// Local police areas (lokalpolisområden) that cover this municipality.
     async fn police_areas(&self, ctx: &Context<'_>) -> ApiResult<Vec<PoliceArea>> {
         Ok(list(ctx, PoliceAreasOfMunicipality(self.0.id))
