@@ -11,6 +11,7 @@ pub mod loaders;
 pub mod mutation;
 mod public_tips;
 mod query;
+pub mod shape;
 pub mod staff;
 pub mod types;
 

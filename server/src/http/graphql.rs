@@ -86,21 +86,10 @@ pub async fn get(
     if query.len() > state.max_body_bytes {
         return too_large(&state);
     }
-    let request = match async_graphql::http::parse_query_string(&query) {
-        Ok(_) if !query.split('&').any(|pair| pair.starts_with("query=")) => {
-            return json_error(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::BadRequest,
-                "missing `query` parameter",
-            );
-        }
+    let request = match parse_query_string(&query) {
         Ok(request) => request,
-        Err(err) => {
-            return json_error(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::BadRequest,
-                &format!("invalid query string: {err}"),
-            );
+        Err(reason) => {
+            return json_error(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, &reason);
         }
     };
     let outcome = run(&state, peer, &headers, request, Method::Get).await;
@@ -184,6 +173,42 @@ pub async fn post(
                 .into_response()
         }
     }
+}
+
+/// The parameters of a GraphQL GET request. `operationName` is the standard spelling;
+/// `operation_name` is still read for clients written against earlier versions.
+#[derive(serde::Deserialize)]
+struct GetParameters {
+    query: Option<String>,
+    #[serde(rename = "operationName", alias = "operation_name")]
+    operation_name: Option<String>,
+    variables: Option<String>,
+    extensions: Option<String>,
+}
+
+/// Read a GET query string into a request. Without `query` it must carry a persisted
+/// query's hash (`extensions`). Reasons never echo the client's input.
+fn parse_query_string(query: &str) -> Result<async_graphql::Request, String> {
+    let parameters: GetParameters = serde_urlencoded::from_str(query)
+        .map_err(|_| "invalid query string: each parameter at most once".to_owned())?;
+    let variables = match parameters.variables.as_deref() {
+        None | Some("") => async_graphql::Variables::default(),
+        Some(text) => serde_json::from_str(text)
+            .map_err(|_| "`variables` must be a JSON object".to_owned())?,
+    };
+    let extensions: async_graphql::Extensions = match parameters.extensions.as_deref() {
+        None | Some("") => Default::default(),
+        Some(text) => serde_json::from_str(text)
+            .map_err(|_| "`extensions` must be a JSON object".to_owned())?,
+    };
+    if parameters.query.is_none() && !extensions.contains_key("persistedQuery") {
+        return Err("missing `query` parameter".to_owned());
+    }
+    let mut request = async_graphql::Request::new(parameters.query.unwrap_or_default());
+    request.operation_name = parameters.operation_name.filter(|name| !name.is_empty());
+    request.variables = variables;
+    request.extensions = extensions;
+    Ok(request)
 }
 
 fn too_large(state: &AppState) -> Response {
@@ -425,10 +450,17 @@ async fn run_inner(
     } else {
         caller(state, headers).await
     };
+    let variables = request.variables.clone();
+    let selected = request.operation_name.clone();
     let request = prepare_request(request, &state.db)
         .data(ClientIp(ip))
         .data(caller);
-    let response = execute(state, request).await?;
+    let mut response = execute(state, request).await?;
+    if let Some(document) = &document {
+        state
+            .shapes
+            .complete(document, selected.as_deref(), &variables, &mut response);
+    }
     // Only staff mutations can change the catalogue (a resident's tip cannot), so only
     // they cost the version check that makes this replica's own writes visible at once.
     if is_mutation
@@ -442,7 +474,8 @@ async fn run_inner(
         crate::metrics::graphql_error(code.as_str());
     }
     let (status, retry_after) = status_of(headers, &response);
-    let body = serialise(&response, state.limits.max_response_bytes)?;
+    let without_data = accepts(headers, GRAPHQL_RESPONSE) && is_request_error(&response);
+    let body = serialise(&response, without_data, state.limits.max_response_bytes)?;
     let etag = match cache_key {
         Some(key) if response.errors.is_empty() => Some(
             state
@@ -547,7 +580,7 @@ fn check_document(
             ErrorCode::BadUserInput,
             "a value contains a control character; only tab and line breaks are allowed",
             Some(&field),
-            true,
+            !accepts(headers, GRAPHQL_RESPONSE),
         );
         return Err(Outcome {
             status,
@@ -621,14 +654,55 @@ fn status_of(headers: &HeaderMap, response: &async_graphql::Response) -> (Status
     (status, retry_after)
 }
 
+/// A request error (GraphQL over HTTP): the request failed before execution began, so the
+/// answer has no `data` entry at all.
+fn is_request_error(response: &async_graphql::Response) -> bool {
+    response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| {
+            e.path.is_empty()
+                && code_of(e).is_some_and(|code| {
+                    code.is_limit() && code != ErrorCode::ResponseTooLarge
+                        || matches!(
+                            code,
+                            ErrorCode::GraphqlParseFailed
+                                | ErrorCode::GraphqlValidationFailed
+                                | ErrorCode::IntrospectionDisabled
+                                | ErrorCode::BadRequest
+                                | ErrorCode::BadUserInput
+                        )
+                })
+        })
+}
+
+/// The serialised form of a response: `data` left out for a request error.
+#[derive(serde::Serialize)]
+struct Body<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<&'a async_graphql::Value>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    errors: &'a [async_graphql::ServerError],
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    extensions: &'a std::collections::BTreeMap<String, async_graphql::Value>,
+}
+
 /// Step 6: serialise into a bounded buffer: an answer over the limit stops being written
 /// as soon as it passes it.
-fn serialise(response: &async_graphql::Response, max: usize) -> Result<Bytes, Outcome> {
+fn serialise(
+    response: &async_graphql::Response,
+    without_data: bool,
+    max: usize,
+) -> Result<Bytes, Outcome> {
     let mut writer = BoundedWriter {
         buf: Vec::new(),
         max,
     };
-    match serde_json::to_writer(&mut writer, response) {
+    let body = Body {
+        data: (!without_data).then_some(&response.data),
+        errors: &response.errors,
+        extensions: &response.extensions,
+    };
+    match serde_json::to_writer(&mut writer, &body) {
         Ok(()) => Ok(Bytes::from(writer.buf)),
         Err(err) if err.is_io() => {
             let err = limits::LimitError::Response(max);

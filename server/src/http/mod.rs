@@ -38,6 +38,8 @@ use crate::{
 pub struct AppState {
     /// The schema clients use, with complexity and depth limits.
     pub schema: AppSchema,
+    /// The schema's types, for completing answers as the specification shapes them.
+    pub shapes: Arc<crate::graphql::shape::Shapes>,
     /// The same schema without limits, for trusted internal queries (the export).
     pub internal_schema: AppSchema,
     pub db: DatabaseConnection,

@@ -1,0 +1,322 @@
+//! GraphQL specification conformance of executed answers: a failing nullable field is
+//! `null` with its key present, a `null` in a non-null field makes its nearest nullable
+//! parent `null`, and keys follow the order of the selection set. Plus the request-level
+//! rules of GraphQL over HTTP (no `data` for request errors, `operationName` on GET).
+
+use e2e::{error_codes, spawn_app};
+use reqwest::{StatusCode, header};
+use serde_json::{Value, json};
+
+/// The response keys of the object at `pointer` in a raw JSON body, in the order they were
+/// written (serde_json's map does not keep it).
+fn key_order(raw: &str, pointer: &str) -> Vec<String> {
+    let value: Value = serde_json::from_str(raw).expect("json");
+    let object = value
+        .pointer(pointer)
+        .and_then(Value::as_object)
+        .expect("object");
+    let mut keys: Vec<(usize, String)> = Vec::new();
+    // Find each key's first position after the position of the enclosing object's start.
+    let start = pointer
+        .rsplit('/')
+        .next()
+        .filter(|k| !k.is_empty())
+        .and_then(|k| raw.find(&format!("\"{k}\":")))
+        .unwrap_or(0);
+    for key in object.keys() {
+        let at = raw[start..]
+            .find(&format!("\"{key}\":"))
+            .map(|i| i + start)
+            .expect("key in raw body");
+        keys.push((at, key.clone()));
+    }
+    keys.sort();
+    keys.into_iter().map(|(_, k)| k).collect()
+}
+
+async fn post_raw(app: &e2e::TestApp, query: &str) -> (StatusCode, String) {
+    let response = app
+        .http
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .expect("sent");
+    let status = response.status();
+    (status, response.text().await.expect("body"))
+}
+
+/// A literal for an argument of the named input type that no object has.
+fn missing_value(type_name: &str) -> &'static str {
+    match type_name {
+        "Int" => "0",
+        "Boolean" => "false",
+        _ => "\"finnsinte\"",
+    }
+}
+
+fn named(ty: &Value) -> &Value {
+    if ty["ofType"].is_null() {
+        ty
+    } else {
+        named(&ty["ofType"])
+    }
+}
+
+#[tokio::test]
+async fn every_nullable_root_field_that_fails_is_null_and_keeps_its_siblings() {
+    let app = spawn_app().await;
+    let schema = app
+        .query(
+            "{ __schema { queryType { fields { name
+                type { kind name ofType { kind name } }
+                args { name type { kind name ofType { kind name ofType { kind name } } } } } } } }",
+            json!({}),
+        )
+        .await;
+    let fields = schema["__schema"]["queryType"]["fields"]
+        .as_array()
+        .expect("fields")
+        .clone();
+    let mut failed = Vec::new();
+    for field in fields.iter().filter(|f| f["type"]["kind"] != "NON_NULL") {
+        let name = field["name"].as_str().expect("name");
+        // Every argument given, with a value nothing matches: `municipality` then fails
+        // (it wants exactly one of `code` and `slug`), `promise` does not find its id.
+        let args: Vec<String> = field["args"]
+            .as_array()
+            .expect("args")
+            .iter()
+            .map(|a| {
+                let ty = named(&a["type"]);
+                let value = missing_value(ty["name"].as_str().unwrap_or_default());
+                if a["type"]["kind"] == "LIST"
+                    || (a["type"]["kind"] == "NON_NULL" && a["type"]["ofType"]["kind"] == "LIST")
+                {
+                    format!("{}: [{value}]", a["name"].as_str().expect("name"))
+                } else {
+                    format!("{}: {value}", a["name"].as_str().expect("name"))
+                }
+            })
+            .collect();
+        let args = if args.is_empty() {
+            String::new()
+        } else {
+            format!("({})", args.join(", "))
+        };
+        let composite = !matches!(
+            named(&field["type"])["kind"].as_str(),
+            Some("SCALAR" | "ENUM")
+        );
+        let selection = if composite { "{ __typename }" } else { "" };
+        let together = format!(
+            "{{ before: municipalities {{ totalCount }} {name}{args} {selection} after: promises {{ totalCount }} }}"
+        );
+        let (_, raw) = post_raw(&app, &together).await;
+        let body: Value = serde_json::from_str(&raw).expect("json");
+        let data = body["data"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{name}: {raw}"));
+        assert!(data.contains_key(name), "{name}: the key is missing: {raw}");
+        assert_eq!(
+            key_order(&raw, "/data"),
+            ["before", name, "after"],
+            "{name}: {raw}"
+        );
+        assert!(data["before"]["totalCount"].is_number(), "{raw}");
+        assert!(data["after"]["totalCount"].is_number(), "{raw}");
+        let errored = body["errors"]
+            .as_array()
+            .is_some_and(|errors| errors.iter().any(|e| e["path"] == json!([name])));
+        if errored {
+            assert!(data[name].is_null(), "{name}: {raw}");
+            failed.push(name.to_owned());
+            // Alone, too: `data` is an object with the key, never `null`.
+            let (_, raw) = post_raw(&app, &format!("{{ {name}{args} {selection} }}")).await;
+            let body: Value = serde_json::from_str(&raw).expect("json");
+            assert_eq!(body["data"], json!({ name: null }), "{name}: {raw}");
+            assert!(!error_codes(&body).is_empty(), "{raw}");
+        }
+    }
+    // The check above is only worth something when fields actually failed.
+    assert!(
+        failed.iter().any(|f| f == "municipality") && failed.iter().any(|f| f == "promise"),
+        "{failed:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_issue_example_and_nested_fields_follow_the_specification() {
+    let app = spawn_app().await;
+    let body = app
+        .graphql(
+            r#"{ municipality(slug: "finnsinte") { name } municipalities { totalCount } }"#,
+            json!({}),
+        )
+        .await;
+    assert!(body["data"]["municipality"].is_null(), "{body}");
+    assert!(
+        body["data"]
+            .as_object()
+            .is_some_and(|d| d.contains_key("municipality")),
+        "{body}"
+    );
+    assert_eq!(error_codes(&body), ["NOT_FOUND"]);
+
+    // A nested non-null field fails (`first` over the page limit): `promises` is
+    // `PromiseConnection!`, so the null travels to `municipality`, the nearest nullable
+    // parent, and stops there.
+    let body = app
+        .graphql(
+            r#"{ municipality(slug: "almhult") { name promises(first: 500) { totalCount } }
+                 municipalities { totalCount } }"#,
+            json!({}),
+        )
+        .await;
+    assert!(body["data"]["municipality"].is_null(), "{body}");
+    assert!(
+        body["data"]["municipalities"]["totalCount"].is_number(),
+        "{body}"
+    );
+    assert_eq!(error_codes(&body), ["BAD_USER_INPUT"]);
+    assert_eq!(
+        body["errors"][0]["path"],
+        json!(["municipality", "promises"])
+    );
+
+    // Without a nullable parent the null reaches `data`.
+    let body = app
+        .graphql(
+            "{ municipalities { nodes { promises(first: 500) { totalCount } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(body["data"], Value::Null, "{body}");
+    let codes = error_codes(&body);
+    assert!(
+        !codes.is_empty() && codes.iter().all(|c| c == "BAD_USER_INPUT"),
+        "{body}"
+    );
+
+    // A list of nullable items: only the failing item is null.
+    let id = app
+        .query(r#"{ municipality(slug: "almhult") { id } }"#, json!({}))
+        .await["municipality"]["id"]
+        .clone();
+    let body = app
+        .graphql(
+            "query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Municipality { slug } } }",
+            json!({ "ids": [id, "finnsinte"] }),
+        )
+        .await;
+    assert_eq!(body["data"]["nodes"][0]["slug"], "almhult", "{body}");
+    assert!(body["data"]["nodes"][1].is_null(), "{body}");
+}
+
+#[tokio::test]
+async fn keys_follow_the_selection_set_at_the_root_and_nested() {
+    let app = spawn_app().await;
+    let query = r#"{
+        c: municipalities(first: 2) { totalCount nodes { slug name code } }
+        a: promises(first: 1) { nodes { title id } totalCount }
+        b: municipality(slug: "almhult") { slug county code name }
+    }"#;
+    for _ in 0..5 {
+        let (status, raw) = post_raw(&app, query).await;
+        assert_eq!(status, StatusCode::OK, "{raw}");
+        assert_eq!(key_order(&raw, "/data"), ["c", "a", "b"], "{raw}");
+        assert_eq!(
+            key_order(&raw, "/data/b"),
+            ["slug", "county", "code", "name"],
+            "{raw}"
+        );
+        assert_eq!(key_order(&raw, "/data/a"), ["nodes", "totalCount"], "{raw}");
+    }
+    // Fragments keep their place too (CollectFields), and a repeated key keeps its first.
+    let (_, raw) = post_raw(
+        &app,
+        r#"{ b: municipality(slug: "almhult") { code ...M name code } }
+           fragment M on Municipality { slug county }"#,
+    )
+    .await;
+    assert_eq!(
+        key_order(&raw, "/data/b"),
+        ["code", "slug", "county", "name"],
+        "{raw}"
+    );
+}
+
+#[tokio::test]
+async fn request_errors_have_no_data_entry_with_the_graphql_response_type() {
+    let app = spawn_app().await;
+    let send = |query: String| {
+        app.http
+            .post(app.url("/graphql"))
+            .header(header::ACCEPT, "application/graphql-response+json")
+            .json(&json!({ "query": query }))
+            .send()
+    };
+    let deep = format!(
+        "{{ municipalities {{ {}totalCount{} }} }}",
+        "nodes { promises { nodes { municipalities { ".repeat(4),
+        " } } } }".repeat(4)
+    );
+    let aliases = format!(
+        "{{ {} }}",
+        (0..300)
+            .map(|i| format!("a{i}: __typename"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let cases = [
+        ("{ municipalities { ", "GRAPHQL_PARSE_FAILED"),
+        ("{ nosuchfield }", "GRAPHQL_VALIDATION_FAILED"),
+        (deep.as_str(), "DEPTH_LIMIT_EXCEEDED"),
+        (aliases.as_str(), "ALIAS_LIMIT_EXCEEDED"),
+        (
+            "{ municipalities(first: \"x\") { totalCount } }",
+            "BAD_USER_INPUT",
+        ),
+        (
+            "{ municipality(slug: \"a\u{1}\") { name } }",
+            "BAD_USER_INPUT",
+        ),
+    ];
+    for (query, code) in cases {
+        let response = send(query.to_owned()).await.expect("sent");
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{query}");
+        let body: Value = response.json().await.expect("json");
+        assert!(body.get("data").is_none(), "{query}: {body}");
+        assert_eq!(error_codes(&body), [code], "{query}: {body}");
+    }
+    // Execution began: `data` is there.
+    let response = send(r#"{ municipality(slug: "finnsinte") { name } }"#.to_owned())
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["data"], json!({ "municipality": null }));
+}
+
+#[tokio::test]
+async fn get_accepts_the_standard_operation_name_parameter() {
+    let app = spawn_app().await;
+    let document = r#"query A { a: municipality(slug: "almhult") { name } }
+                      query B { b: municipality(slug: "asele") { name } }"#;
+    for parameter in ["operationName", "operation_name"] {
+        let response = app
+            .http
+            .get(app.url("/graphql"))
+            .query(&[("query", document), (parameter, "B")])
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), StatusCode::OK, "{parameter}");
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(
+            body["data"],
+            json!({ "b": { "name": "Åsele" } }),
+            "{parameter}"
+        );
+    }
+}
