@@ -28,5 +28,8 @@ async fn the_graphql_over_http_audit_passes_without_failures_or_warnings() {
         "the audit found problems:\n{stdout}\n{stderr}"
     );
     assert!(stdout.contains("0 FAIL, 0 WARN"), "{stdout}\n{stderr}");
-    assert!(stdout.lines().filter(|l| l.starts_with("PASS ")).count() > 20, "{stdout}");
+    assert!(
+        stdout.lines().filter(|l| l.starts_with("PASS ")).count() > 20,
+        "{stdout}"
+    );
 }

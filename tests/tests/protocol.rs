@@ -197,20 +197,6 @@ async fn the_issue_example_and_nested_fields_follow_the_specification() {
         !codes.is_empty() && codes.iter().all(|c| c == "BAD_USER_INPUT"),
         "{body}"
     );
-
-    // A list of nullable items: only the failing item is null.
-    let id = app
-        .query(r#"{ municipality(slug: "almhult") { id } }"#, json!({}))
-        .await["municipality"]["id"]
-        .clone();
-    let body = app
-        .graphql(
-            "query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Municipality { slug } } }",
-            json!({ "ids": [id, "finnsinte"] }),
-        )
-        .await;
-    assert_eq!(body["data"]["nodes"][0]["slug"], "almhult", "{body}");
-    assert!(body["data"]["nodes"][1].is_null(), "{body}");
 }
 
 #[tokio::test]
@@ -318,5 +304,167 @@ async fn get_accepts_the_standard_operation_name_parameter() {
             json!({ "b": { "name": "Åsele" } }),
             "{parameter}"
         );
+    }
+}
+
+const PROMISE_FIELDS: &str = "id key title validFrom validTo status summary situation goal \
+    followUp renewalNote signedOn signedPlace progress createdAt updatedAt \
+    policeArea { id name } \
+    sources { title publisher url updatedOn } sections { heading body } \
+    contacts { id name role organisationKind organisation phone isPlaceholder }";
+
+const COMMITMENT_FIELDS: &str = "id text responsible status position achievedQuantity progress \
+    target { quantity unit period totalQuantity } \
+    followUps(first: 10) { totalCount nodes { id date text achievedQuantity } }";
+
+/// The page a resident app shows for one municipality, in one request.
+fn municipality_page() -> String {
+    format!(
+        "query MunicipalityPage($slug: String) {{ municipality(slug: $slug) {{
+            id code name slug county policeAreas {{ id name }}
+            contacts {{ id name role organisationKind organisation phone isPlaceholder }}
+            promises(first: 20) {{ totalCount pageInfo {{ hasNextPage endCursor }} nodes {{
+                {PROMISE_FIELDS}
+                signatories {{ id name title organisation }}
+                focusAreas {{ id title description position progress
+                    commitments {{ {COMMITMENT_FIELDS} }} }}
+                commitments {{ {COMMITMENT_FIELDS} }}
+            }} }}
+        }} }}"
+    )
+}
+
+/// The first 50 promises with their municipalities, focus areas and commitments.
+fn promise_list() -> String {
+    "query PromiseList { promises(first: 50) { totalCount pageInfo { hasNextPage endCursor }
+        nodes { id key title status summary validFrom validTo progress
+            municipalities { id name slug code county }
+            focusAreas { id title progress commitments { id text status progress } }
+            commitments { id text responsible status progress } } } }"
+        .to_owned()
+}
+
+#[tokio::test]
+async fn the_pages_apps_build_pass_the_shipped_cost_limit_and_abuse_does_not() {
+    let app = e2e::spawn_app_with(e2e::tips::shipped_limits).await;
+    for (name, query, variables) in [
+        (
+            "municipality page",
+            municipality_page(),
+            json!({ "slug": "almhult" }),
+        ),
+        ("promise list", promise_list(), json!({})),
+    ] {
+        let response = app
+            .http
+            .post(app.url("/graphql"))
+            .json(
+                &json!({ "query": query, "variables": variables, "extensions": { "cost": true } }),
+            )
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), StatusCode::OK, "{name}");
+        let body: Value = response.json().await.expect("json");
+        assert!(body.get("errors").is_none(), "{name}: {body}");
+        let cost = &body["extensions"]["cost"];
+        let requested = cost["requestedQueryCost"].as_u64().expect("cost");
+        let maximum = cost["maximumAvailable"].as_u64().expect("limit");
+        println!("{name}: cost {requested} of {maximum}");
+        assert!(requested <= maximum && requested > 1000, "{name}: {cost}");
+    }
+    // Without asking, no cost.
+    let body = app
+        .graphql("{ municipalities { totalCount } }", json!({}))
+        .await;
+    assert!(body.get("extensions").is_none(), "{body}");
+
+    // Abuse: a hundred municipalities with a hundred promises each, in full.
+    let abusive = format!(
+        "{{ municipalities(first: 100) {{ nodes {{ promises(first: 100) {{ nodes {{ {PROMISE_FIELDS} }} }} }} }} }}"
+    );
+    let response = app
+        .http
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": abusive }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(error_codes(&body), ["COMPLEXITY_LIMIT_EXCEEDED"], "{body}");
+    let extensions = &body["errors"][0]["extensions"];
+    let limit = extensions["limit"].as_u64().expect("limit");
+    assert_eq!(
+        limit,
+        server::config::Config::default().graphql_max_complexity as u64
+    );
+    assert!(extensions["cost"].as_u64().expect("cost") > limit, "{body}");
+}
+
+#[tokio::test]
+async fn every_limit_error_carries_its_numbers() {
+    let app = e2e::spawn_app_with(e2e::tips::shipped_limits).await;
+    let defaults = server::config::Config::default();
+    let post = |body: Value| app.http.post(app.url("/graphql")).json(&body).send();
+    let depth = format!(
+        "{{ municipalities {{ nodes {{ {}name{} }} }} }}",
+        "promises { nodes { municipalities { ".repeat(3),
+        " } } }".repeat(3)
+    );
+    let aliases: String = (0..20).map(|i| format!(" a{i}: __typename")).collect();
+    let directives: String = (0..12).map(|_| " __typename @include(if: true)").collect();
+    let tokens = format!("{{ {} }}", "__typename ".repeat(2100));
+    let cases: Vec<(Value, &str, &str, u64)> = vec![
+        (
+            json!({ "query": depth }),
+            "DEPTH_LIMIT_EXCEEDED",
+            "depth",
+            defaults.graphql_max_depth as u64,
+        ),
+        (
+            json!({ "query": format!("{{{aliases} }}") }),
+            "ALIAS_LIMIT_EXCEEDED",
+            "aliases",
+            defaults.graphql_max_aliases as u64,
+        ),
+        (
+            json!({ "query": format!("{{{directives} }}") }),
+            "DIRECTIVE_LIMIT_EXCEEDED",
+            "directives",
+            defaults.graphql_max_directives as u64,
+        ),
+        (
+            json!({ "query": tokens }),
+            "TOKEN_LIMIT_EXCEEDED",
+            "tokens",
+            defaults.graphql_max_tokens as u64,
+        ),
+        (
+            Value::Array(vec![
+                json!({ "query": "{ __typename }" });
+                defaults.graphql_max_batch + 1
+            ]),
+            "BATCH_LIMIT_EXCEEDED",
+            "operations",
+            defaults.graphql_max_batch as u64,
+        ),
+        (
+            json!({ "query": format!("{{ __typename }} # {}", "x".repeat(defaults.http_max_body_bytes)) }),
+            "PAYLOAD_TOO_LARGE",
+            "size",
+            defaults.http_max_body_bytes as u64,
+        ),
+    ];
+    for (body, code, measure, limit) in cases {
+        let response = post(body).await.expect("sent");
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(error_codes(&body), [code], "{body}");
+        let extensions = &body["errors"][0]["extensions"];
+        assert_eq!(extensions["limit"].as_u64(), Some(limit), "{code}: {body}");
+        let measured = extensions[measure]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{code}: {body}"));
+        assert!(measured > limit, "{code}: {body}");
     }
 }

@@ -38,6 +38,33 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, for metrics that exist before their first occurrence.
+    pub const ALL: [Self; 23] = [
+        Self::BadUserInput,
+        Self::BadRequest,
+        Self::NotFound,
+        Self::RateLimited,
+        Self::IdempotencyConflict,
+        Self::Unauthenticated,
+        Self::Forbidden,
+        Self::Internal,
+        Self::Unavailable,
+        Self::Timeout,
+        Self::PayloadTooLarge,
+        Self::UnsupportedMediaType,
+        Self::MethodNotAllowed,
+        Self::GraphqlParseFailed,
+        Self::GraphqlValidationFailed,
+        Self::IntrospectionDisabled,
+        Self::TokenLimitExceeded,
+        Self::AliasLimitExceeded,
+        Self::DirectiveLimitExceeded,
+        Self::DepthLimitExceeded,
+        Self::ComplexityLimitExceeded,
+        Self::BatchLimitExceeded,
+        Self::ResponseTooLarge,
+    ];
+
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::BadUserInput => "BAD_USER_INPUT",
@@ -232,10 +259,24 @@ pub fn retry_after_of(error: &ServerError) -> Option<u64> {
 /// (and the input field it is about), with `"data": null` when execution was refused
 /// after the document was accepted as a request.
 pub fn error_document(code: ErrorCode, message: &str, field: Option<&str>, data: bool) -> String {
+    error_document_with(code, message, field, &[], data)
+}
+
+/// [`error_document`] with numbers in `extensions` (a limit's measured value and limit).
+pub fn error_document_with(
+    code: ErrorCode,
+    message: &str,
+    field: Option<&str>,
+    numbers: &[(&str, usize)],
+    data: bool,
+) -> String {
     let mut extensions = serde_json::Map::new();
     extensions.insert("code".into(), code.as_str().into());
     if let Some(field) = field {
         extensions.insert("field".into(), field.into());
+    }
+    for (name, value) in numbers {
+        extensions.insert((*name).into(), (*value).into());
     }
     let error = serde_json::json!({ "message": message, "extensions": extensions });
     let body = if data {

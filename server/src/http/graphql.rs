@@ -84,7 +84,7 @@ pub async fn get(
         );
     }
     if query.len() > state.max_body_bytes {
-        return too_large(&state);
+        return too_large(&state, Some(query.len()));
     }
     let request = match parse_query_string(&query) {
         Ok(request) => request,
@@ -117,7 +117,11 @@ pub async fn post(
     let body = match body {
         Ok(body) => body,
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return too_large(&state);
+            let size = headers
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok());
+            return too_large(&state, size);
         }
         Err(_) => {
             return json_error(
@@ -130,7 +134,13 @@ pub async fn post(
     let batch = match parse_body(&body, state.limits.max_batch) {
         Ok(batch) => batch,
         Err(BodyError::Batch(err)) => {
-            return json_error(StatusCode::BAD_REQUEST, err.code(), &err.message());
+            crate::metrics::graphql_error(err.code().as_str());
+            return super::json_error_numbers(
+                StatusCode::BAD_REQUEST,
+                err.code(),
+                &err.message(),
+                &err.numbers(),
+            );
         }
         Err(BodyError::Invalid(reason)) => {
             return json_error(
@@ -211,11 +221,17 @@ fn parse_query_string(query: &str) -> Result<async_graphql::Request, String> {
     Ok(request)
 }
 
-fn too_large(state: &AppState) -> Response {
-    json_error(
+/// A request over the size limit: `extensions.limit`, and `size` when it is known (the
+/// query string's length, or the body's `Content-Length`).
+fn too_large(state: &AppState, size: Option<usize>) -> Response {
+    crate::metrics::graphql_error(ErrorCode::PayloadTooLarge.as_str());
+    let mut numbers = vec![("limit", state.max_body_bytes)];
+    numbers.extend(size.map(|size| ("size", size)));
+    super::json_error_numbers(
         StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::PayloadTooLarge,
         &format!("request body is larger than {} bytes", state.max_body_bytes),
+        &numbers,
     )
 }
 
@@ -251,9 +267,9 @@ fn parse_body(body: &[u8], max_batch: usize) -> Result<async_graphql::BatchReque
     };
     match value {
         Value::Array(items) if items.is_empty() => Err(BodyError::Invalid("the batch is empty")),
-        Value::Array(items) if items.len() > max_batch => {
-            Err(BodyError::Batch(limits::LimitError::Batch(max_batch)))
-        }
+        Value::Array(items) if items.len() > max_batch => Err(BodyError::Batch(
+            limits::LimitError::Batch(items.len(), max_batch),
+        )),
         Value::Array(items) => Ok(async_graphql::BatchRequest::Batch(
             items.into_iter().map(one).collect::<Result<_, _>>()?,
         )),
@@ -366,6 +382,24 @@ struct Outcome {
 }
 
 impl Outcome {
+    /// A refusal by a limit, with its numbers in `extensions`.
+    fn limit(status: StatusCode, err: &limits::LimitError) -> Self {
+        crate::metrics::graphql_error(err.code().as_str());
+        Self {
+            status,
+            body: Bytes::from(crate::graphql::errors::error_document_with(
+                err.code(),
+                &err.message(),
+                None,
+                &err.numbers(),
+                false,
+            )),
+            retry_after: None,
+            etag: None,
+            method_not_allowed: false,
+        }
+    }
+
     fn error(status: StatusCode, code: ErrorCode, message: &str) -> Self {
         crate::metrics::graphql_error(code.as_str());
         Self {
@@ -413,7 +447,9 @@ async fn run_inner(
     let ip = super::client_ip::client_ip(peer.ip(), headers, &state.trusted_proxies);
     check_request_rate(state, ip)?;
     let anonymous = !headers.contains_key(header::AUTHORIZATION);
-    let cache_key = anonymous.then(|| cache_key(&request));
+    // An answer with its cost in `extensions` is never stored or served from the cache.
+    let cost_asked = request.extensions.contains_key("cost");
+    let cache_key = (anonymous && !cost_asked).then(|| cache_key(&request));
     if let Some(hit) = cache_key
         .as_ref()
         .and_then(|key| cached(state, key, operation_name))
@@ -562,7 +598,7 @@ fn check_document(
             } else {
                 StatusCode::BAD_REQUEST
             };
-        Outcome::error(status, err.code(), &err.message())
+        Outcome::limit(status, &err)
     })?;
     // No string with a control character (NUL above all) reaches a resolver or the
     // database, whichever argument, input field or variable carries it.
@@ -704,14 +740,10 @@ fn serialise(
     };
     match serde_json::to_writer(&mut writer, &body) {
         Ok(()) => Ok(Bytes::from(writer.buf)),
-        Err(err) if err.is_io() => {
-            let err = limits::LimitError::Response(max);
-            Err(Outcome::error(
-                StatusCode::BAD_REQUEST,
-                err.code(),
-                &err.message(),
-            ))
-        }
+        Err(err) if err.is_io() => Err(Outcome::limit(
+            StatusCode::BAD_REQUEST,
+            &limits::LimitError::Response(max),
+        )),
         Err(err) => {
             tracing::error!(error = %err, "could not serialise a GraphQL response");
             Err(Outcome::error(

@@ -25,11 +25,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::{
     cache::ResponseCache,
-    graphql::{
-        AppSchema,
-        errors::{ErrorCode, error_document},
-        limits::Limits,
-    },
+    graphql::{AppSchema, errors::ErrorCode, limits::Limits},
     ratelimit::RequestLimiter,
 };
 
@@ -119,10 +115,20 @@ pub fn json_error(status: StatusCode, code: ErrorCode, message: &str) -> Respons
 }
 
 fn json_error_body(status: StatusCode, code: ErrorCode, message: &str) -> Response {
+    json_error_numbers(status, code, message, &[])
+}
+
+/// [`json_error`] with numbers in `extensions` (a limit's measured value and limit).
+pub fn json_error_numbers(
+    status: StatusCode,
+    code: ErrorCode,
+    message: &str,
+    numbers: &[(&str, usize)],
+) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "application/json")],
-        error_document(code, message, None, false),
+        crate::graphql::errors::error_document_with(code, message, None, numbers, false),
     )
         .into_response()
 }
