@@ -121,6 +121,7 @@ impl Application {
         let state = http::AppState {
             shapes: std::sync::Arc::new(graphql::shape::Shapes::from_sdl(&graphql::sdl())),
             schema,
+            persisted: Default::default(),
             internal_schema: graphql::build_schema(db.clone(), intake, None),
             db: db.clone(),
             graphiql: config.graphiql,

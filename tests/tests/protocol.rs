@@ -468,3 +468,86 @@ async fn every_limit_error_carries_its_numbers() {
         assert!(measured > limit, "{code}: {body}");
     }
 }
+
+#[tokio::test]
+async fn automatic_persisted_queries_register_once_then_run_by_hash_over_get() {
+    use sha2::Digest;
+    let app = spawn_app().await;
+    let query = r#"query Almhult { municipality(slug: "almhult") { name code } }"#;
+    let hash = format!("{:x}", sha2::Sha256::digest(query.as_bytes()));
+    let persisted = |hash: &str| json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
+    let post = |body: Value| app.http.post(app.url("/graphql")).json(&body).send();
+
+    // Unknown hash: the client is told to send the document.
+    let body: Value = post(json!({ "extensions": persisted(&hash) }))
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(error_codes(&body), ["PERSISTED_QUERY_NOT_FOUND"], "{body}");
+    assert_eq!(body["errors"][0]["message"], "PersistedQueryNotFound");
+
+    // A document with a hash that is not its own is refused and not registered.
+    let other = format!("{:x}", sha2::Sha256::digest(b"{ __typename }"));
+    let body: Value = post(json!({ "query": query, "extensions": persisted(&other) }))
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(error_codes(&body), ["BAD_REQUEST"], "{body}");
+    let body: Value = post(json!({ "extensions": persisted(&other) }))
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(error_codes(&body), ["PERSISTED_QUERY_NOT_FOUND"], "{body}");
+
+    // The document with its hash registers it.
+    let body: Value = post(json!({ "query": query, "extensions": persisted(&hash) }))
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(body["data"]["municipality"]["code"], "0765", "{body}");
+
+    // Afterwards the hash alone works, over POST and over GET, with the cache's ETag.
+    let body: Value = post(json!({ "extensions": persisted(&hash) }))
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(body["data"]["municipality"]["name"], "Älmhult", "{body}");
+    let extensions = persisted(&hash).to_string();
+    let get = || {
+        app.http.get(app.url("/graphql")).query(&[
+            ("extensions", extensions.as_str()),
+            ("operationName", "Almhult"),
+        ])
+    };
+    let first = get().send().await.expect("sent");
+    assert_eq!(first.status(), StatusCode::OK);
+    let etag = first.headers().get(header::ETAG).cloned().expect("an ETag");
+    let body: Value = first.json().await.expect("json");
+    assert_eq!(body["data"]["municipality"]["code"], "0765", "{body}");
+    let again = get()
+        .header(header::IF_NONE_MATCH, etag)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+
+    // A malformed `persistedQuery` is a bad request.
+    let body: Value =
+        post(json!({ "extensions": { "persistedQuery": { "version": 2, "sha256Hash": hash } } }))
+            .await
+            .expect("sent")
+            .json()
+            .await
+            .expect("json");
+    assert_eq!(error_codes(&body), ["BAD_REQUEST"], "{body}");
+}

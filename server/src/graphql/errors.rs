@@ -35,11 +35,12 @@ pub enum ErrorCode {
     ComplexityLimitExceeded,
     BatchLimitExceeded,
     ResponseTooLarge,
+    PersistedQueryNotFound,
 }
 
 impl ErrorCode {
     /// Every code, for metrics that exist before their first occurrence.
-    pub const ALL: [Self; 23] = [
+    pub const ALL: [Self; 24] = [
         Self::BadUserInput,
         Self::BadRequest,
         Self::NotFound,
@@ -63,6 +64,7 @@ impl ErrorCode {
         Self::ComplexityLimitExceeded,
         Self::BatchLimitExceeded,
         Self::ResponseTooLarge,
+        Self::PersistedQueryNotFound,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -90,6 +92,7 @@ impl ErrorCode {
             Self::ComplexityLimitExceeded => "COMPLEXITY_LIMIT_EXCEEDED",
             Self::BatchLimitExceeded => "BATCH_LIMIT_EXCEEDED",
             Self::ResponseTooLarge => "RESPONSE_TOO_LARGE",
+            Self::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
         }
     }
 

@@ -241,7 +241,7 @@ enum BodyError {
 }
 
 /// Read a POST body: one request object, or a non-empty array of at most `max_batch` of
-/// them. Each must have a string `query` (persisted queries are not supported).
+/// them. Each must have a string `query`, or a persisted query's hash in `extensions`.
 /// Reasons never echo the client's input.
 fn parse_body(body: &[u8], max_batch: usize) -> Result<async_graphql::BatchRequest, BodyError> {
     use serde_json::Value;
@@ -255,7 +255,11 @@ fn parse_body(body: &[u8], max_batch: usize) -> Result<async_graphql::BatchReque
     })?;
     let one = |value: Value| -> Result<async_graphql::Request, BodyError> {
         // An empty string is a document (that fails to parse); no `query` is no request.
-        let has_query = value.get("query").is_some_and(Value::is_string);
+        // A persisted query's hash may stand for its document.
+        let has_query = value.get("query").is_some_and(Value::is_string)
+            || value
+                .get("extensions")
+                .is_some_and(|e| e.get("persistedQuery").is_some());
         if !value.is_object() || !has_query {
             return Err(BodyError::Invalid(
                 "expected an object with a string `query`, or an array of them",
@@ -447,6 +451,15 @@ async fn run_inner(
     let ip = super::client_ip::client_ip(peer.ip(), headers, &state.trusted_proxies);
     check_request_rate(state, ip)?;
     let anonymous = !headers.contains_key(header::AUTHORIZATION);
+    let mut request = request;
+    let register = state.persisted.resolve(&mut request).map_err(|refusal| {
+        let status = if accepts(headers, GRAPHQL_RESPONSE) {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        };
+        Outcome::error(status, refusal.code(), refusal.message())
+    })?;
     // An answer with its cost in `extensions` is never stored or served from the cache.
     let cost_asked = request.extensions.contains_key("cost");
     let cache_key = (anonymous && !cost_asked).then(|| cache_key(&request));
@@ -457,6 +470,9 @@ async fn run_inner(
         return Ok((hit, true));
     }
     let document = check_document(state, headers, &request)?;
+    if let Some(hash) = register.filter(|_| document.is_some()) {
+        state.persisted.register(hash, &request.query);
+    }
     let operation = document
         .as_ref()
         .and_then(|d| selected_operation(d, request.operation_name.as_deref()));

@@ -8,6 +8,7 @@ mod graphiql;
 mod graphql;
 mod health;
 mod middleware;
+mod persisted;
 pub mod serve;
 
 pub use middleware::parse_origins;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub schema: AppSchema,
     /// The schema's types, for completing answers as the specification shapes them.
     pub shapes: Arc<crate::graphql::shape::Shapes>,
+    /// Automatic persisted queries: documents by their SHA-256.
+    pub persisted: Arc<persisted::PersistedQueries>,
     /// The same schema without limits, for trusted internal queries (the export).
     pub internal_schema: AppSchema,
     pub db: DatabaseConnection,
