@@ -373,6 +373,21 @@ async fn the_pages_apps_build_pass_the_shipped_cost_limit_and_abuse_does_not() {
         println!("{name}: cost {requested} of {maximum}");
         assert!(requested <= maximum && requested > 1000, "{name}: {cost}");
     }
+    // The README's worked example.
+    let body: Value = app
+        .http
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": "{ promises(first: 10) { totalCount nodes { title } } }", "extensions": { "cost": true } }))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        body["extensions"]["cost"]["requestedQueryCost"], 31,
+        "{body}"
+    );
     // Without asking, no cost.
     let body = app
         .graphql("{ municipalities { totalCount } }", json!({}))
@@ -550,4 +565,110 @@ async fn automatic_persisted_queries_register_once_then_run_by_hash_over_get() {
             .await
             .expect("json");
     assert_eq!(error_codes(&body), ["BAD_REQUEST"], "{body}");
+}
+
+#[tokio::test]
+async fn messages_follow_accept_language_and_input_errors_carry_their_parameters() {
+    let app = e2e::spawn_app_with(|c| c.delivery_worker = false).await;
+    let send = |language: Option<&'static str>, body: Value| {
+        let mut request = app.http.post(app.url("/graphql")).json(&body);
+        if let Some(language) = language {
+            request = request.header(header::ACCEPT_LANGUAGE, language);
+        }
+        request.send()
+    };
+    let too_many = json!({ "query": "{ municipalities(first: 500) { totalCount } }" });
+    let english: Value = send(None, too_many.clone())
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    let swedish: Value = send(Some("sv-SE,sv;q=0.9,en;q=0.5"), too_many)
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        english["errors"][0]["message"],
+        "`first` is 500, but a page holds at most 100 items"
+    );
+    assert_eq!(
+        swedish["errors"][0]["message"],
+        "Värdet för `first` är ogiltigt. Det ska vara mellan 0 och 100."
+    );
+    for body in [&english, &swedish] {
+        let extensions = &body["errors"][0]["extensions"];
+        assert_eq!(extensions["code"], "BAD_USER_INPUT");
+        assert_eq!(extensions["field"], "first");
+        assert_eq!(
+            (extensions["min"].as_u64(), extensions["max"].as_u64()),
+            (Some(0), Some(100))
+        );
+    }
+
+    // Other errors, executed and refused before execution.
+    let not_found = json!({ "query": r#"{ municipality(slug: "finnsinte") { name } }"# });
+    let body: Value = send(Some("sv"), not_found.clone())
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        body["errors"][0]["message"],
+        "Det du frågade efter finns inte."
+    );
+    let body: Value = send(Some("en"), not_found)
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(body["errors"][0]["message"], "municipality not found");
+    let aliases: String = (0..20).map(|i| format!(" a{i}: __typename")).collect();
+    let body: Value = send(Some("sv"), json!({ "query": format!("{{{aliases} }}") }))
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        body["errors"][0]["message"],
+        "Dokumentet använder 20 alias; högst 15 är tillåtna."
+    );
+
+    // The tip form: its rules speak Swedish to residents in any language, with `min` and
+    // `max` for apps that write their own; the notice is Swedish.
+    let tip = |message: &str| {
+        json!({
+            "query": "mutation($i: SubmitTipInput!) { submitTip(input: $i) { notice } }",
+            "variables": { "i": { "municipality": "mellerud", "kind": "IDEA", "message": message } }
+        })
+    };
+    for language in [None, Some("en"), Some("sv")] {
+        let body: Value = send(language, tip("Kort"))
+            .await
+            .expect("sent")
+            .json()
+            .await
+            .expect("json");
+        let error = &body["errors"][0];
+        assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{body}");
+        assert_eq!(error["extensions"]["field"], "message");
+        assert_eq!(error["extensions"]["min"], 10, "{body}");
+        assert_eq!(error["extensions"]["max"], 5000, "{body}");
+        assert_eq!(error["message"], "Meddelandet måste vara minst 10 tecken.");
+    }
+    let body: Value = send(Some("en"), tip("Fler bänkar vid torget i Mellerud, tack."))
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    let notice = body["data"]["submitTip"]["notice"]
+        .as_str()
+        .expect("notice");
+    assert!(notice.contains("ring 112"), "{notice}");
 }

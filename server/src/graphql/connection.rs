@@ -5,6 +5,7 @@ use async_graphql::connection::PageInfo;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
 use super::errors::ApiError;
+use crate::domain::Param;
 
 pub const DEFAULT_PAGE_SIZE: usize = 20;
 pub const MAX_PAGE_SIZE: usize = 100;
@@ -21,13 +22,17 @@ impl Page {
         let limit = match first {
             None => DEFAULT_PAGE_SIZE,
             Some(n) if n < 0 => {
-                return Err(ApiError::bad_input("first", "`first` must not be negative"));
+                return Err(ApiError::bad_input("first", "`first` must not be negative")
+                    .with("min", Param::Int(0))
+                    .with("max", Param::Int(MAX_PAGE_SIZE as i64)));
             }
             Some(n) if n as usize > MAX_PAGE_SIZE => {
                 return Err(ApiError::bad_input(
                     "first",
                     format!("`first` is {n}, but a page holds at most {MAX_PAGE_SIZE} items"),
-                ));
+                )
+                .with("min", Param::Int(0))
+                .with("max", Param::Int(MAX_PAGE_SIZE as i64)));
             }
             Some(n) => n as usize,
         };

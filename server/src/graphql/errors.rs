@@ -126,7 +126,14 @@ impl std::fmt::Display for ErrorCode {
 #[derive(Debug, Clone)]
 pub enum ApiError {
     /// The client sent something invalid; `field` names the argument or input field.
-    BadUserInput { field: String, message: String },
+    BadUserInput {
+        field: String,
+        message: String,
+        /// The rule's parameters (`min`, `max`, `allowed`, …), sent in `extensions`.
+        params: Vec<(&'static str, crate::domain::Param)>,
+        /// `message` is Swedish already (the tip form's rules).
+        swedish: bool,
+    },
     /// The thing asked for does not exist or is not visible to the caller.
     NotFound(&'static str),
     /// Too many submissions; try again after the given number of seconds.
@@ -146,7 +153,18 @@ impl ApiError {
         Self::BadUserInput {
             field: field.into(),
             message: message.into(),
+            params: Vec::new(),
+            swedish: false,
         }
+    }
+
+    /// Add a parameter of the rule a `BAD_USER_INPUT` value broke (other errors ignore it).
+    #[must_use]
+    pub fn with(mut self, name: &'static str, value: crate::domain::Param) -> Self {
+        if let Self::BadUserInput { params, .. } = &mut self {
+            params.push((name, value));
+        }
+        self
     }
 
     /// The message the client sees.
@@ -199,7 +217,12 @@ impl From<std::sync::Arc<sea_orm::DbErr>> for ApiError {
 
 impl From<crate::domain::Invalid> for ApiError {
     fn from(err: crate::domain::Invalid) -> Self {
-        Self::bad_input(err.field, err.message)
+        Self::BadUserInput {
+            field: err.field.to_owned(),
+            message: err.message,
+            params: err.params,
+            swedish: err.swedish,
+        }
     }
 }
 
@@ -208,7 +231,23 @@ impl ErrorExtensions for ApiError {
         let mut error = async_graphql::Error::new(self.message()).extend_with(|_, ext| {
             ext.set("code", self.code().as_str());
             match self {
-                Self::BadUserInput { field, .. } => ext.set("field", field.as_str()),
+                Self::BadUserInput { field, params, .. } => {
+                    ext.set("field", field.as_str());
+                    for (name, value) in params {
+                        match value {
+                            crate::domain::Param::Int(n) => ext.set(*name, *n),
+                            crate::domain::Param::List(items) => ext.set(
+                                *name,
+                                async_graphql::Value::List(
+                                    items
+                                        .iter()
+                                        .map(|i| async_graphql::Value::from(*i))
+                                        .collect(),
+                                ),
+                            ),
+                        }
+                    }
+                }
                 Self::RateLimited { retry_after_secs } => {
                     ext.set("retryAfterSeconds", *retry_after_secs)
                 }

@@ -6,6 +6,7 @@ mod editing;
 pub mod errors;
 mod extensions;
 pub mod ids;
+pub mod language;
 pub mod limits;
 pub mod loaders;
 pub mod mutation;

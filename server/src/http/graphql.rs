@@ -393,7 +393,12 @@ impl Outcome {
             status,
             body: Bytes::from(crate::graphql::errors::error_document_with(
                 err.code(),
-                &err.message(),
+                &crate::graphql::language::message(
+                    err.code(),
+                    &err.message(),
+                    &err.numbers(),
+                    None,
+                ),
                 None,
                 &err.numbers(),
                 false,
@@ -408,7 +413,12 @@ impl Outcome {
         crate::metrics::graphql_error(code.as_str());
         Self {
             status,
-            body: Bytes::from(error_document(code, message, None, false)),
+            body: Bytes::from(error_document(
+                code,
+                &crate::graphql::language::message(code, message, &[], None),
+                None,
+                false,
+            )),
             retry_after: None,
             etag: None,
             method_not_allowed: false,
@@ -425,7 +435,16 @@ async fn run(
 ) -> Outcome {
     let started = Instant::now();
     let mut name = request.operation_name.clone();
-    let (outcome, cached) = run_inner(state, peer, headers, request, method, &mut name)
+    let language = crate::graphql::language::from_accept_language(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let (outcome, cached) = crate::graphql::language::LANGUAGE
+        .scope(
+            language,
+            run_inner(state, peer, headers, request, method, &mut name),
+        )
         .await
         .unwrap_or_else(|refused| (refused, false));
     let operation = crate::metrics::operation_label(name.as_deref());
@@ -525,6 +544,10 @@ async fn run_inner(
     for code in response.errors.iter().filter_map(code_of) {
         crate::metrics::graphql_error(code.as_str());
     }
+    response
+        .errors
+        .iter_mut()
+        .for_each(crate::graphql::language::localize);
     let (status, retry_after) = status_of(headers, &response);
     let without_data = accepts(headers, GRAPHQL_RESPONSE) && is_request_error(&response);
     let body = serialise(&response, without_data, state.limits.max_response_bytes)?;
@@ -630,7 +653,12 @@ fn check_document(
         crate::metrics::graphql_error(ErrorCode::BadUserInput.as_str());
         let body = error_document(
             ErrorCode::BadUserInput,
-            "a value contains a control character; only tab and line breaks are allowed",
+            &crate::graphql::language::message(
+                ErrorCode::BadUserInput,
+                "a value contains a control character; only tab and line breaks are allowed",
+                &[],
+                Some(&field),
+            ),
             Some(&field),
             !accepts(headers, GRAPHQL_RESPONSE),
         );
