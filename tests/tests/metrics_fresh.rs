@@ -24,7 +24,12 @@ fn readme_series() -> Vec<(String, Vec<String>)> {
             .map(|(inside, _)| inside.split(',').map(|v| v.trim().to_owned()).collect())
             .unwrap_or_default();
         for name in item.split('`').skip(1).step_by(2) {
-            if name.contains("_total") || name.contains('_') && !name.contains(' ') {
+            // A metric name, with its label names: `tips_total{kind,outcome}`.
+            let metric = name.contains('_')
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || matches!(c, '_' | '{' | '}' | ','));
+            if metric {
                 series.push((name.to_owned(), values.clone()));
             }
         }
