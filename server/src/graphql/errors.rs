@@ -358,14 +358,23 @@ impl From<crate::service::staff::StaffError> for ApiError {
             StaffError::Invalid { field, message } => Self::bad_input(field, message),
             StaffError::NotFound => Self::NotFound("tip"),
             StaffError::Forbidden => Self::Forbidden,
-            StaffError::InvalidTransition { from, to } => Self::bad_input(
-                "status",
-                format!(
-                    "a tip cannot go from {} to {}",
-                    status_name(from),
-                    status_name(to)
-                ),
-            ),
+            StaffError::InvalidTransition { from, to } => {
+                use entity::TipStatus::*;
+                let allowed = [New, Unrouted, InProgress, Handled, NotRelevant]
+                    .into_iter()
+                    .filter(|&next| crate::domain::triage::allowed(from, next))
+                    .map(status_name)
+                    .collect();
+                Self::bad_input(
+                    "status",
+                    format!(
+                        "a tip cannot go from {} to {}",
+                        status_name(from),
+                        status_name(to)
+                    ),
+                )
+                .with("allowed", crate::domain::Param::List(allowed))
+            }
             StaffError::Db(e) => e.into(),
         }
     }
