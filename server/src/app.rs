@@ -126,8 +126,11 @@ impl Application {
                 config.rate_limit_ipv6_prefix,
             )
         });
+        let schema = graphql::build_schema(db.clone(), intake.clone(), Some(guards));
         let state = http::AppState {
-            schema: graphql::build_schema(db.clone(), intake.clone(), Some(guards)),
+            shapes: std::sync::Arc::new(graphql::shape::Shapes::from_sdl(&graphql::sdl())),
+            schema,
+            persisted: Default::default(),
             internal_schema: graphql::build_schema(db.clone(), intake.clone(), None),
             db: db.clone(),
             graphiql: config.graphiql,

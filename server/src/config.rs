@@ -83,6 +83,9 @@ pub struct Config {
     /// Largest cost: each field costs 1, a list costs `first` (or its usual size) times
     /// its items.
     pub graphql_max_complexity: usize,
+    /// Most fields a document selects with its fragments expanded, before any list is
+    /// weighted (introspection lists are): stops fragment bombs before validation.
+    pub graphql_max_fields: usize,
     pub graphql_max_aliases: usize,
     pub graphql_max_directives: usize,
     /// Largest document, in lexical tokens.
@@ -211,7 +214,8 @@ impl Default for Config {
             retention_interval_secs: 3600,
             graphql_introspection: true,
             graphql_max_depth: 10,
-            graphql_max_complexity: 10_000,
+            graphql_max_complexity: 60_000,
+            graphql_max_fields: 10_000,
             graphql_max_aliases: 15,
             graphql_max_directives: 10,
             graphql_max_tokens: 2000,

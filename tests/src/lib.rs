@@ -125,6 +125,7 @@ pub async fn test_config(dir: &std::path::Path) -> anyhow::Result<Config> {
         // Functional tests read whole catalogues in one query; the limits suite
         // (`tests/hostile.rs`) checks the shipped defaults.
         graphql_max_complexity: usize::MAX / 2,
+        graphql_max_fields: usize::MAX / 2,
         ..Config::default()
     })
 }

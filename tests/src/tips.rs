@@ -37,6 +37,7 @@ pub fn reference(body: &Value) -> String {
 /// functional tests; limit suites put it back.
 pub fn shipped_limits(config: &mut Config) {
     config.graphql_max_complexity = Config::default().graphql_max_complexity;
+    config.graphql_max_fields = Config::default().graphql_max_fields;
 }
 
 /// Tip limits high enough that a table of tips from one client is never throttled.

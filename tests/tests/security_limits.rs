@@ -162,6 +162,7 @@ async fn the_timeout_stops_work_that_never_waits() {
     // Every document limit off: only the timeout and the response budget stand.
     let app = spawn_app_with(|c| {
         c.graphql_max_complexity = usize::MAX / 2;
+        c.graphql_max_fields = usize::MAX / 2;
         c.graphql_max_introspection_depth = 100;
         c.graphql_max_response_bytes = usize::MAX / 2;
         c.graphql_timeout_ms = 200;
@@ -186,6 +187,7 @@ async fn the_timeout_stops_work_that_never_waits() {
 async fn the_response_size_is_bounded() {
     let app = spawn_app_with(|c| {
         c.graphql_max_complexity = usize::MAX / 2;
+        c.graphql_max_fields = usize::MAX / 2;
         c.graphql_max_introspection_depth = 100;
         c.graphql_max_response_bytes = 64 * 1024;
     })

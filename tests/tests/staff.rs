@@ -164,6 +164,12 @@ async fn triage_transitions_history_and_the_residents_status() {
         .await;
     assert_eq!(error_codes(&body), ["BAD_USER_INPUT"]);
     assert_eq!(body["errors"][0]["extensions"]["field"], "status");
+    // The moves that are allowed from here, for apps that write their own text.
+    assert_eq!(
+        body["errors"][0]["extensions"]["allowed"],
+        json!(["HANDLED", "NOT_RELEVANT"]),
+        "{body}"
+    );
     let body = app.graphql_as(&recipient, update, json!({ "i": { "reference": reference, "status": "HANDLED", "note": "Fler kontroller inplanerade." } })).await;
     assert_eq!(
         body["data"]["updateTipStatus"]["tip"]["status"], "HANDLED",

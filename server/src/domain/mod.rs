@@ -22,11 +22,34 @@ pub mod triage;
 pub struct Invalid {
     pub field: &'static str,
     pub message: String,
+    /// What the value must satisfy (`min`, `max`, `allowed`, …), for clients that write
+    /// their own text; sent as `extensions` next to `field`.
+    pub params: Vec<(&'static str, Param)>,
+    /// The message is written in Swedish (the tip form's rules, shown to residents).
+    pub swedish: bool,
+}
+
+/// One parameter of a validation rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Param {
+    Int(i64),
+    List(Vec<&'static str>),
+}
+
+impl Invalid {
+    /// Add a parameter of the rule the value broke.
+    #[must_use]
+    pub fn with(mut self, name: &'static str, value: Param) -> Self {
+        self.params.push((name, value));
+        self
+    }
 }
 
 pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> Invalid {
     Invalid {
         field,
         message: message.into(),
+        params: Vec::new(),
+        swedish: false,
     }
 }

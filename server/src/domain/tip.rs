@@ -2,7 +2,15 @@
 //! name with a message, so the API can answer `BAD_USER_INPUT` with `extensions.field`.
 
 pub use super::Invalid;
-use super::{charset, email_address::EmailAddress, invalid};
+use super::{Param, charset, email_address::EmailAddress};
+
+/// The tip form's rules speak Swedish: residents read them.
+fn invalid(field: &'static str, message: impl Into<String>) -> Invalid {
+    Invalid {
+        swedish: true,
+        ..super::invalid(field, message)
+    }
+}
 
 /// Shown to residents with every receipt and in the API: tips are not for emergencies.
 pub const EMERGENCY_NOTICE_SV: &str = "Tipsfunktionen är inte till för akuta ärenden. \
@@ -44,17 +52,22 @@ impl TipMessage {
             ));
         }
         let len = text.chars().count();
+        let bounds = |e: Invalid| {
+            e.with("min", Param::Int(MESSAGE_MIN_CHARS as i64))
+                .with("max", Param::Int(MESSAGE_MAX_CHARS as i64))
+                .with("length", Param::Int(len as i64))
+        };
         if len < MESSAGE_MIN_CHARS {
-            return Err(invalid(
+            return Err(bounds(invalid(
                 "message",
                 format!("Meddelandet måste vara minst {MESSAGE_MIN_CHARS} tecken."),
-            ));
+            )));
         }
         if len > MESSAGE_MAX_CHARS {
-            return Err(invalid(
+            return Err(bounds(invalid(
                 "message",
                 format!("Meddelandet får vara högst {MESSAGE_MAX_CHARS} tecken."),
-            ));
+            )));
         }
         Ok(Self(text))
     }
@@ -79,7 +92,8 @@ pub fn parse_name(input: Option<&str>) -> Result<Option<String>, Invalid> {
         return Err(invalid(
             "name",
             format!("Namnet får vara högst {NAME_MAX_CHARS} tecken."),
-        ));
+        )
+        .with("max", Param::Int(NAME_MAX_CHARS as i64)));
     }
     Ok(Some(name.to_owned()))
 }

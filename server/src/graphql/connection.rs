@@ -9,6 +9,7 @@ use async_graphql::connection::PageInfo;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
 use super::errors::ApiError;
+use crate::domain::Param;
 
 pub const DEFAULT_PAGE_SIZE: usize = 20;
 pub const MAX_PAGE_SIZE: usize = 100;
@@ -43,11 +44,15 @@ fn size(name: &str, n: Option<i32>) -> Result<Option<usize>, ApiError> {
         Some(n) if n < 0 => Err(ApiError::bad_input(
             name,
             format!("`{name}` must not be negative"),
-        )),
+        )
+        .with("min", Param::Int(0))
+        .with("max", Param::Int(MAX_PAGE_SIZE as i64))),
         Some(n) if n as usize > MAX_PAGE_SIZE => Err(ApiError::bad_input(
             name,
             format!("`{name}` is {n}, but a page holds at most {MAX_PAGE_SIZE} items"),
-        )),
+        )
+        .with("min", Param::Int(0))
+        .with("max", Param::Int(MAX_PAGE_SIZE as i64))),
         Some(n) => Ok(Some(n as usize)),
     }
 }

@@ -35,9 +35,38 @@ pub enum ErrorCode {
     ComplexityLimitExceeded,
     BatchLimitExceeded,
     ResponseTooLarge,
+    PersistedQueryNotFound,
 }
 
 impl ErrorCode {
+    /// Every code, for metrics that exist before their first occurrence.
+    pub const ALL: [Self; 24] = [
+        Self::BadUserInput,
+        Self::BadRequest,
+        Self::NotFound,
+        Self::RateLimited,
+        Self::IdempotencyConflict,
+        Self::Unauthenticated,
+        Self::Forbidden,
+        Self::Internal,
+        Self::Unavailable,
+        Self::Timeout,
+        Self::PayloadTooLarge,
+        Self::UnsupportedMediaType,
+        Self::MethodNotAllowed,
+        Self::GraphqlParseFailed,
+        Self::GraphqlValidationFailed,
+        Self::IntrospectionDisabled,
+        Self::TokenLimitExceeded,
+        Self::AliasLimitExceeded,
+        Self::DirectiveLimitExceeded,
+        Self::DepthLimitExceeded,
+        Self::ComplexityLimitExceeded,
+        Self::BatchLimitExceeded,
+        Self::ResponseTooLarge,
+        Self::PersistedQueryNotFound,
+    ];
+
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::BadUserInput => "BAD_USER_INPUT",
@@ -63,6 +92,7 @@ impl ErrorCode {
             Self::ComplexityLimitExceeded => "COMPLEXITY_LIMIT_EXCEEDED",
             Self::BatchLimitExceeded => "BATCH_LIMIT_EXCEEDED",
             Self::ResponseTooLarge => "RESPONSE_TOO_LARGE",
+            Self::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
         }
     }
 
@@ -96,7 +126,14 @@ impl std::fmt::Display for ErrorCode {
 #[derive(Debug, Clone)]
 pub enum ApiError {
     /// The client sent something invalid; `field` names the argument or input field.
-    BadUserInput { field: String, message: String },
+    BadUserInput {
+        field: String,
+        message: String,
+        /// The rule's parameters (`min`, `max`, `allowed`, …), sent in `extensions`.
+        params: Vec<(&'static str, crate::domain::Param)>,
+        /// `message` is Swedish already (the tip form's rules).
+        swedish: bool,
+    },
     /// The thing asked for does not exist or is not visible to the caller.
     NotFound(&'static str),
     /// Too many submissions; try again after the given number of seconds.
@@ -116,7 +153,18 @@ impl ApiError {
         Self::BadUserInput {
             field: field.into(),
             message: message.into(),
+            params: Vec::new(),
+            swedish: false,
         }
+    }
+
+    /// Add a parameter of the rule a `BAD_USER_INPUT` value broke (other errors ignore it).
+    #[must_use]
+    pub fn with(mut self, name: &'static str, value: crate::domain::Param) -> Self {
+        if let Self::BadUserInput { params, .. } = &mut self {
+            params.push((name, value));
+        }
+        self
     }
 
     /// The message the client sees.
@@ -169,7 +217,12 @@ impl From<std::sync::Arc<sea_orm::DbErr>> for ApiError {
 
 impl From<crate::domain::Invalid> for ApiError {
     fn from(err: crate::domain::Invalid) -> Self {
-        Self::bad_input(err.field, err.message)
+        Self::BadUserInput {
+            field: err.field.to_owned(),
+            message: err.message,
+            params: err.params,
+            swedish: err.swedish,
+        }
     }
 }
 
@@ -178,7 +231,23 @@ impl ErrorExtensions for ApiError {
         let mut error = async_graphql::Error::new(self.message()).extend_with(|_, ext| {
             ext.set("code", self.code().as_str());
             match self {
-                Self::BadUserInput { field, .. } => ext.set("field", field.as_str()),
+                Self::BadUserInput { field, params, .. } => {
+                    ext.set("field", field.as_str());
+                    for (name, value) in params {
+                        match value {
+                            crate::domain::Param::Int(n) => ext.set(*name, *n),
+                            crate::domain::Param::List(items) => ext.set(
+                                *name,
+                                async_graphql::Value::List(
+                                    items
+                                        .iter()
+                                        .map(|i| async_graphql::Value::from(*i))
+                                        .collect(),
+                                ),
+                            ),
+                        }
+                    }
+                }
                 Self::RateLimited { retry_after_secs } => {
                     ext.set("retryAfterSeconds", *retry_after_secs)
                 }
@@ -232,10 +301,24 @@ pub fn retry_after_of(error: &ServerError) -> Option<u64> {
 /// (and the input field it is about), with `"data": null` when execution was refused
 /// after the document was accepted as a request.
 pub fn error_document(code: ErrorCode, message: &str, field: Option<&str>, data: bool) -> String {
+    error_document_with(code, message, field, &[], data)
+}
+
+/// [`error_document`] with numbers in `extensions` (a limit's measured value and limit).
+pub fn error_document_with(
+    code: ErrorCode,
+    message: &str,
+    field: Option<&str>,
+    numbers: &[(&str, usize)],
+    data: bool,
+) -> String {
     let mut extensions = serde_json::Map::new();
     extensions.insert("code".into(), code.as_str().into());
     if let Some(field) = field {
         extensions.insert("field".into(), field.into());
+    }
+    for (name, value) in numbers {
+        extensions.insert((*name).into(), (*value).into());
     }
     let error = serde_json::json!({ "message": message, "extensions": extensions });
     let body = if data {
@@ -275,14 +358,23 @@ impl From<crate::service::staff::StaffError> for ApiError {
             StaffError::Invalid { field, message } => Self::bad_input(field, message),
             StaffError::NotFound => Self::NotFound("tip"),
             StaffError::Forbidden => Self::Forbidden,
-            StaffError::InvalidTransition { from, to } => Self::bad_input(
-                "status",
-                format!(
-                    "a tip cannot go from {} to {}",
-                    status_name(from),
-                    status_name(to)
-                ),
-            ),
+            StaffError::InvalidTransition { from, to } => {
+                use entity::TipStatus::*;
+                let allowed = [New, Unrouted, InProgress, Handled, NotRelevant]
+                    .into_iter()
+                    .filter(|&next| crate::domain::triage::allowed(from, next))
+                    .map(status_name)
+                    .collect();
+                Self::bad_input(
+                    "status",
+                    format!(
+                        "a tip cannot go from {} to {}",
+                        status_name(from),
+                        status_name(to)
+                    ),
+                )
+                .with("allowed", crate::domain::Param::List(allowed))
+            }
             StaffError::Db(e) => e.into(),
         }
     }

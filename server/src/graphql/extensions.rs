@@ -24,8 +24,17 @@ pub struct ResponseBudget(pub usize, pub std::time::Instant);
 
 /// The error for an answer over its budget.
 pub fn response_too_large(max: usize) -> ServerError {
-    let err = super::limits::LimitError::Response(max);
-    coded(ServerError::new(err.message(), None), err.code())
+    limit_error(&super::limits::LimitError::Response(max))
+}
+
+/// A limit's error with its numbers in `extensions`.
+fn limit_error(err: &super::limits::LimitError) -> ServerError {
+    let mut error = coded(ServerError::new(err.message(), None), err.code());
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    for (name, value) in err.numbers() {
+        extensions.set(name, value as u64);
+    }
+    error
 }
 
 /// A resolving request checks its deadline every this many fields and, once it has run
@@ -185,12 +194,20 @@ fn parse_message(message: &str) -> String {
 /// Adds `GRAPHQL_PARSE_FAILED` to syntax errors, `GRAPHQL_VALIDATION_FAILED` to
 /// validation errors (or the limit or switch that refused the document), and
 /// `BAD_USER_INPUT` to invalid argument values.
-pub struct ErrorCodes;
+///
+/// It also checks the weighted cost against `max_complexity` (async-graphql's own check
+/// says only "Query is too complex."), so the refusal carries `cost` and `limit`, and
+/// puts the cost into `extensions.cost` of an answer whose request asked for it with
+/// `"extensions": {"cost": true}`.
+pub struct ErrorCodes {
+    pub max_complexity: Option<usize>,
+}
 
 impl ExtensionFactory for ErrorCodes {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(ErrorCodesExtension {
             created: Some(std::time::Instant::now()),
+            max_complexity: self.max_complexity,
             ..ErrorCodesExtension::default()
         })
     }
@@ -201,6 +218,12 @@ impl ExtensionFactory for ErrorCodes {
 struct ErrorCodesExtension {
     /// When the request started resolving.
     created: Option<std::time::Instant>,
+    /// The cost limit; `None` for trusted internal queries.
+    max_complexity: Option<usize>,
+    /// The request asked for its cost (`"extensions": {"cost": true}`).
+    cost_asked: AtomicBool,
+    /// The document's weighted cost, once validated.
+    cost: AtomicUsize,
     /// Fields resolved so far.
     fields: AtomicUsize,
     /// Estimated bytes of the answer so far.
@@ -244,7 +267,17 @@ impl Extension for ErrorCodesExtension {
         ctx: &ExtensionContext<'_>,
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|errors| {
+        let validated = next.run(ctx).await;
+        if let (Ok(result), Some(max)) = (&validated, self.max_complexity) {
+            if result.complexity > max {
+                return Err(vec![limit_error(&super::limits::LimitError::Complexity(
+                    result.complexity,
+                    max,
+                ))]);
+            }
+            self.cost.store(result.complexity, Ordering::Relaxed);
+        }
+        validated.map_err(|errors| {
             let page_sizes = self
                 .page_sizes
                 .lock()
@@ -263,13 +296,40 @@ impl Extension for ErrorCodesExtension {
         })
     }
 
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        request: async_graphql::Request,
+        next: async_graphql::extensions::NextPrepareRequest<'_>,
+    ) -> ServerResult<async_graphql::Request> {
+        let asked = matches!(request.extensions.get("cost"), Some(Value::Boolean(true)));
+        self.cost_asked.store(asked, Ordering::Relaxed);
+        next.run(ctx, request).await
+    }
+
     async fn execute(
         &self,
         ctx: &ExtensionContext<'_>,
         operation_name: Option<&str>,
         next: NextExecute<'_>,
     ) -> Response {
-        let response = next.run(ctx, operation_name).await;
+        let mut response = next.run(ctx, operation_name).await;
+        if self.cost_asked.load(Ordering::Relaxed)
+            && let Some(max) = self.max_complexity
+        {
+            let mut cost = async_graphql::indexmap::IndexMap::new();
+            cost.insert(
+                async_graphql::Name::new("requestedQueryCost"),
+                Value::from(self.cost.load(Ordering::Relaxed) as u64),
+            );
+            cost.insert(
+                async_graphql::Name::new("maximumAvailable"),
+                Value::from(max as u64),
+            );
+            response
+                .extensions
+                .insert("cost".to_owned(), Value::Object(cost));
+        }
         if self.timed_out.load(Ordering::Relaxed) {
             drop(response);
             return Response::from_errors(vec![timed_out()]);

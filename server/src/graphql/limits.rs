@@ -56,6 +56,8 @@ const INTROSPECTION_LISTS: &[&str] = &[
 pub struct Limits {
     pub max_depth: usize,
     pub max_complexity: usize,
+    /// Most fields after expanding fragments (introspection lists weighted).
+    pub max_fields: usize,
     pub max_aliases: usize,
     pub max_directives: usize,
     pub max_tokens: usize,
@@ -74,6 +76,7 @@ impl Limits {
         Self {
             max_depth: config.graphql_max_depth,
             max_complexity: config.graphql_max_complexity,
+            max_fields: config.graphql_max_fields,
             max_aliases: config.graphql_max_aliases,
             max_directives: config.graphql_max_directives,
             max_tokens: config.graphql_max_tokens,
@@ -88,12 +91,17 @@ impl Limits {
 /// Why a document was refused; each has its own `extensions.code`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LimitError {
-    Tokens(usize),
-    Aliases(usize),
-    Directives(usize),
-    Depth(usize),
-    Complexity(usize),
-    Batch(usize),
+    /// Each with what was measured, then the limit. Tokens are counted only until the
+    /// count passes the limit.
+    Tokens(usize, usize),
+    Aliases(usize, usize),
+    Directives(usize, usize),
+    Depth(usize, usize),
+    /// The weighted cost (see `README.md`, "Cost").
+    Complexity(usize, usize),
+    /// Fields after expanding fragments (introspection lists weighted).
+    Fields(usize, usize),
+    Batch(usize, usize),
     Introspection,
     /// Not a limit but invalid GraphQL, refused here because expanding it never ends.
     FragmentCycle,
@@ -104,26 +112,55 @@ pub enum LimitError {
 impl LimitError {
     pub fn code(&self) -> ErrorCode {
         match self {
-            Self::Tokens(_) => ErrorCode::TokenLimitExceeded,
-            Self::Aliases(_) => ErrorCode::AliasLimitExceeded,
-            Self::Directives(_) => ErrorCode::DirectiveLimitExceeded,
-            Self::Depth(_) => ErrorCode::DepthLimitExceeded,
-            Self::Complexity(_) => ErrorCode::ComplexityLimitExceeded,
-            Self::Batch(_) => ErrorCode::BatchLimitExceeded,
+            Self::Tokens(..) => ErrorCode::TokenLimitExceeded,
+            Self::Aliases(..) => ErrorCode::AliasLimitExceeded,
+            Self::Directives(..) => ErrorCode::DirectiveLimitExceeded,
+            Self::Depth(..) => ErrorCode::DepthLimitExceeded,
+            Self::Complexity(..) | Self::Fields(..) => ErrorCode::ComplexityLimitExceeded,
+            Self::Batch(..) => ErrorCode::BatchLimitExceeded,
             Self::Introspection => ErrorCode::IntrospectionDisabled,
             Self::FragmentCycle => ErrorCode::GraphqlValidationFailed,
             Self::Response(_) => ErrorCode::ResponseTooLarge,
         }
     }
 
+    /// The numbers for `extensions`: what was measured, under its own name, and `limit`.
+    pub fn numbers(&self) -> Vec<(&'static str, usize)> {
+        let (name, found, max) = match *self {
+            Self::Tokens(n, max) => ("tokens", n, max),
+            Self::Aliases(n, max) => ("aliases", n, max),
+            Self::Directives(n, max) => ("directives", n, max),
+            Self::Depth(n, max) => ("depth", n, max),
+            Self::Complexity(n, max) => ("cost", n, max),
+            Self::Fields(n, max) => ("fields", n, max),
+            Self::Batch(n, max) => ("operations", n, max),
+            Self::Response(max) => return vec![("limit", max)],
+            Self::Introspection | Self::FragmentCycle => return Vec::new(),
+        };
+        vec![(name, found), ("limit", max)]
+    }
+
     pub fn message(&self) -> String {
         match self {
-            Self::Tokens(max) => format!("the document has more than {max} tokens"),
-            Self::Aliases(max) => format!("the document uses more than {max} aliases"),
-            Self::Directives(max) => format!("the document uses more than {max} directives"),
-            Self::Depth(max) => format!("the query is nested deeper than {max} levels"),
-            Self::Complexity(max) => format!("the query is more complex than {max}"),
-            Self::Batch(max) => format!("a batch may hold at most {max} operations"),
+            Self::Tokens(_, max) => format!("the document has more than {max} tokens"),
+            Self::Aliases(n, max) => {
+                format!("the document uses {n} aliases; at most {max} are allowed")
+            }
+            Self::Directives(n, max) => {
+                format!("the document uses {n} directives; at most {max} are allowed")
+            }
+            Self::Depth(n, max) => {
+                format!("the query is nested {n} levels deep; at most {max} are allowed")
+            }
+            Self::Complexity(cost, max) => {
+                format!("the query costs {cost}; at most {max} is allowed")
+            }
+            Self::Fields(n, max) => format!(
+                "the query selects {n} fields with its fragments expanded; at most {max} are allowed"
+            ),
+            Self::Batch(n, max) => {
+                format!("the batch holds {n} operations; at most {max} are allowed")
+            }
             Self::Introspection => "introspection is disabled on this server".to_owned(),
             Self::FragmentCycle => {
                 "a fragment spreads itself (directly or through others)".to_owned()
@@ -143,8 +180,9 @@ pub fn check(query: &str, limits: &Limits) -> Result<(), LimitError> {
 /// Check one document and return it parsed. A document that does not parse passes here
 /// as `None`: execution then reports it as `GRAPHQL_PARSE_FAILED`.
 pub fn inspect(query: &str, limits: &Limits) -> Result<Option<ExecutableDocument>, LimitError> {
-    if count_tokens(query, limits.max_tokens) > limits.max_tokens {
-        return Err(LimitError::Tokens(limits.max_tokens));
+    let tokens = count_tokens(query, limits.max_tokens);
+    if tokens > limits.max_tokens {
+        return Err(LimitError::Tokens(tokens, limits.max_tokens));
     }
     let Ok(document) = async_graphql::parser::parse_query(query) else {
         return Ok(None);
@@ -182,19 +220,25 @@ pub fn inspect(query: &str, limits: &Limits) -> Result<Option<ExecutableDocument
         return Err(LimitError::FragmentCycle);
     }
     if counter.aliases > limits.max_aliases {
-        return Err(LimitError::Aliases(limits.max_aliases));
+        return Err(LimitError::Aliases(counter.aliases, limits.max_aliases));
     }
     if counter.directives > limits.max_directives {
-        return Err(LimitError::Directives(limits.max_directives));
+        return Err(LimitError::Directives(
+            counter.directives,
+            limits.max_directives,
+        ));
     }
     if depth > limits.max_depth {
-        return Err(LimitError::Depth(limits.max_depth));
+        return Err(LimitError::Depth(depth, limits.max_depth));
     }
     if introspection_depth > limits.max_introspection_depth {
-        return Err(LimitError::Depth(limits.max_introspection_depth));
+        return Err(LimitError::Depth(
+            introspection_depth,
+            limits.max_introspection_depth,
+        ));
     }
-    if size > limits.max_complexity {
-        return Err(LimitError::Complexity(limits.max_complexity));
+    if size > limits.max_fields {
+        return Err(LimitError::Fields(size, limits.max_fields));
     }
     Ok(Some(document))
 }
@@ -512,6 +556,7 @@ mod tests {
     const LIMITS: Limits = Limits {
         max_depth: 4,
         max_complexity: 50,
+        max_fields: 50,
         max_aliases: 2,
         max_directives: 2,
         max_tokens: 60,
@@ -534,33 +579,36 @@ mod tests {
     fn each_limit_has_its_own_error() {
         assert_eq!(check("{ a { b } }", &LIMITS), Ok(()));
         let long = format!("{{ {} }}", "a ".repeat(70));
-        assert_eq!(check(&long, &LIMITS), Err(LimitError::Tokens(60)));
-        assert_eq!(
+        assert!(matches!(
+            check(&long, &LIMITS),
+            Err(LimitError::Tokens(_, 60))
+        ));
+        assert!(matches!(
             check("{ x: a y: a z: a }", &LIMITS),
-            Err(LimitError::Aliases(2))
-        );
-        assert_eq!(
+            Err(LimitError::Aliases(_, 2))
+        ));
+        assert!(matches!(
             check(
                 "{ a @skip(if: false) @include(if: true) b @skip(if: false) }",
                 &LIMITS
             ),
-            Err(LimitError::Directives(2))
-        );
-        assert_eq!(
+            Err(LimitError::Directives(_, 2))
+        ));
+        assert!(matches!(
             check("{ a { b { c { d { e } } } } }", &LIMITS),
-            Err(LimitError::Depth(4))
-        );
+            Err(LimitError::Depth(_, 4))
+        ));
     }
 
     #[test]
     fn fragments_are_expanded_for_depth_and_size_but_measured_once() {
-        assert_eq!(
+        assert!(matches!(
             check(
                 "{ a { ...F } } fragment F on T { b { c { d { e } } } }",
                 &LIMITS
             ),
-            Err(LimitError::Depth(4))
-        );
+            Err(LimitError::Depth(_, 4))
+        ));
         // Each level doubles: 2^6 = 64 fields after expansion from a tiny document.
         let bomb = "{ ...A } fragment A on Q { ...B ...B } fragment B on Q { ...C ...C } \
                     fragment C on Q { ...D ...D } fragment D on Q { ...E ...E } \
@@ -569,7 +617,10 @@ mod tests {
             max_tokens: 1000,
             ..LIMITS
         };
-        assert_eq!(check(bomb, &limits), Err(LimitError::Complexity(50)));
+        assert!(matches!(
+            check(bomb, &limits),
+            Err(LimitError::Fields(_, 50))
+        ));
         // A cycle does not loop; it is refused as invalid.
         assert_eq!(
             check(
@@ -601,6 +652,7 @@ mod tests {
         let limits = Limits {
             max_tokens: 1000,
             max_complexity: 1000,
+            max_fields: 1000,
             ..LIMITS
         };
         // Deeper than data may go, within the introspection depth.
@@ -608,24 +660,32 @@ mod tests {
         assert_eq!(check(ok, &limits), Ok(()));
         let deep =
             "{ __schema { types { fields { type { ofType { ofType { ofType { name } } } } } } } }";
-        assert_eq!(check(deep, &limits), Err(LimitError::Depth(6)));
+        assert!(matches!(check(deep, &limits), Err(LimitError::Depth(_, 6))));
         // Also through a fragment on an introspection type.
         let via_fragment = "{ __type(name: \"Q\") { ...T } } \
             fragment T on __Type { ofType { ofType { ofType { ofType { ofType { name } } } } } }";
-        assert_eq!(check(via_fragment, &limits), Err(LimitError::Depth(6)));
+        assert!(matches!(
+            check(via_fragment, &limits),
+            Err(LimitError::Depth(_, 6))
+        ));
         // Three nested lists: 5 * (1 + 5 * (1 + 5 * 2)) + 1 = 281.
         let lists =
             "{ __type(name: \"Q\") { possibleTypes { interfaces { possibleTypes { name } } } } }";
         let roomy = Limits {
             max_complexity: 281,
+            max_fields: 281,
             ..limits
         };
         assert_eq!(check(lists, &roomy), Ok(()));
         let tight = Limits {
             max_complexity: 280,
+            max_fields: 280,
             ..limits
         };
-        assert_eq!(check(lists, &tight), Err(LimitError::Complexity(280)));
+        assert!(matches!(
+            check(lists, &tight),
+            Err(LimitError::Fields(_, 280))
+        ));
         // A data field named like an introspection list is not multiplied.
         assert_eq!(check("{ a { fields { types { b } } } }", &tight), Ok(()));
     }

@@ -6,11 +6,13 @@ mod editing;
 pub mod errors;
 mod extensions;
 pub mod ids;
+pub mod language;
 pub mod limits;
 pub mod loaders;
 pub mod mutation;
 mod public_tips;
 mod query;
+pub mod shape;
 pub mod staff;
 pub mod types;
 
@@ -61,10 +63,12 @@ pub fn build_schema(
     let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .data(db)
         .data(intake)
-        .extension(extensions::ErrorCodes);
+        .extension(extensions::ErrorCodes {
+            max_complexity: guards.map(|g| g.max_complexity),
+        });
     if let Some(g) = guards {
+        // The cost limit is checked by `extensions::ErrorCodes`, which reports the numbers.
         builder = builder
-            .limit_complexity(g.max_complexity)
             // Introspection is exempt from the HTTP depth check; this keeps it bounded.
             .limit_depth(g.max_depth.max(20));
         if !g.introspection {

@@ -84,23 +84,12 @@ pub async fn get(
         );
     }
     if query.len() > state.max_body_bytes {
-        return too_large(&state);
+        return too_large(&state, Some(query.len()));
     }
-    let request = match async_graphql::http::parse_query_string(&query) {
-        Ok(_) if !query.split('&').any(|pair| pair.starts_with("query=")) => {
-            return json_error(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::BadRequest,
-                "missing `query` parameter",
-            );
-        }
+    let request = match parse_query_string(&query) {
         Ok(request) => request,
-        Err(err) => {
-            return json_error(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::BadRequest,
-                &format!("invalid query string: {err}"),
-            );
+        Err(reason) => {
+            return json_error(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, &reason);
         }
     };
     let outcome = run(&state, peer, &headers, request, Method::Get).await;
@@ -128,7 +117,11 @@ pub async fn post(
     let body = match body {
         Ok(body) => body,
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return too_large(&state);
+            let size = headers
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok());
+            return too_large(&state, size);
         }
         Err(_) => {
             return json_error(
@@ -141,7 +134,13 @@ pub async fn post(
     let batch = match parse_body(&body, state.limits.max_batch) {
         Ok(batch) => batch,
         Err(BodyError::Batch(err)) => {
-            return json_error(StatusCode::BAD_REQUEST, err.code(), &err.message());
+            crate::metrics::graphql_error(err.code().as_str());
+            return super::json_error_numbers(
+                StatusCode::BAD_REQUEST,
+                err.code(),
+                &err.message(),
+                &err.numbers(),
+            );
         }
         Err(BodyError::Invalid(reason)) => {
             return json_error(
@@ -186,11 +185,53 @@ pub async fn post(
     }
 }
 
-fn too_large(state: &AppState) -> Response {
-    json_error(
+/// The parameters of a GraphQL GET request. `operationName` is the standard spelling;
+/// `operation_name` is still read for clients written against earlier versions.
+#[derive(serde::Deserialize)]
+struct GetParameters {
+    query: Option<String>,
+    #[serde(rename = "operationName", alias = "operation_name")]
+    operation_name: Option<String>,
+    variables: Option<String>,
+    extensions: Option<String>,
+}
+
+/// Read a GET query string into a request. Without `query` it must carry a persisted
+/// query's hash (`extensions`). Reasons never echo the client's input.
+fn parse_query_string(query: &str) -> Result<async_graphql::Request, String> {
+    let parameters: GetParameters = serde_urlencoded::from_str(query)
+        .map_err(|_| "invalid query string: each parameter at most once".to_owned())?;
+    let variables = match parameters.variables.as_deref() {
+        None | Some("") => async_graphql::Variables::default(),
+        Some(text) => serde_json::from_str(text)
+            .map_err(|_| "`variables` must be a JSON object".to_owned())?,
+    };
+    let extensions: async_graphql::Extensions = match parameters.extensions.as_deref() {
+        None | Some("") => Default::default(),
+        Some(text) => serde_json::from_str(text)
+            .map_err(|_| "`extensions` must be a JSON object".to_owned())?,
+    };
+    if parameters.query.is_none() && !extensions.contains_key("persistedQuery") {
+        return Err("missing `query` parameter".to_owned());
+    }
+    let mut request = async_graphql::Request::new(parameters.query.unwrap_or_default());
+    request.operation_name = parameters.operation_name.filter(|name| !name.is_empty());
+    request.variables = variables;
+    request.extensions = extensions;
+    Ok(request)
+}
+
+/// A request over the size limit: `extensions.limit`, and `size` when it is known (the
+/// query string's length, or the body's `Content-Length`).
+fn too_large(state: &AppState, size: Option<usize>) -> Response {
+    crate::metrics::graphql_error(ErrorCode::PayloadTooLarge.as_str());
+    let mut numbers = vec![("limit", state.max_body_bytes)];
+    numbers.extend(size.map(|size| ("size", size)));
+    super::json_error_numbers(
         StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::PayloadTooLarge,
         &format!("request body is larger than {} bytes", state.max_body_bytes),
+        &numbers,
     )
 }
 
@@ -200,7 +241,7 @@ enum BodyError {
 }
 
 /// Read a POST body: one request object, or a non-empty array of at most `max_batch` of
-/// them. Each must have a string `query` (persisted queries are not supported).
+/// them. Each must have a string `query`, or a persisted query's hash in `extensions`.
 /// Reasons never echo the client's input.
 fn parse_body(body: &[u8], max_batch: usize) -> Result<async_graphql::BatchRequest, BodyError> {
     use serde_json::Value;
@@ -214,7 +255,11 @@ fn parse_body(body: &[u8], max_batch: usize) -> Result<async_graphql::BatchReque
     })?;
     let one = |value: Value| -> Result<async_graphql::Request, BodyError> {
         // An empty string is a document (that fails to parse); no `query` is no request.
-        let has_query = value.get("query").is_some_and(Value::is_string);
+        // A persisted query's hash may stand for its document.
+        let has_query = value.get("query").is_some_and(Value::is_string)
+            || value
+                .get("extensions")
+                .is_some_and(|e| e.get("persistedQuery").is_some());
         if !value.is_object() || !has_query {
             return Err(BodyError::Invalid(
                 "expected an object with a string `query`, or an array of them",
@@ -226,9 +271,9 @@ fn parse_body(body: &[u8], max_batch: usize) -> Result<async_graphql::BatchReque
     };
     match value {
         Value::Array(items) if items.is_empty() => Err(BodyError::Invalid("the batch is empty")),
-        Value::Array(items) if items.len() > max_batch => {
-            Err(BodyError::Batch(limits::LimitError::Batch(max_batch)))
-        }
+        Value::Array(items) if items.len() > max_batch => Err(BodyError::Batch(
+            limits::LimitError::Batch(items.len(), max_batch),
+        )),
         Value::Array(items) => Ok(async_graphql::BatchRequest::Batch(
             items.into_iter().map(one).collect::<Result<_, _>>()?,
         )),
@@ -341,11 +386,39 @@ struct Outcome {
 }
 
 impl Outcome {
+    /// A refusal by a limit, with its numbers in `extensions`.
+    fn limit(status: StatusCode, err: &limits::LimitError) -> Self {
+        crate::metrics::graphql_error(err.code().as_str());
+        Self {
+            status,
+            body: Bytes::from(crate::graphql::errors::error_document_with(
+                err.code(),
+                &crate::graphql::language::message(
+                    err.code(),
+                    &err.message(),
+                    &err.numbers(),
+                    None,
+                ),
+                None,
+                &err.numbers(),
+                false,
+            )),
+            retry_after: None,
+            etag: None,
+            method_not_allowed: false,
+        }
+    }
+
     fn error(status: StatusCode, code: ErrorCode, message: &str) -> Self {
         crate::metrics::graphql_error(code.as_str());
         Self {
             status,
-            body: Bytes::from(error_document(code, message, None, false)),
+            body: Bytes::from(error_document(
+                code,
+                &crate::graphql::language::message(code, message, &[], None),
+                None,
+                false,
+            )),
             retry_after: None,
             etag: None,
             method_not_allowed: false,
@@ -362,7 +435,16 @@ async fn run(
 ) -> Outcome {
     let started = Instant::now();
     let mut name = request.operation_name.clone();
-    let (outcome, cached) = run_inner(state, peer, headers, request, method, &mut name)
+    let language = crate::graphql::language::from_accept_language(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let (outcome, cached) = crate::graphql::language::LANGUAGE
+        .scope(
+            language,
+            run_inner(state, peer, headers, request, method, &mut name),
+        )
         .await
         .unwrap_or_else(|refused| (refused, false));
     let operation = crate::metrics::operation_label(name.as_deref());
@@ -388,7 +470,18 @@ async fn run_inner(
     let ip = super::client_ip::client_ip(peer.ip(), headers, &state.trusted_proxies);
     check_request_rate(state, ip)?;
     let anonymous = !headers.contains_key(header::AUTHORIZATION);
-    let cache_key = anonymous.then(|| cache_key(&request));
+    let mut request = request;
+    let register = state.persisted.resolve(&mut request).map_err(|refusal| {
+        let status = if accepts(headers, GRAPHQL_RESPONSE) {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        };
+        Outcome::error(status, refusal.code(), refusal.message())
+    })?;
+    // An answer with its cost in `extensions` is never stored or served from the cache.
+    let cost_asked = request.extensions.contains_key("cost");
+    let cache_key = (anonymous && !cost_asked).then(|| cache_key(&request));
     if let Some(hit) = cache_key
         .as_ref()
         .and_then(|key| cached(state, key, operation_name))
@@ -396,6 +489,9 @@ async fn run_inner(
         return Ok((hit, true));
     }
     let document = check_document(state, headers, &request)?;
+    if let Some(hash) = register.filter(|_| document.is_some()) {
+        state.persisted.register(hash, &request.query);
+    }
     let operation = document
         .as_ref()
         .and_then(|d| selected_operation(d, request.operation_name.as_deref()));
@@ -425,10 +521,17 @@ async fn run_inner(
     } else {
         caller(state, headers).await
     };
+    let variables = request.variables.clone();
+    let selected = request.operation_name.clone();
     let request = prepare_request(request, &state.db)
         .data(ClientIp(ip))
         .data(caller);
-    let response = execute(state, request).await?;
+    let mut response = execute(state, request).await?;
+    if let Some(document) = &document {
+        state
+            .shapes
+            .complete(document, selected.as_deref(), &variables, &mut response);
+    }
     // Only staff mutations can change the catalogue (a resident's tip cannot), so only
     // they cost the version check that makes this replica's own writes visible at once.
     if is_mutation
@@ -440,8 +543,13 @@ async fn run_inner(
     for code in response.errors.iter().filter_map(code_of) {
         crate::metrics::graphql_error(code.as_str());
     }
+    response
+        .errors
+        .iter_mut()
+        .for_each(crate::graphql::language::localize);
     let (status, retry_after) = status_of(headers, &response);
-    let body = serialise(&response, state.limits.max_response_bytes)?;
+    let without_data = accepts(headers, GRAPHQL_RESPONSE) && is_request_error(&response);
+    let body = serialise(&response, without_data, state.limits.max_response_bytes)?;
     let etag = match cache_key {
         Some(key) if response.errors.is_empty() => Some(
             state
@@ -528,7 +636,7 @@ fn check_document(
             } else {
                 StatusCode::BAD_REQUEST
             };
-        Outcome::error(status, err.code(), &err.message())
+        Outcome::limit(status, &err)
     })?;
     // No string with a control character (NUL above all) reaches a resolver or the
     // database, whichever argument, input field or variable carries it.
@@ -544,9 +652,14 @@ fn check_document(
         crate::metrics::graphql_error(ErrorCode::BadUserInput.as_str());
         let body = error_document(
             ErrorCode::BadUserInput,
-            "a value contains a control character; only tab and line breaks are allowed",
+            &crate::graphql::language::message(
+                ErrorCode::BadUserInput,
+                "a value contains a control character; only tab and line breaks are allowed",
+                &[],
+                Some(&field),
+            ),
             Some(&field),
-            true,
+            !accepts(headers, GRAPHQL_RESPONSE),
         );
         return Err(Outcome {
             status,
@@ -620,23 +733,60 @@ fn status_of(headers: &HeaderMap, response: &async_graphql::Response) -> (Status
     (status, retry_after)
 }
 
+/// A request error (GraphQL over HTTP): the request failed before execution began, so the
+/// answer has no `data` entry at all.
+fn is_request_error(response: &async_graphql::Response) -> bool {
+    response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| {
+            e.path.is_empty()
+                && code_of(e).is_some_and(|code| {
+                    code.is_limit() && code != ErrorCode::ResponseTooLarge
+                        || matches!(
+                            code,
+                            ErrorCode::GraphqlParseFailed
+                                | ErrorCode::GraphqlValidationFailed
+                                | ErrorCode::IntrospectionDisabled
+                                | ErrorCode::BadRequest
+                                | ErrorCode::BadUserInput
+                        )
+                })
+        })
+}
+
+/// The serialised form of a response: `data` left out for a request error.
+#[derive(serde::Serialize)]
+struct Body<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<&'a async_graphql::Value>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    errors: &'a [async_graphql::ServerError],
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    extensions: &'a std::collections::BTreeMap<String, async_graphql::Value>,
+}
+
 /// Step 6: serialise into a bounded buffer: an answer over the limit stops being written
 /// as soon as it passes it.
-fn serialise(response: &async_graphql::Response, max: usize) -> Result<Bytes, Outcome> {
+fn serialise(
+    response: &async_graphql::Response,
+    without_data: bool,
+    max: usize,
+) -> Result<Bytes, Outcome> {
     let mut writer = BoundedWriter {
         buf: Vec::new(),
         max,
     };
-    match serde_json::to_writer(&mut writer, response) {
+    let body = Body {
+        data: (!without_data).then_some(&response.data),
+        errors: &response.errors,
+        extensions: &response.extensions,
+    };
+    match serde_json::to_writer(&mut writer, &body) {
         Ok(()) => Ok(Bytes::from(writer.buf)),
-        Err(err) if err.is_io() => {
-            let err = limits::LimitError::Response(max);
-            Err(Outcome::error(
-                StatusCode::BAD_REQUEST,
-                err.code(),
-                &err.message(),
-            ))
-        }
+        Err(err) if err.is_io() => Err(Outcome::limit(
+            StatusCode::BAD_REQUEST,
+            &limits::LimitError::Response(max),
+        )),
         Err(err) => {
             tracing::error!(error = %err, "could not serialise a GraphQL response");
             Err(Outcome::error(

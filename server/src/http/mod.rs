@@ -8,6 +8,7 @@ mod graphiql;
 mod graphql;
 mod health;
 mod middleware;
+mod persisted;
 pub mod serve;
 
 pub use middleware::parse_origins;
@@ -25,11 +26,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::{
     cache::ResponseCache,
-    graphql::{
-        AppSchema,
-        errors::{ErrorCode, error_document},
-        limits::Limits,
-    },
+    graphql::{AppSchema, errors::ErrorCode, limits::Limits},
     ratelimit::RequestLimiter,
 };
 
@@ -38,6 +35,10 @@ use crate::{
 pub struct AppState {
     /// The schema clients use, with complexity and depth limits.
     pub schema: AppSchema,
+    /// The schema's types, for completing answers as the specification shapes them.
+    pub shapes: Arc<crate::graphql::shape::Shapes>,
+    /// Automatic persisted queries: documents by their SHA-256.
+    pub persisted: Arc<persisted::PersistedQueries>,
     /// The same schema without limits, for trusted internal queries (the export).
     pub internal_schema: AppSchema,
     pub db: DatabaseConnection,
@@ -129,10 +130,20 @@ pub fn json_error(status: StatusCode, code: ErrorCode, message: &str) -> Respons
 }
 
 fn json_error_body(status: StatusCode, code: ErrorCode, message: &str) -> Response {
+    json_error_numbers(status, code, message, &[])
+}
+
+/// [`json_error`] with numbers in `extensions` (a limit's measured value and limit).
+pub fn json_error_numbers(
+    status: StatusCode,
+    code: ErrorCode,
+    message: &str,
+    numbers: &[(&str, usize)],
+) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "application/json")],
-        error_document(code, message, None, false),
+        crate::graphql::errors::error_document_with(code, message, None, numbers, false),
     )
         .into_response()
 }

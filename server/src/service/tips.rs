@@ -256,6 +256,8 @@ fn invalid(field: &'static str, message: impl Into<String>) -> SubmitError {
     SubmitError::Invalid(Invalid {
         field,
         message: message.into(),
+        params: Vec::new(),
+        swedish: false,
     })
 }
 
