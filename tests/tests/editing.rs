@@ -1009,3 +1009,37 @@ async fn editor_recipient_resident_and_retention_end_to_end() {
     // One handled tip of five: the share would single it out (issue 10, item 11).
     assert_eq!(stats["tipStatistics"]["shareHandled"], Value::Null);
 }
+
+#[tokio::test]
+async fn text_limits_travel_as_parameters_for_clients_to_word() {
+    let app = spawn_app_with(quiet).await;
+    let admin = app.staff_token(StaffRole::Admin, &[], None).await;
+    let (mellerud, _) = promise(&app, "mellerud-2023-2024").await;
+    for (variables, field, max) in [
+        (
+            json!({ "i": { "id": mellerud, "title": "x".repeat(301) } }),
+            "title",
+            300,
+        ),
+        (
+            json!({ "i": { "id": mellerud, "title": "  " } }),
+            "title",
+            300,
+        ),
+        (
+            json!({ "i": { "id": mellerud, "summary": "y".repeat(20_001) } }),
+            "summary",
+            20_000,
+        ),
+    ] {
+        let body = app.graphql_as(&admin, UPDATE, variables).await;
+        let ext = &body["errors"][0]["extensions"];
+        assert_eq!(ext["code"], "BAD_USER_INPUT", "{body}");
+        assert_eq!(ext["field"], field, "{body}");
+        assert_eq!(
+            (ext["min"].clone(), ext["max"].clone()),
+            (json!(1), json!(max)),
+            "{body}"
+        );
+    }
+}

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use super::{Invalid, charset, invalid, kommunkod};
+use super::{Invalid, Param, charset, invalid, kommunkod};
 
 /// Longest single-line value (titles, names, units), in characters.
 pub const LINE_MAX_CHARS: usize = 300;
@@ -21,7 +21,9 @@ fn has_control(s: &str) -> bool {
 pub fn line(field: &'static str, value: &str) -> Result<String, Invalid> {
     let v = value.trim();
     if v.is_empty() {
-        return Err(invalid(field, format!("{field} must not be empty")));
+        return Err(invalid(field, format!("{field} must not be empty"))
+            .with("min", Param::Int(1))
+            .with("max", Param::Int(LINE_MAX_CHARS as i64)));
     }
     if has_control(v) {
         return Err(invalid(
@@ -35,7 +37,9 @@ pub fn line(field: &'static str, value: &str) -> Result<String, Invalid> {
         return Err(invalid(
             field,
             format!("{field} must be at most {LINE_MAX_CHARS} characters"),
-        ));
+        )
+        .with("min", Param::Int(1))
+        .with("max", Param::Int(LINE_MAX_CHARS as i64)));
     }
     Ok(v.to_owned())
 }
@@ -53,7 +57,9 @@ pub fn optional_line(field: &'static str, value: Option<&str>) -> Result<Option<
 pub fn text(field: &'static str, value: &str) -> Result<String, Invalid> {
     let v = value.trim().replace("\r\n", "\n");
     if v.is_empty() {
-        return Err(invalid(field, format!("{field} must not be empty")));
+        return Err(invalid(field, format!("{field} must not be empty"))
+            .with("min", Param::Int(1))
+            .with("max", Param::Int(TEXT_MAX_CHARS as i64)));
     }
     if charset::text_has_forbidden(&v) {
         return Err(invalid(
@@ -65,7 +71,9 @@ pub fn text(field: &'static str, value: &str) -> Result<String, Invalid> {
         return Err(invalid(
             field,
             format!("{field} must be at most {TEXT_MAX_CHARS} characters"),
-        ));
+        )
+        .with("min", Param::Int(1))
+        .with("max", Param::Int(TEXT_MAX_CHARS as i64)));
     }
     Ok(v)
 }
@@ -87,7 +95,9 @@ pub fn key(field: &'static str, value: &str) -> Result<String, Invalid> {
         Err(invalid(
             field,
             "a key is 1–64 lower-case letters a–z, digits and single hyphens",
-        ))
+        )
+        .with("min", Param::Int(1))
+        .with("max", Param::Int(64)))
     }
 }
 
