@@ -3,9 +3,16 @@
 //! parent `null`, and keys follow the order of the selection set. Plus the request-level
 //! rules of GraphQL over HTTP (no `data` for request errors, `operationName` on GET).
 
-use e2e::{error_codes, spawn_app};
+use e2e::{JsonBody, error_codes, spawn_app};
 use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
+
+/// The JSON body of a request that was sent.
+async fn json_of(
+    sent: impl std::future::Future<Output = reqwest::Result<reqwest::Response>>,
+) -> Value {
+    sent.await.expect("sent").json().await.expect("json")
+}
 
 /// The response keys of the object at `pointer` (`/data/b`) in a raw JSON body, in the
 /// order they were written (read into async-graphql's value, whose maps keep it).
@@ -376,12 +383,8 @@ async fn the_pages_apps_build_pass_the_shipped_cost_limit_and_abuse_does_not() {
         .http
         .post(app.url("/graphql"))
         .json(&json!({ "query": "{ promises(first: 10) { totalCount nodes { title } } }", "extensions": { "cost": true } }))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+        .json_body()
+        .await;
     assert_eq!(
         body["extensions"]["cost"]["requestedQueryCost"], 31,
         "{body}"
@@ -576,12 +579,7 @@ async fn messages_follow_accept_language_and_input_errors_carry_their_parameters
         request.send()
     };
     let too_many = json!({ "query": "{ municipalities(first: 500) { totalCount } }" });
-    let english: Value = send(None, too_many.clone())
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let english = json_of(send(None, too_many.clone())).await;
     let swedish: Value = send(Some("sv-SE,sv;q=0.9,en;q=0.5"), too_many)
         .await
         .expect("sent")
@@ -608,30 +606,19 @@ async fn messages_follow_accept_language_and_input_errors_carry_their_parameters
 
     // Other errors, executed and refused before execution.
     let not_found = json!({ "query": r#"{ municipality(slug: "finnsinte") { name } }"# });
-    let body: Value = send(Some("sv"), not_found.clone())
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let body = json_of(send(Some("sv"), not_found.clone())).await;
     assert_eq!(
         body["errors"][0]["message"],
         "Det du frågade efter finns inte."
     );
-    let body: Value = send(Some("en"), not_found)
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let body = json_of(send(Some("en"), not_found)).await;
     assert_eq!(body["errors"][0]["message"], "municipality not found");
     let aliases: String = (0..20).map(|i| format!(" a{i}: __typename")).collect();
-    let body: Value = send(Some("sv"), json!({ "query": format!("{{{aliases} }}") }))
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let body = json_of(send(
+        Some("sv"),
+        json!({ "query": format!("{{{aliases} }}") }),
+    ))
+    .await;
     assert_eq!(
         body["errors"][0]["message"],
         "Dokumentet använder 20 alias; högst 15 är tillåtna."
@@ -646,12 +633,7 @@ async fn messages_follow_accept_language_and_input_errors_carry_their_parameters
         })
     };
     for language in [None, Some("en"), Some("sv")] {
-        let body: Value = send(language, tip("Kort"))
-            .await
-            .expect("sent")
-            .json()
-            .await
-            .expect("json");
+        let body = json_of(send(language, tip("Kort"))).await;
         let error = &body["errors"][0];
         assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{body}");
         assert_eq!(error["extensions"]["field"], "message");
@@ -659,12 +641,11 @@ async fn messages_follow_accept_language_and_input_errors_carry_their_parameters
         assert_eq!(error["extensions"]["max"], 5000, "{body}");
         assert_eq!(error["message"], "Meddelandet måste vara minst 10 tecken.");
     }
-    let body: Value = send(Some("en"), tip("Fler bänkar vid torget i Mellerud, tack."))
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let body = json_of(send(
+        Some("en"),
+        tip("Fler bänkar vid torget i Mellerud, tack."),
+    ))
+    .await;
     let notice = body["data"]["submitTip"]["notice"]
         .as_str()
         .expect("notice");

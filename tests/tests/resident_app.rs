@@ -12,6 +12,18 @@ use sea_orm::{ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, EntityTrait, Q
 use serde_json::{Value, json};
 use server::service::catalog;
 
+/// Make promise `promise_id` one of municipality `municipality_id`'s, first in its list.
+async fn link(app: &e2e::TestApp, promise_id: i32, municipality_id: i32) {
+    promise_municipality::ActiveModel {
+        promise_id: Set(promise_id),
+        municipality_id: Set(municipality_id),
+        position: Set(0),
+    }
+    .insert(&app.db)
+    .await
+    .expect("link");
+}
+
 /// A change made behind the server's back, as a seed import or another replica would:
 /// bump the catalogue version so the response cache lets go.
 async fn changed(app: &TestApp) {
@@ -85,14 +97,7 @@ async fn latest_promise_is_the_active_one_else_the_newest() {
         .await
         .expect("query")
         .expect("Mellerud");
-    promise_municipality::ActiveModel {
-        promise_id: Set(next.id),
-        municipality_id: Set(mellerud.id),
-        position: Set(0),
-    }
-    .insert(&app.db)
-    .await
-    .expect("link");
+    link(&app, next.id, mellerud.id).await;
     changed(&app).await;
     let data = app
         .query_eventually(LATEST, json!({}), |d| {
@@ -603,14 +608,7 @@ async fn every_connection_pages_backwards_like_forwards() {
         next.valid_from = Set(day(year, 1, 1));
         next.valid_to = Set(day(year + 1, 12, 31));
         let next = next.insert(&app.db).await.expect("insert");
-        promise_municipality::ActiveModel {
-            promise_id: Set(next.id),
-            municipality_id: Set(mellerud.id),
-            position: Set(0),
-        }
-        .insert(&app.db)
-        .await
-        .expect("link");
+        link(&app, next.id, mellerud.id).await;
     }
     changed(&app).await;
     app.query_eventually("{ policeAreas { totalCount } }", json!({}), |d| {
