@@ -251,3 +251,43 @@ async fn web_ui_false_leaves_only_the_api() {
     let (status, _, _) = get(&app, "/healthz").await;
     assert_eq!(status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_form_posted_from_another_site_is_refused_and_stores_nothing() {
+    let app = spawn_app_with(quiet).await;
+    let response = app
+        .http
+        .post(app.url("/kommun/mellerud/tips"))
+        .header("sec-fetch-site", "cross-site")
+        .form(&[
+            ("kind", "TIP"),
+            (
+                "message",
+                "Ett tips som en annan sida skickar åt besökaren.",
+            ),
+        ])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(
+        response
+            .text()
+            .await
+            .expect("body")
+            .contains("annan webbplats")
+    );
+    assert_eq!(tip_count(&app).await, 0);
+    // The same form from the site itself goes through.
+    let (status, _) = post(
+        &app,
+        "/kommun/mellerud/tips",
+        &[
+            ("kind", "TIP"),
+            ("message", "Ett tips från själva webbplatsen."),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(tip_count(&app).await, 1);
+}

@@ -286,6 +286,22 @@ pub async fn submit(
     Path(slug): Path<String>,
     Form(input): Form<TipFormInput>,
 ) -> Response {
+    // Another site's page must not send tips through its visitors' browsers. Browsers
+    // say where a form came from; a cross-site POST is refused before anything else.
+    if headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|site| site == "cross-site")
+    {
+        return page(
+            StatusCode::FORBIDDEN,
+            &super::pages::Message {
+                title: "Formuläret kan bara skickas härifrån".into(),
+                text: "Det här formuläret skickades från en annan webbplats. Öppna formuläret på den här webbplatsen och skicka det därifrån.".into(),
+                link: Some((format!("/kommun/{slug}/tips"), "Till formuläret".into())),
+            },
+        );
+    }
     let m = match load(&state, &slug).await {
         Ok(m) => m,
         Err(response) => return response,
