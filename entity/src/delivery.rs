@@ -25,6 +25,13 @@ pub struct Model {
     pub last_error: Option<String>,
     pub sent_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    /// `reminder` or `escalation` for the follow-up job's rows: unique per tip, so each
+    /// is enqueued once whichever replica gets there first. `None` for other rows.
+    pub followup_key: Option<String>,
+    /// What this row carries besides the tip: a staff reply's text, or the status an
+    /// update reports. Erased with the tip's personal data.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub body: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -111,6 +111,25 @@ pub enum DeliveryKind {
     /// The receipt, to the resident.
     #[sea_orm(string_value = "RECEIPT")]
     Receipt,
+    /// A reminder to the recipient: the tip is still `NEW` on its due date.
+    #[sea_orm(string_value = "REMINDER")]
+    Reminder,
+    /// The tip, escalated to the municipality's default recipient or the admins.
+    #[sea_orm(string_value = "ESCALATION")]
+    Escalation,
+    /// To the resident: staff moved the tip on (the new status is in `body`).
+    #[sea_orm(string_value = "UPDATE")]
+    Update,
+    /// To the resident: a reply written by staff (its text is in `body`).
+    #[sea_orm(string_value = "REPLY")]
+    Reply,
+}
+
+impl DeliveryKind {
+    /// Goes to the resident (and so carries their address, erased with the tip).
+    pub fn to_resident(self) -> bool {
+        matches!(self, Self::Receipt | Self::Update | Self::Reply)
+    }
 }
 
 /// State of one outbox row.

@@ -26,9 +26,14 @@ pub mod promise_source;
 pub mod routing_rule;
 pub mod server_secret;
 pub mod signatory;
+pub mod staff_account;
+pub mod staff_account_municipality;
+pub mod staff_login_link;
 pub mod staff_override;
+pub mod staff_session;
 pub mod tip;
 pub mod tip_event;
+pub mod tip_photo;
 
 pub use enums::{
     CommitmentStatus, DeliveryKind, DeliveryStatus, OrganisationKind, ResponsibleParty, StaffRole,

@@ -6,7 +6,8 @@ use sea_orm::entity::prelude::*;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "staff_override")]
 pub struct Model {
-    /// "promise", "contact" or "routing" (a municipality's routing rules, keyed by kommunkod).
+    /// "promise", "contact", "routing" (a municipality's routing rules) or
+    /// "response_target" (a municipality's response target); the last two keyed by kommunkod.
     #[sea_orm(primary_key, auto_increment = false)]
     pub kind: String,
     /// The natural key the seed file uses.

@@ -43,6 +43,27 @@ pub struct Model {
     /// HMAC of the folded email address with a server secret (the per-email window of
     /// `submitTip`); never the address itself.
     pub email_hash: Option<String>,
+    /// Where the problem is, as the resident wrote it ("Storgatan vid skolan").
+    pub place_address: Option<String>,
+    /// WGS84 position in whole microdegrees (1e-6°), inside Sweden; both or neither.
+    pub place_latitude_e6: Option<i32>,
+    pub place_longitude_e6: Option<i32>,
+    /// The resident asked for an email when staff move the tip on (only with an email).
+    pub notify_on_update: bool,
+    /// When the follow-up job reminded the recipient (the tip was still `NEW` on its
+    /// due date); set once, by the job that claimed the step.
+    pub reminded_at: Option<DateTimeUtc>,
+    /// When the tip was escalated (still `NEW` some working days after its due date).
+    pub escalated_at: Option<DateTimeUtc>,
+    /// Escalated, but there was nobody else to send it to: the recipient is the
+    /// municipality's default and no admin address is configured. Staff see the flag.
+    pub escalation_flagged: bool,
+    /// When staff last wrote a reply to the resident (the status page says so, never
+    /// what it said).
+    pub replied_at: Option<DateTimeUtc>,
+    /// When staff first moved the tip out of `NEW`: the answer the response target
+    /// measures (`tipStatistics`).
+    pub answered_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,6 +11,10 @@ mod m20261122_000005_catalog_version;
 mod m20261201_000006_tip_email_window;
 mod m20261202_000007_municipality_official_name;
 mod m20261202_000008_response_target;
+mod m20261202_000009_followup;
+mod m20261202_000009_staff_accounts;
+mod m20261203_000001_tip_place;
+mod m20261207_000001_tip_photo;
 
 pub struct Migrator;
 
@@ -26,6 +30,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000006_tip_email_window::Migration),
             Box::new(m20261202_000007_municipality_official_name::Migration),
             Box::new(m20261202_000008_response_target::Migration),
+            Box::new(m20261202_000009_followup::Migration),
+            Box::new(m20261202_000009_staff_accounts::Migration),
+            Box::new(m20261203_000001_tip_place::Migration),
+            Box::new(m20261207_000001_tip_photo::Migration),
         ]
     }
 }

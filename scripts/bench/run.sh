@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end benchmark: build the release binaries, create and fill a PostgreSQL database
 # with the generated data set, start the floor server and the real server, load them
-# with wrk at 10 connections, measure delivery throughput to a local SMTP sink, run the
-# criterion benches, and print a markdown results table.
+# with wrk at 10 connections (the API's scenarios and the resident site's municipality
+# page), measure delivery throughput to a local SMTP sink, run the criterion benches, and
+# print a markdown results table.
 #
 #   CARGO_TARGET_DIR=/work/bench-target scripts/bench/run.sh
 #
@@ -12,7 +13,8 @@
 # (default 3), BENCH_CONNECTIONS (default 10), BENCH_THREADS (wrk threads, default 2),
 # BENCH_CRITERION (1 = run cargo bench, default 1), BENCH_DELIVERY_TIMEOUT (seconds, 600),
 # BENCH_SMTP_POOL_SIZE and BENCH_DELIVERY_BATCH_SIZE (default: the server's defaults),
-# BENCH_TIP_CLIENTS (client addresses per wrk thread in (c), default 20000).
+# BENCH_TIP_CLIENTS (client addresses per wrk thread in (c), default 20000), BENCH_DB_10X
+# (database of the ten-times-larger set for the criterion snapshot build, default bench10).
 # Results and logs go to $CARGO_TARGET_DIR/bench-run/.
 set -euo pipefail
 
@@ -66,6 +68,14 @@ log "generating and importing the data set"
 "$BIN/examples/generate_data" --out "$OUT/seed.toml" --database-url "$DB_URL" | tee "$OUT/generate.txt"
 SLUG="$(sed -n 's/^target_slug=//p' "$OUT/generate.txt")"
 sql "SELECT code FROM municipality ORDER BY code" >"$OUT/codes.txt"
+DB_10X_URL="${PG_ADMIN%/*}/${BENCH_DB_10X:-bench10}"
+if [ "${BENCH_CRITERION:-1}" = 1 ]; then
+  log "generating and importing the ten-times-larger set (for the snapshot build bench)"
+  psql -X -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS \"${BENCH_DB_10X:-bench10}\" WITH (FORCE)"
+  psql -X -q "$PG_ADMIN" -c "CREATE DATABASE \"${BENCH_DB_10X:-bench10}\""
+  "$BIN/examples/generate_data" --scale 10 --out "$OUT/seed10.toml" --database-url "$DB_10X_URL" |
+    tee "$OUT/generate10.txt"
+fi
 
 # --- helpers -------------------------------------------------------------------------
 wait_http() { # url
@@ -118,6 +128,7 @@ jq -cn --rawfile q "$LUA_DIR/municipality.graphql" --argjson v "$VARS_A" \
 jq -cn --rawfile q "$LUA_DIR/promises.graphql" '{query: $q}' >"$OUT/body_b.json"
 jq -cn --rawfile q "$LUA_DIR/municipality.graphql" --argjson v "$VARS_A" \
   '{query: ($q + "#CACHEBUST"), variables: $v}' >"$OUT/body_a_miss.json"
+jq -cn --rawfile q "$LUA_DIR/promises.graphql" '{query: ($q + "#CACHEBUST")}' >"$OUT/body_b_miss.json"
 
 curl -sf -H 'Content-Type: application/json' --data-binary @"$OUT/body_a.json" \
   "http://$SERVER_ADDR/graphql" -o "$OUT/response_a.json"
@@ -146,6 +157,26 @@ B_PROMISES="$(jq '.data.promises.nodes | length' "$OUT/response_b.json")"
 B_BYTES="$(wc -c <"$OUT/response_b.json")"
 log "(a) $SLUG: $A_PROMISES active promises, $A_FOCUS focus areas, $A_COMMIT commitments, $A_CONTACTS contacts, $A_BYTES bytes"
 log "(b) $B_PROMISES promises, $B_BYTES bytes"
+
+# (w) the same municipality's page on the resident site, gzip-compressed as browsers ask.
+W_PATH="/kommun/$SLUG"
+curl -sf -H 'Accept-Encoding: gzip' -D "$OUT/page_w.headers" -o "$OUT/page_w.gz" \
+  "http://$SERVER_ADDR$W_PATH" || {
+  echo "the municipality page $W_PATH does not answer (WEB_UI off?)" >&2
+  exit 1
+}
+grep -qi '^content-encoding: *gzip' "$OUT/page_w.headers" || {
+  echo "the municipality page $W_PATH is not served gzip-compressed" >&2
+  exit 1
+}
+gzip -dc "$OUT/page_w.gz" >"$OUT/page_w.html"
+grep -q '<html lang="sv">' "$OUT/page_w.html" || {
+  echo "the municipality page $W_PATH is not the resident site's page" >&2
+  exit 1
+}
+W_BYTES="$(wc -c <"$OUT/page_w.html")"
+W_GZ_BYTES="$(wc -c <"$OUT/page_w.gz")"
+log "(w) $W_PATH: $W_BYTES bytes of HTML, $W_GZ_BYTES gzip-compressed"
 
 log "starting the floor server with the (a) response bytes"
 "$BIN/examples/floor" --listen "$FLOOR_ADDR" --body "$OUT/response_a.json" >"$OUT/floor.log" 2>&1 &
@@ -181,6 +212,45 @@ measure floor "$FLOOR_PID" "$FLOOR_ADDR" post.lua "$DURATION" "$OUT/body_a.json"
 measure a "$SERVER_PID" "$SERVER_ADDR" post.lua "$DURATION" "$OUT/body_a.json"
 measure am "$SERVER_PID" "$SERVER_ADDR" post_unique.lua "$DURATION" "$OUT/body_a_miss.json"
 measure b "$SERVER_PID" "$SERVER_ADDR" post.lua "$DURATION" "$OUT/body_b.json"
+measure bm "$SERVER_PID" "$SERVER_ADDR" post_unique.lua "$DURATION" "$OUT/body_b_miss.json"
+export BENCH_PATH="$W_PATH"
+measure w "$SERVER_PID" "$SERVER_ADDR" get_page.lua "$DURATION"
+
+# (a) again while an editor changes the target's promise every second: each edit moves the
+# catalogue version, so the response cache starts over and the snapshot is rebuilt under load.
+EDITOR_TOKEN="$(env DATABASE_URL="$DB_URL" "$BIN/server" token create --role editor \
+  --municipality "$SLUG" --name bench-editor | tail -n 1)"
+PROMISE_ID="$(jq -r '.data.municipality.promises.nodes[0].id' "$OUT/response_a.json")"
+edit_every_second() {
+  local n=0
+  while [ -e "$OUT/editing" ]; do
+    n=$((n + 1))
+    jq -cn --arg id "$PROMISE_ID" --arg t "Medborgarlöfte, redigering $n" \
+      '{query: "mutation($i: UpdatePromiseInput!) { updatePromise(input: $i) { promise { id title } } }",
+        variables: {i: {id: $id, title: $t}}}' |
+      curl -s -H "Authorization: Bearer $EDITOR_TOKEN" -H 'Content-Type: application/json' \
+        --data-binary @- "http://$SERVER_ADDR/graphql" >>"$OUT/edits.txt" ||
+      echo "curl failed" >>"$OUT/edits.txt"
+    echo >>"$OUT/edits.txt"
+    sleep 1
+  done
+}
+: >"$OUT/edits.txt"
+touch "$OUT/editing"
+edit_every_second &
+EDIT_PID=$!
+PIDS+=("$EDIT_PID")
+measure ae "$SERVER_PID" "$SERVER_ADDR" post.lua "$DURATION" "$OUT/body_a.json"
+rm -f "$OUT/editing"
+wait "$EDIT_PID"
+EDITS_OK="$(grep -c '"updatePromise":{"promise":{"id"' "$OUT/edits.txt" || true)"
+EDITS_ALL="$(grep -c . "$OUT/edits.txt" || true)"
+[ "$EDITS_OK" -gt 0 ] && [ "$EDITS_OK" -eq "$EDITS_ALL" ] || {
+  echo "the edits during (a) did not all succeed ($EDITS_OK of $EDITS_ALL):" >&2
+  head -3 "$OUT/edits.txt" >&2
+  exit 1
+}
+log "(a) with an edit every second: $EDITS_OK edits, all accepted"
 export BENCH_TIP_CLIENTS="${BENCH_TIP_CLIENTS:-20000}"
 measure c "$SERVER_PID" "$SERVER_ADDR" submit_tip.lua "$TIP_DURATION"
 # The same load from one address: the shared per-IP window then holds every tip of the
@@ -243,7 +313,8 @@ log "delivery: $SENT sent (sink received ${SINK_COUNT:-0}, $DEAD dead) in $WALL_
 if [ "${BENCH_CRITERION:-1}" = 1 ]; then
   log "criterion benches (in-process, same database)"
   (cd "$ROOT" && BENCH_DATABASE_URL="$DB_URL" BENCH_SLUG="$SLUG" \
-    cargo bench -p server --bench queries 2>&1) | tee "$OUT/criterion.txt" >&2 ||
+    BENCH_DATABASE_URL_10X="$DB_10X_URL" cargo bench -p server --bench queries 2>&1) |
+    tee "$OUT/criterion.txt" >&2 ||
     log "criterion benches failed (see $OUT/criterion.txt); continuing with the report"
 fi
 
@@ -272,8 +343,11 @@ A_RATIO="$(awk -v a="$(field rps "$A_LINE")" -v f="$FLOOR_RPS" 'BEGIN {print a /
   echo "|---|---|---|---|---|---|---|---|"
   row floor "floor: plain axum, (a) bytes" "-"
   row a "(a) municipality \`$SLUG\`, full tree (same request: response cache hits)" "≥ 25 % of floor and p99 < 5 ms: $(verdict "$A_RATIO >= 0.25 && $(field p99_us "$A_LINE") < 5000")"
-  row am "(a) again, every request a cache miss (unique query comment)" "≥ 25 % of floor and p99 < 5 ms: $(verdict "$(field rps "${RES[am.line]}") / $FLOOR_RPS >= 0.25 && $(field p99_us "${RES[am.line]}") < 5000")"
-  row b "(b) promises(first: 50) with focus areas" "p99 < 20 ms: $(verdict "$(field p99_us "${RES[b.line]}") < 20000")"
+  row am "(a) again, every request a different text (unique query comment: cache misses)" "≥ 0.10 of floor and p99 < 5 ms: $(verdict "$(field rps "${RES[am.line]}") / $FLOOR_RPS >= 0.10 && $(field p99_us "${RES[am.line]}") < 5000")"
+  row ae "(a) same text, an editor changes the promise every second ($EDITS_OK edits)" "p99 < 10 ms: $(verdict "$(field p99_us "${RES[ae.line]}") < 10000")"
+  row b "(b) promises(first: 50) with focus areas (same text)" "p99 < 20 ms: $(verdict "$(field p99_us "${RES[b.line]}") < 20000")"
+  row bm "(b) again, every request a different text" "≥ 0.03 of floor: $(verdict "$(field rps "${RES[bm.line]}") / $FLOOR_RPS >= 0.03")"
+  row w "(w) resident site: GET \`$W_PATH\`, HTML gzip-compressed ($W_GZ_BYTES bytes)" "reported; page < 50 KB compressed: $(verdict "$W_GZ_BYTES < 51200")"
   row c "(c) submitTip, limits raised, $BENCH_TIP_CLIENTS client addresses per wrk thread (HTTP)" "see below"
   row c1 "(c) again, every tip from one address (HTTP)" "reported only"
   echo
@@ -282,10 +356,11 @@ A_RATIO="$(awk -v a="$(field rps "$A_LINE")" -v f="$FLOOR_RPS" 'BEGIN {print a /
   echo "| (c) tips accepted (counted in the database) | $(tips_cell c) | ≥ 1,000/s: $(verdict "$TIPS_PER_S >= 1000") |"
   echo "| (c) from one address, tips accepted | $(tips_cell c1) | reported only |"
   echo "| delivery to local SMTP sink | $SENT emails ($DEAD dead, sink counted ${SINK_COUNT:-0}) in $WALL_S s wall = **$EMAILS_WALL emails/s** (first-to-last \`sent_at\`: $EMAILS_SPAN/s) | ≥ 200/s: $(verdict "$EMAILS_WALL >= 200") |"
-  echo "| server peak RSS, (a)+(b)+(c) process | $(mb "$SERVER_PEAK_KB") MB (idle after start: $(mb "$IDLE_RSS_KB") MB) | < 100 MB: $(verdict "$SERVER_PEAK_KB < 102400") |"
+  echo "| server peak RSS, (a)+(b)+(c) process (with the edits) | $(mb "$SERVER_PEAK_KB") MB (idle after start: $(mb "$IDLE_RSS_KB") MB) | < 100 MB: $(verdict "$SERVER_PEAK_KB < 102400") |"
   echo "| server peak RSS, delivery process | $(mb "$DELIVERY_PEAK_KB") MB | < 100 MB: $(verdict "$DELIVERY_PEAK_KB < 102400") |"
   echo "| (a) response | $A_PROMISES active promises, $A_FOCUS focus areas, $A_COMMIT commitments, $A_CONTACTS contacts, $A_BYTES bytes | |"
   echo "| (b) response | $B_PROMISES promises, $B_BYTES bytes | |"
+  echo "| (w) page | \`$W_PATH\`: $W_BYTES bytes of HTML, $W_GZ_BYTES bytes gzip-compressed | < 50 KB compressed: $(verdict "$W_GZ_BYTES < 51200") |"
   echo
   echo "Data set: $(head -1 "$OUT/generate.txt" | sed 's/^wrote [^:]*: //')"
   echo
@@ -296,9 +371,12 @@ A_RATIO="$(awk -v a="$(field rps "$A_LINE")" -v f="$FLOOR_RPS" 'BEGIN {print a /
     echo
     echo "| benchmark | time per operation [low, estimate, high] |"
     echo "|---|---|"
-    awk '/^[a-z_]+(\/[a-z0-9_]+)?[ ]*$/ {name=$1} /^[a-z_]+(\/[a-z0-9_]+)? +time:/ {name=$1}
+    awk '/^[a-z0-9_]+(\/[a-z0-9_]+)?[ ]*$/ {name=$1} /^[a-z0-9_]+(\/[a-z0-9_]+)? +time:/ {name=$1}
          /time:/ {sub(/.*time: +/, ""); print "| " name " | " $0 " |"}' "$OUT/criterion.txt"
     echo
     echo "SQL statements per operation: $(sed -n 's/^statements //p' "$OUT/criterion.txt" | tr '\n' ' ')"
+    echo
+    echo "Snapshot in memory (bytes the allocator holds for it): $(sed -n 's/^\(snapshot_build[a-z0-9_]*\) rows=\([0-9]*\) text_bytes=[0-9]* heap_bytes=\([0-9]*\)/\1: \2 rows, \3 bytes;/p' "$OUT/criterion.txt" | tr '\n' ' ')"
+    [ -f "$OUT/generate10.txt" ] && echo && echo "Ten-times set: $(head -1 "$OUT/generate10.txt" | sed 's/^wrote [^:]*: //')"
   fi
 } | tee "$OUT/results.md"

@@ -10,7 +10,12 @@
 //! ```
 //!
 //! `BENCH_SLUG` picks the municipality of scenario (a); by default the one with the
-//! lowest kommunkod (the generator's target).
+//! lowest kommunkod (the generator's target). `BENCH_DATABASE_URL_10X`, when set, names a
+//! second database filled with `generate_data --scale 10`: the snapshot is then also
+//! built from ten times the promises.
+//!
+//! The snapshot's size in memory is measured, not estimated: this binary counts the bytes
+//! its allocator holds, and the size is what building a snapshot and keeping it adds.
 
 #![allow(
     clippy::unwrap_used,
@@ -19,6 +24,7 @@
 )]
 
 use std::{
+    alloc::{GlobalAlloc, Layout, System},
     hint::black_box,
     net::{IpAddr, Ipv4Addr},
     sync::{
@@ -38,6 +44,65 @@ use server::{
     service::tips,
 };
 use tokio::sync::Notify;
+
+/// The system allocator, counting the bytes currently allocated.
+struct Counting;
+
+static ALLOCATED: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: every call is forwarded unchanged to the system allocator; only a counter is kept.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATED.fetch_add(layout.size() as u64, Ordering::Relaxed);
+        // SAFETY: the caller's contract is passed on as is.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        ALLOCATED.fetch_sub(layout.size() as u64, Ordering::Relaxed);
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATED.fetch_add(new_size as u64, Ordering::Relaxed);
+        ALLOCATED.fetch_sub(layout.size() as u64, Ordering::Relaxed);
+        // SAFETY: as above.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Builds a snapshot of `db`, prints its rows and its size in memory, and benchmarks the build.
+fn snapshot_bench(
+    c: &mut Criterion,
+    rt: &tokio::runtime::Runtime,
+    db: &DatabaseConnection,
+    name: &str,
+) {
+    let before = ALLOCATED.load(Ordering::Relaxed);
+    let snapshot = rt
+        .block_on(server::service::snapshot::Snapshot::build(db))
+        .expect("snapshot");
+    let held = ALLOCATED.load(Ordering::Relaxed).saturating_sub(before);
+    println!(
+        "{name} rows={} text_bytes={} heap_bytes={held}",
+        snapshot.rows(),
+        snapshot.text_bytes()
+    );
+    drop(snapshot);
+    c.bench_function(name, |b| {
+        b.to_async(rt).iter(|| async {
+            black_box(
+                server::service::snapshot::Snapshot::build(db)
+                    .await
+                    .expect("snapshot"),
+            )
+        })
+    });
+}
 
 const MUNICIPALITY: &str = include_str!("../../scripts/bench/municipality.graphql");
 const PROMISES: &str = include_str!("../../scripts/bench/promises.graphql");
@@ -71,6 +136,7 @@ async fn fixture() -> Fixture {
         routing: server::service::routing::RoutingCache::new(
             server::service::catalog_version::CatalogVersion::new(),
         ),
+        clock: server::clock::Clock::system(),
     };
     let codes: Vec<String> = db
         .query_all_raw(Statement::from_string(
@@ -107,8 +173,13 @@ async fn fixture() -> Fixture {
         max_depth: config.graphql_max_depth,
         introspection: config.graphql_introspection,
     };
+    // The catalogue snapshot public reads answer from, built as the server builds it.
+    let snapshots = server::service::snapshot::SnapshotStore::new(
+        server::service::catalog_version::CatalogVersion::new(),
+    );
+    snapshots.refresh(&db).await;
     Fixture {
-        schema: graphql::build_schema(db.clone(), intake, Some(guards)),
+        schema: graphql::build_schema(db.clone(), snapshots, intake, Some(guards)),
         db,
         statements,
         slug,
@@ -233,6 +304,15 @@ fn benches(c: &mut Criterion) {
         })
     });
     group.finish();
+
+    // Building the catalogue snapshot: what a replica does after every catalogue edit.
+    snapshot_bench(c, &rt, &f.db, "snapshot_build");
+    if let Ok(url) = std::env::var("BENCH_DATABASE_URL_10X") {
+        let (db, _) = rt
+            .block_on(server::db::connect(&url, 4))
+            .expect("connect to BENCH_DATABASE_URL_10X");
+        snapshot_bench(c, &rt, &db, "snapshot_build_10x");
+    }
 
     // Serialising the (a) response is part of every HTTP request; measure it alone.
     let response = rt.block_on(run(&f, a()));

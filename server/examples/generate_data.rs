@@ -36,6 +36,11 @@ struct Args {
     /// Seed of the pseudo-random generator (the same seed gives the same file).
     #[arg(long, default_value_t = 2026)]
     seed: u64,
+    /// Multiply the promises (and their focus areas and commitments) by this: every
+    /// promise gets `scale - 1` expired predecessors, four years apart. The municipalities
+    /// and contacts stay the same (Sweden has 290); this is how the catalogue grows.
+    #[arg(long, default_value_t = 1)]
+    scale: usize,
 }
 
 /// SplitMix64: small, deterministic, good enough for test data.
@@ -467,7 +472,7 @@ fn commitment(rng: &mut Rng, name: &str, topic: &str, contact: Option<&str>) -> 
     }
 }
 
-fn generate(seed: u64, year: i32) -> (File, String) {
+fn generate(seed: u64, year: i32, scale: usize) -> (File, String) {
     let mut rng = Rng(seed);
     let places = places(&mut rng);
     let target_slug = places
@@ -560,8 +565,8 @@ fn generate(seed: u64, year: i32) -> (File, String) {
         })
         .collect();
     let mut promise = Vec::new();
-    for n in 0..300 {
-        let (members, active): (Vec<usize>, bool) = match n {
+    for (n, copy) in (0..300).flat_map(|n| (0..scale.max(1)).map(move |copy| (n, copy))) {
+        let (members, current): (Vec<usize>, bool) = match n {
             0..250 => (vec![n], true),
             250..270 => {
                 let first = 250 + 2 * (n - 250);
@@ -570,10 +575,12 @@ fn generate(seed: u64, year: i32) -> (File, String) {
             _ => (vec![((n - 270) * 9) % 250], false),
         };
         let lead = &places[members[0]];
-        let (from, to) = if active {
-            (year - 1, year)
+        let active = current && copy == 0;
+        let back = 4 * copy as i32;
+        let (from, to) = if current {
+            (year - 1 - back, year - back)
         } else {
-            (year - 3, year - 2)
+            (year - 3 - back, year - 2 - back)
         };
         let joint = members.len() > 1;
         let key = if joint {
@@ -721,7 +728,7 @@ fn generate(seed: u64, year: i32) -> (File, String) {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let year = chrono::Utc::now().year();
-    let (file, target_slug) = generate(args.seed, year);
+    let (file, target_slug) = generate(args.seed, year, args.scale);
     let text = toml::to_string(&file)?;
     if let Some(parent) = args.out.parent()
         && !parent.as_os_str().is_empty()

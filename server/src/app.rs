@@ -11,6 +11,7 @@ use tokio::sync::{Notify, watch};
 
 use crate::{
     cache::ResponseCache,
+    clock::Clock,
     config::Config,
     db::{self, StatementCounter},
     delivery::{DeliverySettings, Worker},
@@ -20,8 +21,10 @@ use crate::{
     seed,
     service::{
         catalog_version::CatalogVersion,
+        followup::{self, FollowupSettings},
         privacy::{self, Retention},
         routing::RoutingCache,
+        snapshot::SnapshotStore,
         tips,
     },
 };
@@ -40,8 +43,14 @@ pub struct Application {
     limiter: Arc<TipLimiter>,
     retention: (Retention, Duration),
     catalog: Arc<CatalogVersion>,
+    snapshots: Arc<SnapshotStore>,
     catalog_poll: Duration,
     request_limiter: Option<Arc<RequestLimiter>>,
+    followup: (FollowupSettings, Duration),
+    clock: Clock,
+    /// Wakes the delivery worker when the follow-up job enqueued something.
+    wake: Arc<Notify>,
+    signin_limiter: Arc<crate::ratelimit::SignInLimiter>,
 }
 
 /// Distinct cached responses per replica, and their total size; a full cache starts over.
@@ -50,6 +59,14 @@ const CACHE_BYTES: usize = 8 * 1024 * 1024;
 
 impl Application {
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, Clock::system()).await
+    }
+
+    /// [`Application::build`] with a clock of the caller's (tests set the time).
+    pub async fn build_with_clock(config: &Config, clock: Clock) -> anyhow::Result<Self> {
+        if let Some(reason) = crate::check::missing_public_base_url(config) {
+            anyhow::bail!(reason);
+        }
         let (db, statements) =
             db::connect(&config.database_url, config.database_max_connections).await?;
         let pending = if config.migrate_on_start {
@@ -90,8 +107,13 @@ impl Application {
         let secs = Duration::from_secs;
         let limiter = TipLimiter::new(TipLimits::from_config(config));
         let wake = Arc::new(Notify::new());
+        let wake_for_followup = wake.clone();
         let catalog = CatalogVersion::new();
         catalog.sync(&db).await?;
+        // The first snapshot before serving. If it cannot be built (a schema that is
+        // still being migrated, say) public reads use the database until a poll builds it.
+        let snapshots = SnapshotStore::new(catalog.clone());
+        snapshots.refresh(&db).await;
         let cache = ResponseCache::new(catalog.clone(), CACHE_ENTRIES, CACHE_BYTES);
         let configured_key = config.ip_hash_secret.as_ref().map(|s| s.expose());
         let intake = tips::TipIntake {
@@ -99,16 +121,7 @@ impl Application {
             ip_hash_key: tips::ip_hash_key(&db, configured_key).await?,
             wake_worker: wake.clone(),
             routing: RoutingCache::new(catalog.clone()),
-        };
-        let worker = if config.delivery_worker {
-            Some(Worker::new(
-                db.clone(),
-                mailer(config)?,
-                delivery_settings(config)?,
-                wake,
-            ))
-        } else {
-            None
+            clock: clock.clone(),
         };
         let cors_origins = http::parse_origins(&config.cors_allowed_origins)
             .map_err(|e| anyhow::anyhow!("CORS_ALLOWED_ORIGINS: {e}"))?;
@@ -126,22 +139,62 @@ impl Application {
                 config.rate_limit_ipv6_prefix,
             )
         });
-        let schema = graphql::build_schema(db.clone(), intake.clone(), Some(guards));
+        let listener = TcpListener::bind(config.listen_addr)
+            .await
+            .with_context(|| format!("binding {}", config.listen_addr))?;
+        let base_url = public_base_url(config, listener.local_addr()?);
+        let worker = if config.delivery_worker {
+            let mut settings = delivery_settings(config, clock.clone())?;
+            // Links in emails to staff open the web inbox: where it is served, or nowhere.
+            settings.public_base_url = config.web_ui.then(|| base_url.clone());
+            Some(Worker::new(db.clone(), mailer(config)?, settings, wake))
+        } else {
+            None
+        };
+        let signin_limiter = crate::ratelimit::SignInLimiter::from_config(config);
+        let staff = Arc::new(http::StaffWeb {
+            mailer: mailer(config)?,
+            from: delivery_settings(config, clock.clone())?.from,
+            secure_cookies: base_url.starts_with("https://"),
+            base_url,
+            timeouts: crate::service::staff_session::SessionTimeouts {
+                idle: chrono::Duration::seconds(
+                    i64::try_from(config.staff_session_idle_secs.max(1)).unwrap_or(i64::MAX / 2000),
+                ),
+                absolute: chrono::Duration::seconds(
+                    i64::try_from(config.staff_session_absolute_secs.max(1))
+                        .unwrap_or(i64::MAX / 2000),
+                ),
+            },
+            limiter: signin_limiter.clone(),
+            send_timeout: secs(config.smtp_timeout_secs.max(1)),
+        });
+        let schema =
+            graphql::build_schema(db.clone(), snapshots.clone(), intake.clone(), Some(guards));
         let state = http::AppState {
+            staff,
             shapes: std::sync::Arc::new(graphql::shape::Shapes::from_sdl(&graphql::sdl())),
             schema,
             persisted: Default::default(),
-            internal_schema: graphql::build_schema(db.clone(), intake.clone(), None),
+            internal_schema: graphql::build_schema(
+                db.clone(),
+                snapshots.clone(),
+                intake.clone(),
+                None,
+            ),
             db: db.clone(),
             graphiql: config.graphiql,
             web_ui: config.web_ui,
+            open311_api_key: config.open311_api_key.clone().filter(|k| !k.is_empty()),
             intake,
             trusted_proxies: trusted_proxies.clone(),
             limits: graphql::limits::Limits::from_config(config),
             graphql_timeout: Duration::from_millis(config.graphql_timeout_ms.max(1)),
             max_body_bytes: config.http_max_body_bytes,
+            uploads: Arc::new(tokio::sync::Semaphore::new(config.uploads_at_once.max(1))),
             cache,
             catalog: catalog.clone(),
+            snapshots: snapshots.clone(),
             cache_max_age_secs: config.cache_max_age_secs,
             request_limiter: request_limiter.clone(),
             metrics: crate::metrics::install(),
@@ -152,9 +205,6 @@ impl Application {
             cors_origins,
             trusted_proxies: trusted_proxies.clone(),
         };
-        let listener = TcpListener::bind(config.listen_addr)
-            .await
-            .with_context(|| format!("binding {}", config.listen_addr))?;
         let metrics = match config.metrics_addr {
             Some(addr) => {
                 let listener = TcpListener::bind(addr)
@@ -182,14 +232,41 @@ impl Application {
             },
             secs(config.retention_interval_secs.max(1)),
         );
+        let admin_email = match config
+            .admin_escalation_email
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
+            Some(email) => Some(
+                crate::domain::email_address::sendable(email)
+                    .ok_or_else(|| {
+                        anyhow::anyhow!("ADMIN_ESCALATION_EMAIL is not a deliverable address")
+                    })?
+                    .to_string(),
+            ),
+            None => None,
+        };
+        let followup = (
+            FollowupSettings {
+                escalate_after: config.escalation_after_working_days,
+                admin_email,
+            },
+            Duration::from_millis(config.followup_interval_ms.max(10)),
+        );
         Ok(Self {
+            followup,
+            clock,
             listener,
             router: http::router(state, &http_settings),
             metrics,
             connections,
             catalog,
+            snapshots,
             catalog_poll: Duration::from_millis(config.catalog_poll_interval_ms.max(10)),
             request_limiter,
+            wake: wake_for_followup,
+            signin_limiter,
             db,
             statements,
             worker,
@@ -245,12 +322,38 @@ impl Application {
                 }
             }
         });
+        let ((followup_settings, followup_every), clock) = (self.followup, self.clock);
+        let (db, mut followup_stop) = (self.db.clone(), stop_rx.clone());
+        let wake_worker = self.wake.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    () = tokio::time::sleep(followup_every) => {}
+                    _ = followup_stop.changed() => break,
+                }
+                match followup::run(&db, &followup_settings, clock.now()).await {
+                    Ok(report) if report == followup::Report::default() => {}
+                    Ok(report) => {
+                        wake_worker.notify_one();
+                        tracing::info!(
+                            reminders = report.reminders,
+                            escalations = report.escalations,
+                            flagged = report.flagged,
+                            "follow-up of unanswered tips"
+                        );
+                    }
+                    Err(err) => tracing::error!(error = %err, "the follow-up job failed"),
+                }
+            }
+        });
         let (request_limiter, mut prune_stop) = (self.request_limiter.clone(), stop_rx.clone());
+        let signin_limiter = self.signin_limiter.clone();
         tokio::spawn(async move {
             loop {
                 tokio::select! {
                     () = tokio::time::sleep(Duration::from_secs(60)) => {
                         limiter.prune();
+                        signin_limiter.prune();
                         if let Some(l) = &request_limiter {
                             l.prune();
                         }
@@ -259,9 +362,12 @@ impl Application {
                 }
             }
         });
-        // Writes made through other replicas reach this one's caches within a poll.
-        let (catalog, poll, db, mut poll_stop) = (
+        // Writes made through other replicas reach this one's caches and snapshot within a
+        // poll. The rebuild runs here, off the request path: readers keep the old snapshot
+        // until the new one is swapped in.
+        let (catalog, snapshots, poll, db, mut poll_stop) = (
             self.catalog.clone(),
+            self.snapshots.clone(),
             self.catalog_poll,
             self.db.clone(),
             stop_rx,
@@ -273,6 +379,7 @@ impl Application {
                         if let Err(err) = catalog.sync(&db).await {
                             tracing::warn!(error = %err, "could not check the catalogue version");
                         }
+                        snapshots.refresh(&db).await;
                     }
                     _ = poll_stop.changed() => break,
                 }
@@ -340,7 +447,23 @@ pub(crate) fn mailer(config: &Config) -> anyhow::Result<Mailer> {
     }
 }
 
-fn delivery_settings(config: &Config) -> anyhow::Result<DeliverySettings> {
+/// The base of links in emails: `PUBLIC_BASE_URL`, else the address the server listens
+/// on (the embedded default), without a trailing slash.
+pub(crate) fn public_base_url(config: &Config, bound: std::net::SocketAddr) -> String {
+    match config.public_base_url.as_deref().map(str::trim) {
+        Some(url) if !url.is_empty() => url.trim_end_matches('/').to_owned(),
+        _ => {
+            let host = if bound.ip().is_unspecified() {
+                std::net::SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), bound.port())
+            } else {
+                bound
+            };
+            format!("http://{host}")
+        }
+    }
+}
+
+fn delivery_settings(config: &Config, clock: Clock) -> anyhow::Result<DeliverySettings> {
     let from = config
         .mail_from
         .parse()
@@ -355,6 +478,9 @@ fn delivery_settings(config: &Config) -> anyhow::Result<DeliverySettings> {
         lease: Duration::from_secs(config.delivery_lease_secs.max(config.smtp_timeout_secs + 5)),
         send_timeout: Duration::from_secs(config.smtp_timeout_secs.max(1)),
         batch_size: config.delivery_batch_size.max(1),
+        // Known once the listener is bound (the default is the bound address).
+        public_base_url: None,
+        clock,
     })
 }
 

@@ -16,7 +16,7 @@ use std::{
 use axum::body::Bytes;
 use sha2::{Digest, Sha256};
 
-use crate::service::catalog_version::CatalogVersion;
+use crate::catalog_version::CatalogVersion;
 
 pub type Key = [u8; 32];
 

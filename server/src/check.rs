@@ -171,13 +171,48 @@ async fn mail(config: &Config) -> Line {
 }
 
 fn public_base_url(config: &Config) -> Line {
-    let Some(raw) = config.public_base_url.as_deref().filter(|u| !u.is_empty()) else {
-        return Line::ok("public-base-url", "not set (optional)");
+    let Some(raw) = config
+        .public_base_url
+        .as_deref()
+        .filter(|u| !u.trim().is_empty())
+    else {
+        return match missing_public_base_url(config) {
+            Some(reason) => Line::fail("public-base-url", reason),
+            None if config.web_ui => Line::ok(
+                "public-base-url",
+                format!(
+                    "not set: links in emails use the loopback listen address http://{}",
+                    config.listen_addr
+                ),
+            ),
+            None => Line::ok("public-base-url", "not set (optional with WEB_UI=false)"),
+        };
     };
     match valid_public_base_url(raw) {
         Ok(url) => Line::ok("public-base-url", url),
         Err(reason) => Line::fail("public-base-url", format!("PUBLIC_BASE_URL {reason}")),
     }
+}
+
+/// Why the configuration cannot serve without `PUBLIC_BASE_URL`, if it cannot: the web UI
+/// is on (sign-in links and the inbox links in tip emails need an address people can
+/// open) and the server listens on an address that is not loopback, so the listen
+/// address is no such address. The embedded default (127.0.0.1, links to itself) and
+/// `WEB_UI=false` need none, as `/metrics` is public only on a loopback listener.
+pub fn missing_public_base_url(config: &Config) -> Option<String> {
+    let set = config
+        .public_base_url
+        .as_deref()
+        .is_some_and(|u| !u.trim().is_empty());
+    (config.web_ui && !set && !config.listen_addr.ip().is_loopback()).then(|| {
+        format!(
+            "PUBLIC_BASE_URL is not set, but it is required when WEB_UI is on and LISTEN_ADDR \
+             ({}) is not a loopback address: sign-in links and the inbox links in emails are \
+             built from it. Set PUBLIC_BASE_URL to the address people open \
+             (e.g. https://loften.kommun.se), or WEB_UI=false",
+            config.listen_addr
+        )
+    })
 }
 
 /// `Ok(normalised)` for an absolute `http`/`https` URL with a host and no user info,

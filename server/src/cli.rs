@@ -45,6 +45,28 @@ pub enum Command {
     /// Manage staff API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage staff accounts of the web inbox (`/staff`).
+    #[command(subcommand)]
+    Staff(StaffCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StaffCommand {
+    /// Create an account that signs in at /staff with a link sent to its address. Role
+    /// and scope work as for API tokens.
+    Invite {
+        #[arg(long)]
+        email: String,
+        /// admin, editor or recipient.
+        #[arg(long, value_parser = ["admin", "editor", "recipient"])]
+        role: String,
+        /// Municipality (kommunkod or slug) the account is limited to; repeat for several.
+        #[arg(long = "municipality")]
+        municipalities: Vec<String>,
+        /// For recipients: the contact (seed key) whose tips the account reads.
+        #[arg(long)]
+        contact: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -157,6 +179,7 @@ pub async fn run_with_output(
             Ok(())
         }
         Command::Token(command) => token(command, &config, out).await,
+        Command::Staff(command) => staff_account(command, &config, out).await,
         Command::Check => {
             if crate::check::run(&config, "the given configuration", out).await {
                 Ok(())
@@ -165,6 +188,46 @@ pub async fn run_with_output(
             }
         }
     }
+}
+
+async fn staff_account(
+    command: StaffCommand,
+    config: &Config,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
+    use crate::service::{staff::StaffError, staff_session};
+    let (conn, _) = db::connect(&config.database_url, 2).await?;
+    db::migrate(&conn).await?;
+    let StaffCommand::Invite {
+        email,
+        role,
+        municipalities,
+        contact,
+    } = command;
+    let role = match role.as_str() {
+        "admin" => entity::StaffRole::Admin,
+        "editor" => entity::StaffRole::Editor,
+        _ => entity::StaffRole::Recipient,
+    };
+    let invited = staff_session::invite(
+        &conn,
+        None,
+        &email,
+        role,
+        &municipalities,
+        contact.as_deref(),
+    )
+    .await
+    .map_err(|e| match e {
+        StaffError::Invalid { field, message } => anyhow::anyhow!("{field}: {message}"),
+        other => anyhow::anyhow!("could not invite: {other:?}"),
+    })?;
+    writeln!(
+        out,
+        "staff account {} created for {}; they sign in at /staff/logga-in",
+        invited.account.id, invited.account.email
+    )?;
+    Ok(())
 }
 
 async fn token(

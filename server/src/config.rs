@@ -23,6 +23,10 @@ pub struct Config {
     /// Serve the resident site (`/`, `/kommun/…`, the tip form and `/status`) from the
     /// same listener. On by default; `WEB_UI=false` leaves only the API.
     pub web_ui: bool,
+    /// When set, `POST /open311/v2/requests.json` requires this `api_key` (Open311
+    /// clients are then registered by handing them the key). Unset: open to all, with
+    /// the same limits as `submitTip`.
+    pub open311_api_key: Option<String>,
     /// Seed data file imported on first start into an empty database. When unset, the
     /// copy built into the binary is used.
     pub seed_file: Option<PathBuf>,
@@ -60,6 +64,17 @@ pub struct Config {
     pub tip_limit_per_email: u32,
     pub tip_limit_per_email_window_secs: u64,
     pub tip_limit_global: u32,
+    /// Photos per client in `TIP_LIMIT_PER_IP_WINDOW_SECS`, shared by replicas: a tip's
+    /// photos count here besides the tip itself.
+    pub photo_limit_per_ip: u32,
+    /// A staff web session ends after this long without a request …
+    pub staff_session_idle_secs: u64,
+    /// … and at the latest this long after sign-in.
+    pub staff_session_absolute_secs: u64,
+    /// Sign-in link requests per address per hour (per process).
+    pub staff_signin_limit_per_email: u32,
+    /// Sign-in link requests per client (IPv4 address or IPv6 prefix) per hour.
+    pub staff_signin_limit_per_ip: u32,
     pub tip_limit_global_window_secs: u64,
     /// Run the delivery worker in this process.
     pub delivery_worker: bool,
@@ -75,6 +90,16 @@ pub struct Config {
     pub retention_days_max: u64,
     /// How often the erasure job runs.
     pub retention_interval_secs: u64,
+    // --- Follow-up of tips (issue 15): reminders and escalation.
+    /// A tip still `NEW` this many Swedish working days after its due date (when its
+    /// recipient was reminded) is escalated to the municipality's default recipient.
+    pub escalation_after_working_days: u32,
+    /// Where escalations go when the recipient already is the municipality's default
+    /// (e.g. `medborgarloften@kommun.se`). Unset: such tips are flagged for staff instead.
+    pub admin_escalation_email: Option<String>,
+    /// How often each replica's follow-up job looks for tips to remind or escalate (the
+    /// database makes sure each step happens once, whichever replica finds it).
+    pub followup_interval_ms: u64,
     /// Answer introspection queries (`__schema`, `__type`). When off, "Did you mean …"
     /// suggestions are off too, so field names cannot be probed.
     pub graphql_introspection: bool,
@@ -117,6 +142,9 @@ pub struct Config {
     /// Most connections one peer IP may hold open at once; further ones are closed on
     /// accept. Peers in `trusted_proxies` are exempt. 0 turns the limit off.
     pub http_max_connections_per_ip: usize,
+    /// Requests with photos (multipart bodies) this replica reads at once; each may hold
+    /// up to 24 MB until its tip is stored. More are answered 503 with `Retry-After`.
+    pub uploads_at_once: usize,
     /// A separate listener for `GET /metrics` (e.g. `127.0.0.1:9090`). When set, the
     /// public listener does not serve `/metrics` at all.
     pub metrics_addr: Option<SocketAddr>,
@@ -182,6 +210,7 @@ impl Default for Config {
             listen_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             graphiql: true,
             web_ui: true,
+            open311_api_key: None,
             seed_file: None,
             log_format: LogFormat::Text,
             database_max_connections: 10,
@@ -198,6 +227,11 @@ impl Default for Config {
             tip_limit_per_ip: 5,
             tip_limit_per_ip_window_secs: 600,
             tip_limit_per_email: 3,
+            photo_limit_per_ip: 6,
+            staff_session_idle_secs: 60 * 60,
+            staff_session_absolute_secs: 12 * 60 * 60,
+            staff_signin_limit_per_email: 5,
+            staff_signin_limit_per_ip: 20,
             tip_limit_per_email_window_secs: 3600,
             tip_limit_global: 120,
             tip_limit_global_window_secs: 60,
@@ -212,6 +246,9 @@ impl Default for Config {
             retention_days_after_handled: 180,
             retention_days_max: 365,
             retention_interval_secs: 3600,
+            escalation_after_working_days: 2,
+            admin_escalation_email: None,
+            followup_interval_ms: 300_000,
             graphql_introspection: true,
             graphql_max_depth: 10,
             graphql_max_complexity: 60_000,
@@ -231,6 +268,7 @@ impl Default for Config {
             // Connections, request ids and metrics.
             http_header_timeout_secs: 10,
             http_max_connections_per_ip: 64,
+            uploads_at_once: 8,
             metrics_addr: None,
             metrics_token: None,
             metrics_operations: String::new(),

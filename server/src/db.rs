@@ -12,8 +12,10 @@ use std::{
 use anyhow::Context;
 use migration::MigratorTrait;
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, TransactionTrait,
+    ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
+    DatabaseTransaction, DbBackend, DbErr, EntityTrait, Order, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Select, TransactionTrait, sea_query::IntoCondition,
+    sea_query::SimpleExpr,
 };
 
 /// Number of SQL statements executed through a connection since it was opened.
@@ -120,6 +122,48 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
             .await?;
     }
     Ok(txn)
+}
+
+/// One page of `select`: its rows in `order`, `limit` of them after `offset`, and how
+/// many it selects in all. Every paged list (catalogue, inbox, drafts, audit log) reads
+/// this way.
+pub async fn page<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    select: Select<E>,
+    order: &[(E::Column, Order)],
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<E::Model>, u64), DbErr>
+where
+    E::Model: Sync,
+{
+    let total = select.clone().count(db).await?;
+    let mut select = select;
+    for (column, direction) in order {
+        select = select.order_by(*column, direction.clone());
+    }
+    let rows = select.offset(offset).limit(limit).all(db).await?;
+    Ok((rows, total))
+}
+
+/// `column IN (SELECT selected FROM <selected's table> WHERE filter)`: the rows linked to
+/// something through a link table (a promise's municipalities, a contact's), in the same
+/// statement.
+pub fn in_subquery<C>(
+    column: impl ColumnTrait,
+    selected: C,
+    filter: impl IntoCondition,
+) -> SimpleExpr
+where
+    C: ColumnTrait,
+    C::EntityName: EntityTrait,
+{
+    let query = <C::EntityName as EntityTrait>::find()
+        .select_only()
+        .column(selected)
+        .filter(filter)
+        .into_query();
+    column.in_subquery(query)
 }
 
 #[cfg(test)]

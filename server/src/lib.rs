@@ -3,13 +3,16 @@
 
 pub mod app;
 pub mod cache;
+pub mod catalog_version;
 pub mod check;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod delivery;
 pub mod domain;
 pub mod email;
+pub mod error_code;
 pub mod graphql;
 pub mod http;
 pub mod metrics;

@@ -132,6 +132,11 @@ pub const TIP_OUTCOMES: &[&str] = &["accepted", "rejected", "rate_limited", "err
 /// Delivery outcomes, as [`delivery`] labels them.
 pub const DELIVERY_OUTCOMES: &[&str] = &["sent", "retried", "dead"];
 
+/// Follow-up outcomes, as [`followup`] labels them: reminders are enqueued and sent;
+/// escalations also flagged (nobody to send to).
+pub const REMINDER_OUTCOMES: &[&str] = &["enqueued", "sent"];
+pub const ESCALATION_OUTCOMES: &[&str] = &["enqueued", "flagged", "sent"];
+
 /// Every series with a known label set, at 0, so dashboards and `rate()` have a series
 /// before the first event (a missing series is not a zero). Requests are open-ended in
 /// their labels; the anonymous, successful ones start at 0.
@@ -144,7 +149,13 @@ fn register_series() {
     for outcome in DELIVERY_OUTCOMES {
         metrics::counter!("deliveries_total", "outcome" => *outcome).increment(0);
     }
-    for code in crate::graphql::errors::ErrorCode::ALL {
+    for outcome in REMINDER_OUTCOMES {
+        metrics::counter!("reminders_total", "outcome" => *outcome).increment(0);
+    }
+    for outcome in ESCALATION_OUTCOMES {
+        metrics::counter!("escalations_total", "outcome" => *outcome).increment(0);
+    }
+    for code in crate::error_code::ErrorCode::ALL {
         metrics::counter!("graphql_errors_total", "code" => code.as_str()).increment(0);
     }
     for cache in ["hit", "miss"] {
@@ -185,6 +196,20 @@ pub fn tip(kind: &'static str, outcome: &'static str) {
 /// A delivery attempt's outcome: sent, retried or dead.
 pub fn delivery(outcome: &'static str) {
     metrics::counter!("deliveries_total", "outcome" => outcome).increment(1);
+}
+
+/// A follow-up step (`reminder` or `escalation`) enqueued, flagged or sent.
+pub fn followup(step: &'static str, outcome: &'static str) {
+    match step {
+        "reminder" => metrics::counter!("reminders_total", "outcome" => outcome).increment(1),
+        _ => metrics::counter!("escalations_total", "outcome" => outcome).increment(1),
+    }
+}
+
+/// Tips of a municipality still `NEW` after their due date; published by
+/// `service::followup::publish` before each scrape.
+pub fn tips_overdue(municipality: &str, n: u64) {
+    metrics::gauge!("tips_overdue", "municipality" => municipality.to_owned()).set(n as f64);
 }
 
 /// The outbox gauges; published by `delivery::outbox::publish` before each scrape.

@@ -63,6 +63,8 @@ pub struct Refused {
 pub struct TipLimits {
     pub per_ip: Limit,
     pub per_email: Limit,
+    /// Photos per client, in the per-client window.
+    pub photos_per_ip: Limit,
     pub global: Limit,
     /// Invalid submissions per client.
     pub invalid_per_ip: Limit,
@@ -83,6 +85,10 @@ impl TipLimits {
             per_email: Limit {
                 count: config.tip_limit_per_email,
                 window: secs(config.tip_limit_per_email_window_secs),
+            },
+            photos_per_ip: Limit {
+                count: config.photo_limit_per_ip,
+                window: secs(config.tip_limit_per_ip_window_secs),
             },
             global: Limit {
                 count: config.tip_limit_global,
@@ -105,6 +111,7 @@ impl TipLimits {
         Self {
             per_ip: limit,
             per_email: limit,
+            photos_per_ip: limit,
             global: limit,
             invalid_per_ip: limit,
             status_per_ip: limit,
@@ -247,6 +254,65 @@ impl RequestLimiter {
 
     pub fn prune(&self) {
         self.per_ip.retain_recent();
+        self.per_ip.shrink_to_fit();
+    }
+}
+
+/// Staff sign-in link requests, per folded address and per client, held in this
+/// replica's memory: enough to stop someone flooding a colleague's mailbox or probing
+/// many addresses from one place.
+pub struct SignInLimiter {
+    per_email: DefaultKeyedRateLimiter<String>,
+    per_ip: DefaultKeyedRateLimiter<IpAddr>,
+    ipv6_prefix: u8,
+    clock: DefaultClock,
+}
+
+impl SignInLimiter {
+    pub fn new(per_email: Limit, per_ip: Limit, ipv6_prefix: u8) -> Arc<Self> {
+        Arc::new(Self {
+            per_email: RateLimiter::keyed(per_email.quota()),
+            per_ip: RateLimiter::keyed(per_ip.quota()),
+            ipv6_prefix,
+            clock: DefaultClock::default(),
+        })
+    }
+
+    pub fn from_config(config: &Config) -> Arc<Self> {
+        let hour = Duration::from_secs(3600);
+        Self::new(
+            Limit {
+                count: config.staff_signin_limit_per_email,
+                window: hour,
+            },
+            Limit {
+                count: config.staff_signin_limit_per_ip,
+                window: hour,
+            },
+            config.rate_limit_ipv6_prefix,
+        )
+    }
+
+    /// Spend one request from the client's budget and then the address's; the client is
+    /// checked first, so probing many addresses spends nothing of theirs once refused.
+    pub fn check(&self, ip: Option<IpAddr>, email: &str) -> Result<(), Refused> {
+        let refused = |n: governor::NotUntil<<DefaultClock as Clock>::Instant>| Refused {
+            retry_after: n.wait_time_from(self.clock.now()),
+        };
+        if let Some(ip) = ip {
+            self.per_ip
+                .check_key(&rate_key(ip, self.ipv6_prefix))
+                .map_err(refused)?;
+        }
+        self.per_email
+            .check_key(&fold_email(email))
+            .map_err(refused)
+    }
+
+    pub fn prune(&self) {
+        self.per_email.retain_recent();
+        self.per_ip.retain_recent();
+        self.per_email.shrink_to_fit();
         self.per_ip.shrink_to_fit();
     }
 }

@@ -1,55 +1,15 @@
 // Drives the resident site in headless Chromium and runs axe-core on every page.
 // Usage: node run.mjs BASE_URL OUT_DIR  (prints one JSON report on stdout)
 // The Rust test tests/tests/web_browser.rs starts the server and judges the report.
-import { readFileSync, mkdirSync } from "node:fs";
-import { createRequire } from "node:module";
-import puppeteer from "puppeteer-core";
+import { start } from "./harness.mjs";
+import { DESKTOP, siteFocusStyle, focused, showsSiteFocus } from "./layout.mjs";
 
 const [base, outDir] = process.argv.slice(2);
 if (!base || !outDir) {
   console.error("usage: node run.mjs BASE_URL OUT_DIR");
   process.exit(2);
 }
-mkdirSync(outDir, { recursive: true });
-const require = createRequire(import.meta.url);
-const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
-const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
-
-const report = { pages: {}, checks: {}, cspViolations: [] };
-
-const browser = await puppeteer.launch({
-  executablePath,
-  headless: true,
-  args: ["--no-sandbox", "--disable-dev-shm-usage", "--lang=sv-SE"],
-});
-
-async function newPage({ javascript = true } = {}) {
-  const page = await browser.newPage();
-  await page.setViewport({ width: 1024, height: 800 });
-  await page.setJavaScriptEnabled(javascript);
-  page.on("console", (msg) => {
-    const text = msg.text();
-    if (/Content Security Policy|Refused to/i.test(text)) report.cspViolations.push(text);
-  });
-  return page;
-}
-
-// axe runs in the page through the DevTools protocol (not a <script>), so the site's
-// strict CSP stays on while it is checked; pages with scripts off get it the same way.
-async function audit(page, name) {
-  const client = await page.createCDPSession();
-  await client.send("Runtime.evaluate", { expression: axeSource });
-  const { result } = await client.send("Runtime.evaluate", {
-    expression: `axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } })
-      .then(r => JSON.stringify({ violations: r.violations.map(v => ({ id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(" ")) })), passes: r.passes.length }))`,
-    awaitPromise: true,
-    returnByValue: true,
-  });
-  await client.detach();
-  const parsed = JSON.parse(result.value);
-  report.pages[name] = { url: page.url(), title: await page.title(), ...parsed };
-  await page.screenshot({ path: `${outDir}/${name}.png`, fullPage: true });
-}
+const { browser, report, newPage, audit } = await start(outDir);
 
 async function go(page, path) {
   const response = await page.goto(new URL(path, base).href, { waitUntil: "load" });
@@ -58,6 +18,77 @@ async function go(page, path) {
 
 async function submitForm(page) {
   await Promise.all([page.waitForNavigation({ waitUntil: "load" }), page.click("form[method=post] button[type=submit]")]);
+}
+
+async function keyboardFlow() {
+  const kb = await newPage();
+  await go(kb, "/kommun/mellerud/tips");
+  const site = await kb.evaluate(siteFocusStyle);
+  report.checks.siteFocusRule = site;
+  const notShown = [];
+  const seen = [];
+  // Tab once, and what has the focus then.
+  const tab = async () => {
+    await kb.keyboard.press("Tab");
+    const f = await kb.evaluate(focused);
+    seen.push(f.id || f.href || `${f.tag}:${f.text}`);
+    if (!showsSiteFocus(f, site)) notShown.push(f);
+    return f;
+  };
+  // Tab until `done(f)` or `max` presses; the element it stopped on, or null.
+  const tabTo = async (done, max = 40) => {
+    for (let i = 0; i < max; i++) {
+      const f = await tab();
+      if (done(f)) return f;
+    }
+    return null;
+  };
+  const kind = await tabTo((f) => f.tag === "INPUT" && f.type === "radio");
+  await kb.keyboard.press("ArrowDown");
+  const chosen = await kb.evaluate(() => ({ active: document.activeElement.id, checked: document.querySelector("input[name=kind]:checked")?.value }));
+  const chosenFocus = await kb.evaluate(focused);
+  if (!showsSiteFocus(chosenFocus, site)) notShown.push(chosenFocus);
+  report.checks.keyboardChoosesKind = kind !== null && chosen.active === "kind-opinion" && chosen.checked === "OPINION";
+  // Tab on through the form, typing into the fields a resident fills in as Tab reaches
+  // them and ticking "Jag vill ha svar" with Space, until the send button has the focus.
+  const typed = {
+    message: "Gatubelysningen på Järnvägsgatan är släckt sedan i måndags.",
+    name: "Tangent Bordsson",
+    email: "tangent@example.se",
+  };
+  let reachedMessage = false;
+  let last = null;
+  for (let i = 0; i < 60; i++) {
+    last = await tab();
+    if (typed[last.id] !== undefined) {
+      await kb.keyboard.type(typed[last.id]);
+      if (last.id === "message") reachedMessage = true;
+    }
+    if (last.id === "wants_reply") await kb.keyboard.press("Space");
+    if (last.tag === "BUTTON" && last.type === "submit") break;
+  }
+  report.checks.keyboardTabOrder = seen.slice();
+  report.checks.keyboardReachesMessage = reachedMessage;
+  report.checks.keyboardReachesSend = await kb.evaluate(
+    () => document.activeElement === document.querySelector("form[method=post][action$='/tips'] button[type=submit]"),
+  );
+  report.checks.keyboardSubmitShowsSiteFocus = last !== null && showsSiteFocus(last, site);
+  report.checks.keyboardFilledIn = await kb.evaluate(() => ({
+    message: document.getElementById("message").value,
+    name: document.getElementById("name").value,
+    email: document.getElementById("email").value,
+    wantsReply: document.getElementById("wants_reply").checked,
+  }));
+  await Promise.all([kb.waitForNavigation({ waitUntil: "load" }), kb.keyboard.press("Enter")]);
+  report.checks.keyboardReference = await kb.$eval(".reference", (e) => e.textContent.trim()).catch(() => null);
+  const statusLink = await tabTo((f) => (f.href || "").startsWith("/status?"));
+  report.checks.keyboardReachesStatusLink = statusLink !== null;
+  await Promise.all([kb.waitForNavigation({ waitUntil: "load" }), kb.keyboard.press("Enter")]);
+  report.checks.keyboardStatusPage = new URL(kb.url()).pathname === "/status";
+  report.checks.keyboardStatusText = await kb.$eval(".status", (e) => e.textContent.trim()).catch(() => null);
+  report.checks.focusNotShown = notShown;
+  report.checks.focusVisible = site !== null && notShown.length === 0 && seen.length > 5;
+  await kb.close();
 }
 
 try {
@@ -82,31 +113,20 @@ try {
   await page.setViewport({ width: 320, height: 640 });
   report.checks.noSidewaysScrollAt320 = await page.evaluate(() => document.documentElement.scrollWidth <= 320);
   await page.screenshot({ path: `${outDir}/municipality-320.png`, fullPage: true });
-  await page.setViewport({ width: 1024, height: 800 });
+  await page.setViewport(DESKTOP);
 
   // 3. The tip form, reached by the link whose text names tips.
   await Promise.all([page.waitForNavigation(), page.click("a.button")]);
   report.checks.formLinkNamesTips = /tips|synpunkter|idéer/i.test(await page.title());
+  // What the page hides (the script's "Ta bort positionen" without a position) is hidden.
+  report.checks.hiddenIsHidden = await page.$$eval("[hidden]", (els) => els.every((e) => getComputedStyle(e).display === "none"));
   await audit(page, "tip-form");
 
-  // 4. Keyboard alone: Tab reaches the message field and the send button, with a
-  //    visible focus.
-  await page.focus("body");
-  const reached = new Set();
-  let outlineSeen = false;
-  for (let i = 0; i < 40; i++) {
-    await page.keyboard.press("Tab");
-    const info = await page.evaluate(() => {
-      const el = document.activeElement;
-      const style = getComputedStyle(el);
-      return { id: el.id, tag: el.tagName, outline: style.outlineStyle !== "none" && style.outlineWidth !== "0px" };
-    });
-    reached.add(info.id || info.tag);
-    if (info.outline) outlineSeen = true;
-  }
-  report.checks.keyboardReachesMessage = reached.has("message");
-  report.checks.keyboardReachesSend = reached.has("BUTTON");
-  report.checks.focusVisible = outlineSeen;
+  // 4. The whole tip flow by keyboard alone, in a page of its own: Tab from the top to
+  //    the kind, arrow keys to choose it, Tab to each field and type, Tab to the send
+  //    button itself and Enter; on the receipt Tab to the status link and Enter. Every
+  //    element that takes the focus must show the site's own :focus-visible style.
+  await keyboardFlow();
 
   // 5. Errors: sent empty, the summary links to its fields and everything typed stays.
   await page.type("#name", "Anna Andersson");

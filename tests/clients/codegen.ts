@@ -8,7 +8,7 @@ const config: CodegenConfig = {
   generates: {
     "./src/gql/": {
       preset: "client",
-      config: { strictScalars: true, scalars: { DateTime: "string", Date: "string", JSON: "unknown" }, enumsAsTypes: true },
+      config: { strictScalars: true, scalars: { DateTime: "string", Date: "string", JSON: "unknown", Upload: "Blob" }, enumsAsTypes: true },
     },
   },
 };

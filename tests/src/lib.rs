@@ -5,7 +5,9 @@
 //! `TEST_DATABASE_URL` points at a PostgreSQL server, a freshly created database there, so
 //! tests run in parallel without seeing each other's data.
 
+pub mod browser;
 pub mod logs;
+pub mod photos;
 pub mod smtp;
 pub mod tips;
 pub mod tls_smtp;
@@ -145,6 +147,16 @@ impl TestApp {
         format!("http://{}{path}", self.addr)
     }
 
+    /// A GET of `path` on this server, to add headers to and [`Sent::sent`].
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.get(self.url(path))
+    }
+
+    /// A POST to `path` on this server, to add a body to and [`Sent::sent`].
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.post(self.url(path))
+    }
+
     /// POST a GraphQL request and return the JSON body (any HTTP status).
     pub async fn graphql(&self, query: &str, variables: Value) -> Value {
         post_graphql(self.http.post(self.url("/graphql")), query, variables).await
@@ -169,6 +181,32 @@ impl TestApp {
             .map_err(|e| format!("{e:?}"))
             .expect("token")
             .secret
+    }
+
+    /// A signed-in inbox session for a new staff account (invited at the command line,
+    /// signed in by its one-time link), as the `Cookie` header value to send.
+    pub async fn staff_session(
+        &self,
+        email: &str,
+        role: entity::StaffRole,
+        municipalities: &[&str],
+    ) -> String {
+        use server::service::staff_session;
+        let municipalities: Vec<String> = municipalities.iter().map(|m| (*m).to_owned()).collect();
+        staff_session::invite(&self.db, None, email, role, &municipalities, None)
+            .await
+            .map_err(|e| format!("{e:?}"))
+            .expect("invite");
+        let now = chrono::Utc::now();
+        let (link, _) = staff_session::request_link(&self.db, email, now)
+            .await
+            .expect("link")
+            .expect("an account");
+        let session = staff_session::redeem_link(&self.db, &link, now)
+            .await
+            .expect("redeem")
+            .expect("a session");
+        format!("staff_session={}", session.secret)
     }
 
     /// A staff request that must succeed; returns `data`.
@@ -237,6 +275,18 @@ impl JsonBody for reqwest::RequestBuilder {
     }
 }
 
+/// Send a request and return the response (any HTTP status), failing the test when it
+/// cannot be sent.
+pub trait Sent {
+    fn sent(self) -> impl Future<Output = reqwest::Response> + Send;
+}
+
+impl Sent for reqwest::RequestBuilder {
+    async fn sent(self) -> reqwest::Response {
+        self.send().await.expect("request sent")
+    }
+}
+
 /// The `extensions.code` values of a response's errors.
 pub fn error_codes(body: &Value) -> Vec<String> {
     body["errors"]
@@ -260,11 +310,41 @@ pub fn error_codes(body: &Value) -> Vec<String> {
 pub async fn spawn_app_with_metrics(
     adjust: impl FnOnce(&mut Config),
 ) -> (TestApp, Option<SocketAddr>) {
+    spawn(server::clock::Clock::system(), None, adjust).await
+}
+
+/// Start the server with a clock the test sets (see [`server::clock::Clock::fixed`]).
+pub async fn spawn_app_with_clock(
+    clock: server::clock::Clock,
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp {
+    spawn(clock, None, adjust).await.0
+}
+
+/// Start another replica on `other`'s database, with `clock` (give it the same one).
+pub async fn spawn_replica(
+    other: &TestApp,
+    clock: server::clock::Clock,
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp {
+    spawn(clock, Some(other.database_url.clone()), adjust)
+        .await
+        .0
+}
+
+async fn spawn(
+    clock: server::clock::Clock,
+    database_url: Option<String>,
+    adjust: impl FnOnce(&mut Config),
+) -> (TestApp, Option<SocketAddr>) {
     logs::init();
     let dir = tempfile::tempdir().expect("temporary folder");
     let mut config = test_config(dir.path()).await.expect("test configuration");
+    if let Some(url) = database_url {
+        config.database_url = url;
+    }
     adjust(&mut config);
-    let app = Application::build(&config)
+    let app = Application::build_with_clock(&config, clock)
         .await
         .expect("application builds");
     let addr = app.local_addr();

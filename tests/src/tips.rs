@@ -74,7 +74,11 @@ pub async fn validated_idea(app: &TestApp) -> server::service::tips::ValidTip {
         email: None,
         phone: None,
         wants_reply: false,
+        notify_on_update: false,
         idempotency_key: None,
+        place: None,
+        photos: Vec::new(),
+        use_photo_location: false,
     };
     tips::validate(&app.db, &routing, &submission)
         .await

@@ -331,6 +331,65 @@ async fn an_invalid_public_base_url_fails_the_check() {
 }
 
 #[tokio::test]
+async fn public_base_url_is_required_with_the_web_ui_on_a_public_listener() {
+    let mut setup = good().await;
+    setup.unset("PUBLIC_BASE_URL");
+    setup.set("LISTEN_ADDR", "0.0.0.0:8080");
+    let output = setup.run().await;
+    assert_fails_only(
+        &output,
+        "public-base-url",
+        &["PUBLIC_BASE_URL", "WEB_UI", "0.0.0.0:8080"],
+    );
+    // Without the web UI there is nothing to link to.
+    setup.set("WEB_UI", "false");
+    let output = setup.run().await;
+    assert_eq!(output.status.code(), Some(0), "{}", all_output(&output));
+    // The embedded default listens on loopback and links to itself.
+    setup.unset("WEB_UI");
+    setup.unset("LISTEN_ADDR");
+    let output = setup.run().await;
+    assert_eq!(output.status.code(), Some(0), "{}", all_output(&output));
+    assert!(
+        lines(&output).iter().any(|l| l
+            == "ok   public-base-url: not set: links in emails use the loopback listen address http://127.0.0.1:8080"),
+        "{}",
+        all_output(&output)
+    );
+}
+
+#[tokio::test]
+async fn the_server_refuses_to_start_without_public_base_url_on_a_public_listener() {
+    let setup = good().await;
+    let database_url = setup
+        .env
+        .iter()
+        .find(|(k, _)| *k == "DATABASE_URL")
+        .map(|(_, v)| v.clone())
+        .expect("a database");
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_e2e-server"));
+    command
+        .arg("serve")
+        .env_clear()
+        .current_dir(&setup.dir)
+        .env("DATABASE_URL", database_url)
+        .env("MAIL_DIR", setup.dir.join("mail"))
+        .env("LISTEN_ADDR", "0.0.0.0:0")
+        .kill_on_drop(true);
+    let output = tokio::time::timeout(std::time::Duration::from_secs(60), command.output())
+        .await
+        .expect("the server exits instead of serving")
+        .expect("the server runs");
+    let text = all_output(&output);
+    assert!(!output.status.success(), "{text}");
+    assert!(
+        text.contains("PUBLIC_BASE_URL is not set") && text.contains("0.0.0.0:0"),
+        "the error names the setting: {text}"
+    );
+    assert_no_secrets(&output);
+}
+
+#[tokio::test]
 async fn an_unloadable_configuration_fails_the_check() {
     let mut setup = good().await;
     setup.set("SMTP_TIMEOUT_SECS", "soon");

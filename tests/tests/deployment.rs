@@ -12,7 +12,7 @@ use std::{
     process::{Command, Output},
 };
 
-use e2e::{eventually, spawn_app_with};
+use e2e::{Sent, eventually, spawn_app_with};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};
 
@@ -161,12 +161,7 @@ async fn tip_status(app: &e2e::TestApp, reference: &str, token: &str) -> Value {
 }
 
 async fn readyz(app: &e2e::TestApp) -> (u16, Value) {
-    let response = app
-        .http
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .expect("/readyz answers");
+    let response = app.get("/readyz").sent().await;
     let status = response.status().as_u16();
     (status, response.json().await.expect("/readyz is JSON"))
 }

@@ -1,6 +1,6 @@
 //! Open-data export: the same content as the API, in JSON and CSV, with ETags.
 
-use e2e::{TestApp, spawn_app, spawn_app_with, tips::quiet};
+use e2e::{Sent, TestApp, spawn_app, spawn_app_with, tips::quiet};
 use entity::StaffRole;
 use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
@@ -58,7 +58,7 @@ fn the_address_scan_finds_addresses_and_nothing_else() {
 }
 
 async fn get_text(app: &TestApp, path: &str) -> String {
-    let response = app.http.get(app.url(path)).send().await.expect("sent");
+    let response = app.get(path).sent().await;
     assert_eq!(response.status(), StatusCode::OK, "{path}");
     response.text().await.expect("text")
 }
@@ -66,12 +66,7 @@ async fn get_text(app: &TestApp, path: &str) -> String {
 #[tokio::test]
 async fn json_export_matches_the_api() {
     let app = spawn_app().await;
-    let response = app
-        .http
-        .get(app.url("/export/promises.json"))
-        .send()
-        .await
-        .expect("sent");
+    let response = app.get("/export/promises.json").sent().await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
         response.headers()[header::CONTENT_TYPE],
@@ -104,24 +99,17 @@ async fn json_export_matches_the_api() {
     }
 
     let again = app
-        .http
-        .get(app.url("/export/promises.json"))
+        .get("/export/promises.json")
         .header(header::IF_NONE_MATCH, &etag)
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
 }
 
 #[tokio::test]
 async fn csv_export_has_a_stable_header_and_one_row_per_commitment() {
     let app = spawn_app().await;
-    let response = app
-        .http
-        .get(app.url("/export/promises.csv"))
-        .send()
-        .await
-        .expect("sent");
+    let response = app.get("/export/promises.csv").sent().await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
         response.headers()[header::CONTENT_TYPE],
@@ -157,20 +145,8 @@ async fn csv_export_has_a_stable_header_and_one_row_per_commitment() {
         .expect("three municipalities");
     assert_eq!(fyrbodal.get(9), Some(""));
     // Same request, same ETag.
-    let second = app
-        .http
-        .get(app.url("/export/promises.csv"))
-        .send()
-        .await
-        .expect("sent");
-    let first_etag = app
-        .http
-        .get(app.url("/export/promises.csv"))
-        .send()
-        .await
-        .expect("sent")
-        .headers()[header::ETAG]
-        .clone();
+    let second = app.get("/export/promises.csv").sent().await;
+    let first_etag = app.get("/export/promises.csv").sent().await.headers()[header::ETAG].clone();
     assert_eq!(second.headers()[header::ETAG], first_etag);
 }
 

@@ -70,3 +70,32 @@ fn lower_layers_never_name_higher_ones() {
     );
     assert!(found.is_empty(), "domain does I/O:\n{}", found.join("\n"));
 }
+
+#[test]
+fn infrastructure_at_the_bottom_names_no_layer_above() {
+    // Bare names too, so that grouped imports (`use crate::{service::…}`) are caught;
+    // `async_graphql` is no business of these files either.
+    let upward = [
+        "crate::graphql",
+        "crate::http",
+        "crate::web",
+        "crate::service",
+        "graphql::",
+        "service::",
+        "web::",
+        " http::",
+        "{http::",
+    ];
+    let bottom = [
+        "metrics.rs",
+        "config.rs",
+        "cache.rs",
+        "ratelimit.rs",
+        "catalog_version.rs",
+        "error_code.rs",
+    ];
+    for file in bottom {
+        let found = offences(file, &upward);
+        assert!(found.is_empty(), "{file} reaches up:\n{}", found.join("\n"));
+    }
+}

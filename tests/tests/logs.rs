@@ -26,9 +26,7 @@ async fn a_full_cycle_logs_no_personal_data() {
         "070-987 65 43",
         "198.51.100.123",
     );
-    let body: serde_json::Value = app
-        .http
-        .post(app.url("/graphql"))
+    let body: serde_json::Value = app.post("/graphql")
         .header("x-forwarded-for", ip)
         .header("x-request-id", "req-logs-test-0001")
         .json(&json!({
@@ -55,9 +53,7 @@ async fn a_full_cycle_logs_no_personal_data() {
             .expect("token")
             .secret;
     for status in ["IN_PROGRESS", "HANDLED"] {
-        let body: serde_json::Value = app
-            .http
-            .post(app.url("/graphql"))
+        let body: serde_json::Value = app.post("/graphql")
             .bearer_auth(&secret)
             .json(&json!({
                 "query": "mutation($i: UpdateTipStatusInput!) { updateTipStatus(input: $i) { tip { status message email } } }",

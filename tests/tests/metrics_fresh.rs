@@ -2,7 +2,7 @@
 //! before anything happened, at 0: dashboards and `rate()` need a series, and a missing
 //! series is not a zero. One test in its own binary, so the process-wide recorder is new.
 
-use e2e::spawn_app_with;
+use e2e::{Sent, spawn_app_with};
 use reqwest::StatusCode;
 
 /// The metric names (with their label names) the README lists, and the label values it
@@ -40,12 +40,7 @@ fn readme_series() -> Vec<(String, Vec<String>)> {
 #[tokio::test]
 async fn every_listed_series_exists_at_zero_on_a_fresh_server() {
     let app = spawn_app_with(|c| c.delivery_worker = false).await;
-    let response = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("sent");
+    let response = app.get("/metrics").sent().await;
     assert_eq!(response.status(), StatusCode::OK);
     let text = response.text().await.expect("text");
     let series = readme_series();

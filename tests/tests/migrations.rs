@@ -1,5 +1,6 @@
 //! Every migration can be rolled back and applied again.
 
+use e2e::Sent;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, Database};
 
@@ -36,7 +37,7 @@ async fn migrations_go_down_and_up_again() {
 async fn readiness_is_503_while_a_migration_is_pending() {
     let app = e2e::spawn_app().await;
     let readyz = || async {
-        let response = app.http.get(app.url("/readyz")).send().await.expect("sent");
+        let response = app.get("/readyz").sent().await;
         let status = response.status();
         let body: serde_json::Value = response.json().await.expect("json");
         (status, body)

@@ -152,8 +152,7 @@ async fn admins_can_erase_one_tip_at_once() {
     let call = |token: String, r: String| {
         let app = &app;
         async move {
-            app.http
-                .post(app.url("/graphql"))
+            app.post("/graphql")
                 .bearer_auth(token)
                 .json(&json!({ "query": erase, "variables": { "r": r } }))
                 .json_body()
@@ -174,9 +173,7 @@ async fn admins_can_erase_one_tip_at_once() {
         reference.as_str(),
         "{body}"
     );
-    let detail: Value = app
-        .http
-        .post(app.url("/graphql"))
+    let detail: Value = app.post("/graphql")
         .bearer_auth(&secret)
         .json(&json!({ "query": "query($r: String!) { tip(reference: $r) { message email name phone erasedAt status } }", "variables": { "r": reference } }))
         .json_body()

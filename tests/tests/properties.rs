@@ -361,6 +361,8 @@ fn tip_email(tip: &Accepted) -> TipEmail {
             .as_deref()
             .and_then(|e| parse_email(Some(e)).ok().flatten()),
         resident_phone: tip.phone.clone(),
+        place: None,
+        photos: 0,
         wants_reply: tip.wants_reply,
         reason: tip.reason,
         received_at: Utc
@@ -498,7 +500,7 @@ proptest! {
         let from = from_mailbox();
         let to = mailbox(Some("Erika Gustavsson"), "erika.gustavsson@polisen.example");
         let email = tip_email(&tip);
-        let message = render::to_contact(&from, to, &email, 4711).expect("renders");
+        let message = render::to_contact(&from, to, &email, None, 4711).expect("renders");
         let raw = message.formatted();
         check_raw(&raw)?;
         let parsed = MessageParser::default().parse(&raw).ok_or_else(|| TestCaseError::fail("unparsable"))?;
@@ -538,7 +540,7 @@ proptest! {
         let email = tip_email(&tip);
         let to = mailbox(tip.name.as_deref(), &address);
         let recipient = routed.then(|| Recipient { name: "Erika Gustavsson".into(), role: "kommunpolis".into() });
-        let message = render::receipt(&from, to, &email, recipient.as_ref(), 815).expect("renders");
+        let message = render::receipt(&from, to, &email, recipient.as_ref(), Some(5), 815).expect("renders");
         let raw = message.formatted();
         check_raw(&raw)?;
         let parsed = MessageParser::default().parse(&raw).ok_or_else(|| TestCaseError::fail("unparsable"))?;

@@ -3,7 +3,7 @@
 //! parent `null`, and keys follow the order of the selection set. Plus the request-level
 //! rules of GraphQL over HTTP (no `data` for request errors, `operationName` on GET).
 
-use e2e::{JsonBody, error_codes, spawn_app};
+use e2e::{JsonBody, Sent, error_codes, spawn_app};
 use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 
@@ -32,12 +32,10 @@ fn key_order(raw: &str, pointer: &str) -> Vec<String> {
 
 async fn post_raw(app: &e2e::TestApp, query: &str) -> (StatusCode, String) {
     let response = app
-        .http
-        .post(app.url("/graphql"))
+        .post("/graphql")
         .json(&json!({ "query": query }))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     let status = response.status();
     (status, response.text().await.expect("body"))
 }
@@ -241,8 +239,7 @@ async fn keys_follow_the_selection_set_at_the_root_and_nested() {
 async fn request_errors_have_no_data_entry_with_the_graphql_response_type() {
     let app = spawn_app().await;
     let send = |query: String| {
-        app.http
-            .post(app.url("/graphql"))
+        app.post("/graphql")
             .header(header::ACCEPT, "application/graphql-response+json")
             .json(&json!({ "query": query }))
             .send()
@@ -296,12 +293,10 @@ async fn get_accepts_the_standard_operation_name_parameter() {
                       query B { b: municipality(slug: "asele") { name } }"#;
     for parameter in ["operationName", "operation_name"] {
         let response = app
-            .http
-            .get(app.url("/graphql"))
+            .get("/graphql")
             .query(&[("query", document), (parameter, "B")])
-            .send()
-            .await
-            .expect("sent");
+            .sent()
+            .await;
         assert_eq!(response.status(), StatusCode::OK, "{parameter}");
         let body: Value = response.json().await.expect("json");
         assert_eq!(
@@ -361,14 +356,12 @@ async fn the_pages_apps_build_pass_the_shipped_cost_limit_and_abuse_does_not() {
         ("promise list", promise_list(), json!({})),
     ] {
         let response = app
-            .http
-            .post(app.url("/graphql"))
+            .post("/graphql")
             .json(
                 &json!({ "query": query, "variables": variables, "extensions": { "cost": true } }),
             )
-            .send()
-            .await
-            .expect("sent");
+            .sent()
+            .await;
         assert_eq!(response.status(), StatusCode::OK, "{name}");
         let body: Value = response.json().await.expect("json");
         assert!(body.get("errors").is_none(), "{name}: {body}");
@@ -379,9 +372,7 @@ async fn the_pages_apps_build_pass_the_shipped_cost_limit_and_abuse_does_not() {
         assert!(requested <= maximum && requested > 1000, "{name}: {cost}");
     }
     // The README's worked example.
-    let body: Value = app
-        .http
-        .post(app.url("/graphql"))
+    let body: Value = app.post("/graphql")
         .json(&json!({ "query": "{ promises(first: 10) { totalCount nodes { title } } }", "extensions": { "cost": true } }))
         .json_body()
         .await;
@@ -400,12 +391,10 @@ async fn the_pages_apps_build_pass_the_shipped_cost_limit_and_abuse_does_not() {
         "{{ municipalities(first: 100) {{ nodes {{ promises(first: 100) {{ nodes {{ {PROMISE_FIELDS} }} }} }} }} }}"
     );
     let response = app
-        .http
-        .post(app.url("/graphql"))
+        .post("/graphql")
         .json(&json!({ "query": abusive }))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let body: Value = response.json().await.expect("json");
     assert_eq!(error_codes(&body), ["COMPLEXITY_LIMIT_EXCEEDED"], "{body}");
@@ -422,7 +411,7 @@ async fn the_pages_apps_build_pass_the_shipped_cost_limit_and_abuse_does_not() {
 async fn every_limit_error_carries_its_numbers() {
     let app = e2e::spawn_app_with(e2e::tips::shipped_limits).await;
     let defaults = server::config::Config::default();
-    let post = |body: Value| app.http.post(app.url("/graphql")).json(&body).send();
+    let post = |body: Value| app.post("/graphql").json(&body).send();
     let depth = format!(
         "{{ municipalities {{ nodes {{ {}name{} }} }} }}",
         "promises { nodes { municipalities { ".repeat(3),
@@ -492,7 +481,7 @@ async fn automatic_persisted_queries_register_once_then_run_by_hash_over_get() {
     let query = r#"query Almhult { municipality(slug: "almhult") { name code } }"#;
     let hash = format!("{:x}", sha2::Sha256::digest(query.as_bytes()));
     let persisted = |hash: &str| json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
-    let post = |body: Value| app.http.post(app.url("/graphql")).json(&body).send();
+    let post = |body: Value| app.post("/graphql").json(&body).send();
 
     // Unknown hash: the client is told to send the document.
     let body: Value = post(json!({ "extensions": persisted(&hash) }))
@@ -540,21 +529,17 @@ async fn automatic_persisted_queries_register_once_then_run_by_hash_over_get() {
     assert_eq!(body["data"]["municipality"]["name"], "Älmhult", "{body}");
     let extensions = persisted(&hash).to_string();
     let get = || {
-        app.http.get(app.url("/graphql")).query(&[
+        app.get("/graphql").query(&[
             ("extensions", extensions.as_str()),
             ("operationName", "Almhult"),
         ])
     };
-    let first = get().send().await.expect("sent");
+    let first = get().sent().await;
     assert_eq!(first.status(), StatusCode::OK);
     let etag = first.headers().get(header::ETAG).cloned().expect("an ETag");
     let body: Value = first.json().await.expect("json");
     assert_eq!(body["data"]["municipality"]["code"], "0765", "{body}");
-    let again = get()
-        .header(header::IF_NONE_MATCH, etag)
-        .send()
-        .await
-        .expect("sent");
+    let again = get().header(header::IF_NONE_MATCH, etag).sent().await;
     assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
 
     // A malformed `persistedQuery` is a bad request.
@@ -572,7 +557,7 @@ async fn automatic_persisted_queries_register_once_then_run_by_hash_over_get() {
 async fn messages_follow_accept_language_and_input_errors_carry_their_parameters() {
     let app = e2e::spawn_app_with(|c| c.delivery_worker = false).await;
     let send = |language: Option<&'static str>, body: Value| {
-        let mut request = app.http.post(app.url("/graphql")).json(&body);
+        let mut request = app.post("/graphql").json(&body);
         if let Some(language) = language {
             request = request.header(header::ACCEPT_LANGUAGE, language);
         }

@@ -9,7 +9,7 @@ use base64::{
     engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD},
 };
 use chrono::{NaiveDate, TimeZone, Utc};
-use e2e::{JsonBody, TestApp, error_codes, spawn_app_with, tips::quiet};
+use e2e::{JsonBody, Sent, TestApp, error_codes, spawn_app_with, tips::quiet};
 use entity::{StaffRole, TipKind, TipStatus, municipality, tip};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{Value, json};
@@ -27,11 +27,9 @@ fn dangerous(cell: &str) -> bool {
 
 async fn csv_rows(app: &TestApp) -> (String, Vec<csv::StringRecord>) {
     let text = app
-        .http
-        .get(app.url("/export/promises.csv"))
-        .send()
+        .get("/export/promises.csv")
+        .sent()
         .await
-        .expect("sent")
         .text()
         .await
         .expect("utf-8");
@@ -104,11 +102,7 @@ async fn csv_export_neutralises_formulas_and_json_keeps_them() {
     .await;
 
     // The JSON export keeps every text verbatim (as stored: trimmed on input).
-    let json_export: Value = app
-        .http
-        .get(app.url("/export/promises.json"))
-        .json_body()
-        .await;
+    let json_export: Value = app.get("/export/promises.json").json_body().await;
     let exported = json_export["promises"]
         .as_array()
         .expect("promises")

@@ -8,7 +8,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use e2e::{TestApp, error_codes, spawn_app_with, spawn_app_with_metrics};
+use e2e::{Sent, TestApp, error_codes, spawn_app_with, spawn_app_with_metrics};
 use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 use server::config::Secret;
@@ -148,12 +148,7 @@ async fn a_trickled_request_head_is_cut_off_within_the_bound() {
         "{closed_after:?}"
     );
     // The server still answers everyone else.
-    let ok = app
-        .http
-        .get(app.url("/healthz"))
-        .send()
-        .await
-        .expect("sent");
+    let ok = app.get("/healthz").sent().await;
     assert_eq!(ok.status(), StatusCode::OK);
 }
 
@@ -249,11 +244,11 @@ async fn a_trusted_proxy_is_not_capped() {
 // --- Item 8: request ids -----------------------------------------------------------
 
 async fn id_for(app: &TestApp, ids: &[&str]) -> String {
-    let mut request = app.http.get(app.url("/healthz"));
+    let mut request = app.get("/healthz");
     for id in ids {
         request = request.header("x-request-id", *id);
     }
-    let response = request.send().await.expect("sent");
+    let response = request.sent().await;
     assert_eq!(response.status(), StatusCode::OK);
     let echoed: Vec<_> = response.headers().get_all("x-request-id").iter().collect();
     assert_eq!(echoed.len(), 1, "{echoed:?}");
@@ -310,7 +305,7 @@ async fn scrape(url: &str, token: Option<&str>) -> reqwest::Response {
     if let Some(token) = token {
         request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
     }
-    request.send().await.expect("sent")
+    request.sent().await
 }
 
 #[tokio::test]
@@ -349,9 +344,8 @@ async fn metrics_addr_moves_metrics_off_the_public_listener() {
     }
     let post = reqwest::Client::new()
         .post(format!("http://{metrics}/metrics"))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(post.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_security_headers("POST private /metrics", post.headers());
 }
@@ -382,9 +376,8 @@ async fn metrics_token_is_required_when_set() {
     let basic = reqwest::Client::new()
         .get(&url)
         .header(header::AUTHORIZATION, format!("Basic {token}"))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(basic.status(), StatusCode::UNAUTHORIZED);
     let ok = scrape(&url, Some(token)).await;
     assert_eq!(ok.status(), StatusCode::OK);
@@ -407,7 +400,12 @@ async fn metrics_token_is_required_when_set() {
 #[tokio::test]
 async fn a_public_listener_serves_no_unprotected_metrics() {
     // Bound to every interface, no token, no metrics listener: /metrics is off.
-    let app = spawn_app_with(|c| c.listen_addr = "0.0.0.0:0".parse().expect("addr")).await;
+    // (A public listener with the web UI needs PUBLIC_BASE_URL.)
+    let app = spawn_app_with(|c| {
+        c.listen_addr = "0.0.0.0:0".parse().expect("addr");
+        c.public_base_url = Some("https://loften.example.se".into());
+    })
+    .await;
     let url = format!("http://127.0.0.1:{}/metrics", app.addr.port());
     let response = scrape(&url, None).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
@@ -415,6 +413,7 @@ async fn a_public_listener_serves_no_unprotected_metrics() {
     // A token turns it on there.
     let app = spawn_app_with(|c| {
         c.listen_addr = "0.0.0.0:0".parse().expect("addr");
+        c.public_base_url = Some("https://loften.example.se".into());
         c.metrics_token = Some(Secret::new("tok-en"));
     })
     .await;
@@ -524,7 +523,7 @@ async fn every_kind_of_response_carries_the_security_headers() {
         ("200", client.get(app.url("/healthz")), StatusCode::OK),
     ];
     for (what, request, status) in cases {
-        let response = request.send().await.expect("sent");
+        let response = request.sent().await;
         assert_eq!(response.status(), status, "{what}");
         assert_security_headers(what, response.headers());
     }
@@ -562,12 +561,10 @@ fn attribute_values<'a>(html: &'a str, attribute: &str) -> Vec<&'a str> {
 async fn graphiql_loads_only_its_own_assets() {
     let app = spawn_app_with(|_| {}).await;
     let page = app
-        .http
-        .get(app.url("/graphql"))
+        .get("/graphql")
         .header(header::ACCEPT, "text/html")
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(page.status(), StatusCode::OK);
     assert!(
         page.headers()[header::CONTENT_TYPE]
@@ -606,7 +603,7 @@ async fn graphiql_loads_only_its_own_assets() {
             src.starts_with("/graphiql/assets/"),
             "not same-origin: {src}"
         );
-        let asset = app.http.get(app.url(src)).send().await.expect("sent");
+        let asset = app.get(src).sent().await;
         assert_eq!(asset.status(), StatusCode::OK, "{src}");
         assert!(
             asset.headers()[header::CONTENT_TYPE]
@@ -626,11 +623,9 @@ async fn graphiql_loads_only_its_own_assets() {
     }
     // The start script talks to this server's endpoint only.
     let init = app
-        .http
-        .get(app.url("/graphiql/assets/init.js"))
-        .send()
+        .get("/graphiql/assets/init.js")
+        .sent()
         .await
-        .expect("sent")
         .text()
         .await
         .expect("text");
@@ -645,7 +640,7 @@ async fn graphiql_loads_only_its_own_assets() {
         "/graphiql/assets/LICENSE-react",
         "/graphiql/assets/",
     ] {
-        let response = app.http.get(app.url(path)).send().await.expect("sent");
+        let response = app.get(path).sent().await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
     }
 }
@@ -654,22 +649,15 @@ async fn graphiql_loads_only_its_own_assets() {
 async fn graphiql_off_serves_neither_page_nor_assets() {
     let app = spawn_app_with(|c| c.graphiql = false).await;
     let page = app
-        .http
-        .get(app.url("/graphql"))
+        .get("/graphql")
         .header(header::ACCEPT, "text/html")
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(page.status(), StatusCode::BAD_REQUEST);
     let body: Value = page.json().await.expect("json");
     assert_eq!(error_codes(&body), ["BAD_REQUEST"]);
     for name in ["graphiql.min.js", "init.js", "graphiql.min.css"] {
-        let asset = app
-            .http
-            .get(app.url(&format!("/graphiql/assets/{name}")))
-            .send()
-            .await
-            .expect("sent");
+        let asset = app.get(&format!("/graphiql/assets/{name}")).sent().await;
         assert_eq!(asset.status(), StatusCode::NOT_FOUND, "{name}");
         let body: Value = asset.json().await.expect("json");
         assert_eq!(error_codes(&body), ["NOT_FOUND"]);

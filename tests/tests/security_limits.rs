@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use e2e::{TestApp, error_codes, spawn_app_with};
+use e2e::{Sent, TestApp, error_codes, spawn_app_with};
 use entity::StaffRole;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -28,13 +28,7 @@ fn peak_kib() -> u64 {
 }
 
 async fn post(app: &TestApp, body: &Value) -> (StatusCode, Value) {
-    let response = app
-        .http
-        .post(app.url("/graphql"))
-        .json(body)
-        .send()
-        .await
-        .expect("sent");
+    let response = app.post("/graphql").json(body).sent().await;
     let status = response.status();
     (status, response.json().await.expect("JSON"))
 }
@@ -290,13 +284,11 @@ async fn duplicate_json_keys_are_refused() {
     ];
     for body in bodies {
         let response = app
-            .http
-            .post(app.url("/graphql"))
+            .post("/graphql")
             .header("content-type", "application/json")
             .body(body.clone())
-            .send()
-            .await
-            .expect("sent");
+            .sent()
+            .await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body}");
         let json: Value = response.json().await.expect("JSON");
         assert_eq!(error_codes(&json), ["BAD_REQUEST"], "{body}: {json}");
@@ -310,13 +302,11 @@ async fn duplicate_json_keys_are_refused() {
     // The same key in different objects is fine.
     let body = format!(r#"{{"query": {q}, "variables": {{"query": {{"query": 1}}}}}}"#);
     let response = app
-        .http
-        .post(app.url("/graphql"))
+        .post("/graphql")
         .header("content-type", "application/json")
         .body(body)
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
 }
 
@@ -335,13 +325,11 @@ async fn the_bearer_scheme_is_case_insensitive() {
         (format!("Bearer{token}"), false),
     ] {
         let body: Value = app
-            .http
-            .post(app.url("/graphql"))
+            .post("/graphql")
             .header("authorization", &header)
             .json(&query)
-            .send()
+            .sent()
             .await
-            .expect("sent")
             .json()
             .await
             .expect("JSON");

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use e2e::{TestApp, error_codes, spawn_app_with};
+use e2e::{Sent, TestApp, error_codes, spawn_app_with};
 use entity::tip;
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
@@ -66,7 +66,7 @@ async fn post_to(app: &TestApp, base: &str, xff: Option<&str>, body: &Value) -> 
     if let Some(xff) = xff {
         request = request.header("x-forwarded-for", xff);
     }
-    let response = request.send().await.expect("sent");
+    let response = request.sent().await;
     let status = response.status().as_u16();
     let retry_after = response
         .headers()
@@ -207,6 +207,7 @@ async fn ipv4_mapped_addresses_are_canonicalised() {
     let app = spawn_app_with(|c| {
         proxied(c);
         c.listen_addr = "[::]:0".parse().expect("address");
+        c.public_base_url = Some("https://loften.example.se".into());
         c.tip_limit_per_ip = 1;
     })
     .await;

@@ -23,6 +23,7 @@ const STATE: &str = r#"{
   mellerud: routingRules(municipality: "mellerud") { id contact { id } focusArea { id } }
   asele: routingRules(municipality: "asele") { id contact { id } focusArea { id } }
   apiTokens { id name role municipalities revokedAt }
+  municipalities(first: 100) { nodes { slug responseDays } }
 }"#;
 
 const TIP: &str = "query($r: String!) { tip(reference: $r) { reference status message email erasedAt routedTo history { note } } }";
@@ -579,6 +580,13 @@ fn attacks(w: &World) -> Vec<Attack> {
             "deleteRoutingRule of mellerud",
             "mutation($id: Int!) { deleteRoutingRule(id: $id) { deletedId } }",
             json!({ "id": w.mel_rule }),
+            F,
+            F,
+        ),
+        a(
+            "setResponseTarget of mellerud",
+            "mutation($i: SetResponseTargetInput!) { setResponseTarget(input: $i) { municipality { responseDays } } }",
+            json!({ "i": { "municipality": "mellerud", "workingDays": 2 } }),
             F,
             F,
         ),

@@ -153,6 +153,111 @@ async fn a_bad_file_names_file_line_and_field_and_imports_nothing() {
     assert_eq!(err.line, 2, "{err}");
 }
 
+/// The built-in seed with `response_days = {days}` for Mellerud, written to `dir`.
+fn with_target(dir: &std::path::Path, days: &str) -> std::path::PathBuf {
+    let text = seed::EMBEDDED.replacen(
+        "slug = \"mellerud\"\n",
+        &format!("slug = \"mellerud\"\nresponse_days = {days}\n"),
+        1,
+    );
+    assert_ne!(text, seed::EMBEDDED, "the test edit applies");
+    let path = dir.join(format!("target-{days}.toml"));
+    std::fs::write(&path, text).expect("write");
+    path
+}
+
+const RESPONSE_DAYS: &str = "{ mellerud: municipality(slug: \"mellerud\") { responseDays } orust: municipality(slug: \"orust\") { responseDays } }";
+
+#[tokio::test]
+async fn a_response_target_in_the_file_is_imported_and_bounded() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let file = seed::load_path(&with_target(dir.path(), "3")).expect("valid");
+    let report = seed::import(&app.db, &file).await.expect("import");
+    assert_eq!(
+        (report.created, report.updated, report.deleted),
+        (0, 1, 0),
+        "{report}"
+    );
+    // The import ran beside the server, as the seed command does: the public answer
+    // follows within a catalogue poll. A municipality without the field keeps 5.
+    let data = app
+        .query_eventually(RESPONSE_DAYS, json!({}), |d| {
+            d["mellerud"]["responseDays"] == 3
+        })
+        .await;
+    assert_eq!(
+        data,
+        json!({ "mellerud": { "responseDays": 3 }, "orust": { "responseDays": 5 } })
+    );
+
+    // Outside 1–60 working days: refused whole, naming the file, line and field.
+    let before = snapshot(&app.db).await;
+    for days in ["0", "61", "-5"] {
+        let path = with_target(dir.path(), days);
+        let line = std::fs::read_to_string(&path)
+            .expect("read")
+            .lines()
+            .position(|l| l == format!("response_days = {days}"))
+            .expect("line")
+            + 1;
+        let err = seed::load_path(&path).expect_err("rejected");
+        assert_eq!(err.file, path.display().to_string());
+        assert_eq!((err.line, err.column), (line, 17), "{err}");
+        assert_eq!(err.field, "municipality[0].response_days");
+        let text = err.to_string();
+        assert!(
+            text.starts_with(&format!("{}:{line}:17:", path.display())),
+            "{text}"
+        );
+        assert!(
+            text.contains("must be a number of working days from 1 to 60"),
+            "{text}"
+        );
+    }
+    assert_eq!(snapshot(&app.db).await, before, "nothing imported");
+}
+
+#[tokio::test]
+async fn a_response_target_set_by_staff_is_kept_unless_forced() {
+    let app = spawn_app().await;
+    let admin = app.staff_token(entity::StaffRole::Admin, &[], None).await;
+    app.query_as(
+        &admin,
+        "mutation { setResponseTarget(input: { municipality: \"mellerud\", workingDays: 7 }) { municipality { responseDays } } }",
+        json!({}),
+    )
+    .await;
+    let dir = tempfile::tempdir().expect("dir");
+    let file = seed::load_path(&with_target(dir.path(), "3")).expect("valid");
+    // A plain import leaves the staff's target alone.
+    let report = seed::import(&app.db, &file).await.expect("import");
+    assert!(report.is_unchanged(), "{report}");
+    assert_eq!(report.kept, 1, "{report}");
+    let days = |data: &serde_json::Value| data["mellerud"]["responseDays"].clone();
+    assert_eq!(days(&app.query(RESPONSE_DAYS, json!({})).await), 7);
+    // A file without the field never touches it, even forced.
+    let plain = seed::load_embedded().expect("seed");
+    let report = seed::import_with(&app.db, &plain, true)
+        .await
+        .expect("import");
+    assert!(report.is_unchanged(), "{report}");
+    assert_eq!(days(&app.query(RESPONSE_DAYS, json!({})).await), 7);
+    // Forced with the field, the file wins, and later imports follow the file again.
+    let report = seed::import_with(&app.db, &file, true)
+        .await
+        .expect("import");
+    assert_eq!(report.updated, 1, "{report}");
+    let data = app
+        .query_eventually(RESPONSE_DAYS, json!({}), |d| {
+            d["mellerud"]["responseDays"] == 3
+        })
+        .await;
+    assert_eq!(days(&data), 3);
+    let again = seed::import(&app.db, &file).await.expect("import");
+    assert!(again.is_unchanged() && again.kept == 0, "{again}");
+}
+
 #[tokio::test]
 async fn the_seed_command_imports_a_file() {
     let args = cli::Args::try_parse_from(["server", "seed", "--file", "x.toml"]).expect("parses");
@@ -383,6 +488,21 @@ async fn statements_for(n: usize) -> u64 {
         .await
         .expect("follow-up");
     }
+    // Rows written behind the server's back, like another replica would: count the
+    // change, and let a staff mutation on this server pick it up (the catalogue poll is
+    // off here) so the public snapshot includes the follow-ups.
+    server::service::catalog::bump_version(&app.db)
+        .await
+        .expect("version");
+    let admin = app.staff_token(entity::StaffRole::Admin, &[], None).await;
+    let body = app
+        .graphql_as(
+            &admin,
+            "mutation { deleteSignatory(input: {id: \"U2lnbmF0b3J5OjA\"}) { deletedId } }",
+            json!({}),
+        )
+        .await;
+    assert!(body.get("errors").is_some(), "no signatory 0: {body}");
     // The fewest statements of three runs: a busy machine can split a batch (a long
     // request yields to the scheduler, and a batch already running takes no later keys),
     // but it cannot merge batches, so the fewest is the query's real shape. Loading per
@@ -395,7 +515,9 @@ async fn statements_for(n: usize) -> u64 {
             .query(&format!("{DEEP_QUERY}\n# run {run}"), json!({}))
             .await;
         let used = app.statements.get() - before;
-        assert!(used > 0, "run {run} was answered without the database");
+        // Public reads come from the catalogue snapshot: no statement at all, for any
+        // number of promises (tests/snapshot.rs covers every public entry point).
+        assert_eq!(used, 0, "run {run} read the database");
         let promises = data["promises"]["nodes"].as_array().expect("nodes");
         assert_eq!(promises.len(), n - 1, "all published promises returned");
         let fa = &promises[0]["focusAreas"][0]["commitments"][0];
@@ -428,7 +550,13 @@ async fn nested_lists_use_a_constant_number_of_statements() {
 /// `n` extra tokens.
 async fn staff_list_statements(n: usize) -> (u64, u64) {
     use server::service::tips;
-    let app = spawn_app().await;
+    // Only the queries' own statements are counted: no delivery worker (it would send the
+    // stored tips meanwhile) and no catalogue polling.
+    let app = spawn_app_with(|c| {
+        c.delivery_worker = false;
+        c.catalog_poll_interval_ms = 3_600_000;
+    })
+    .await;
     let valid = e2e::tips::validated_idea(&app).await;
     for _ in 0..n {
         tips::store(&app.db, b"secret", &valid, None, chrono::Utc::now())
@@ -484,6 +612,128 @@ async fn staff_list_statements(n: usize) -> (u64, u64) {
     (for_tips, for_tokens)
 }
 
+/// Statements for each batched field of `staffContacts` and `routingRules` (one query a
+/// field, asked by an editor of Mellerud, whose scope is checked for every contact) after
+/// adding `n` contacts serving Mellerud, each receiving the tips of a new focus area.
+async fn contact_list_statements(n: usize) -> Vec<(&'static str, u64)> {
+    use entity::{contact_municipality, promise_municipality};
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let app = spawn_app_with(|c| {
+        c.delivery_worker = false;
+        c.catalog_poll_interval_ms = 3_600_000;
+    })
+    .await;
+    let mellerud = server::service::catalog::municipality_by_code_or_slug(&app.db, "mellerud")
+        .await
+        .expect("query")
+        .expect("Mellerud");
+    let promise_id = promise_municipality::Entity::find()
+        .filter(promise_municipality::Column::MunicipalityId.eq(mellerud.id))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("a promise of Mellerud")
+        .promise_id;
+    for i in 0..n {
+        let key = format!("statement-count-{i}");
+        let c = contact::ActiveModel {
+            id: NotSet,
+            key: Set(key.clone()),
+            name: Set(format!("Kontakt {i}")),
+            role: Set("kommunpolis".into()),
+            organisation_kind: Set(entity::OrganisationKind::Police),
+            organisation: Set("Polismyndigheten".into()),
+            phone: Set(None),
+            email: Set(Some(format!("{key}@mellerud.example"))),
+            email_is_placeholder: Set(false),
+            is_placeholder: Set(false),
+        }
+        .insert(&app.db)
+        .await
+        .expect("contact");
+        contact_municipality::ActiveModel {
+            contact_id: Set(c.id),
+            municipality_id: Set(mellerud.id),
+        }
+        .insert(&app.db)
+        .await
+        .expect("contact's municipality");
+        let area = focus_area::ActiveModel {
+            id: NotSet,
+            promise_id: Set(promise_id),
+            key: Set(key),
+            position: Set(100 + i32::try_from(i).expect("small")),
+            title: Set(format!("Område {i}")),
+            description: Set(None),
+            contact_id: Set(None),
+        }
+        .insert(&app.db)
+        .await
+        .expect("focus area");
+        routing_rule::ActiveModel {
+            id: NotSet,
+            municipality_id: Set(mellerud.id),
+            focus_area_id: Set(Some(area.id)),
+            contact_id: Set(c.id),
+        }
+        .insert(&app.db)
+        .await
+        .expect("routing rule");
+    }
+    let editor = app
+        .staff_token(entity::StaffRole::Editor, &["mellerud"], None)
+        .await;
+    let contacts = "staffContacts(municipality: \"mellerud\")";
+    let rules = "routingRules(municipality: \"mellerud\")";
+    let code = format!("\"{}\"", mellerud.code);
+    // (field, list, selection, what each added item's answer contains)
+    let fields = [
+        ("staffContacts.email", contacts, "email", "statement-count-"),
+        (
+            "staffContacts.municipalities",
+            contacts,
+            "municipalities { code }",
+            &code,
+        ),
+        (
+            "routingRules.municipality",
+            rules,
+            "municipality { code }",
+            &code,
+        ),
+        (
+            "routingRules.focusArea",
+            rules,
+            "focusArea { title }",
+            "Område ",
+        ),
+        (
+            "routingRules.contact",
+            rules,
+            "contact { email }",
+            "statement-count-",
+        ),
+    ];
+    let mut counts = Vec::new();
+    for (label, list, selection, answer) in fields {
+        let before = app.statements.get();
+        let data = app
+            .query_as(
+                &editor,
+                &format!("{{ {list} {{ {selection} }} }}"),
+                json!({}),
+            )
+            .await;
+        counts.push((label, app.statements.get() - before));
+        // Every added item answers in full: nothing hidden, nothing skipped.
+        assert!(
+            data.to_string().matches(answer).count() >= n,
+            "{label}: {n} answers expected in {data}"
+        );
+    }
+    counts
+}
+
 #[tokio::test]
 async fn staff_lists_use_a_constant_number_of_statements() {
     // The routed contact and the municipality of each tip are loaded in one batch each,
@@ -499,4 +749,19 @@ async fn staff_lists_use_a_constant_number_of_statements() {
         large_tokens <= small_tokens,
         "{small_tokens} statements for 3 tokens, {large_tokens} for 41"
     );
+    // A contact's municipalities (for its list and for the scope its email is shown in),
+    // and a rule's municipality, focus area and contact, are loaded for the whole list at
+    // once: at most three statements a field, each of which may be split once. Per-item
+    // loading would add one to three statements per contact or rule, 38 to 114 here.
+    let small = contact_list_statements(2).await;
+    let large = contact_list_statements(40).await;
+    let grown: Vec<String> = small
+        .iter()
+        .zip(&large)
+        .filter(|((_, small), (_, large))| *large > small + 3)
+        .map(|((label, small), (_, large))| {
+            format!("{label}: {small} statements for 2 added items, {large} for 40")
+        })
+        .collect();
+    assert!(grown.is_empty(), "loaded per item:\n{}", grown.join("\n"));
 }

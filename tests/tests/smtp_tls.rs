@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant};
 
 use e2e::{
-    TestApp, spawn_app_with, test_config,
+    Sent, TestApp, spawn_app_with, test_config,
     tls_smtp::{RelayOptions, TestCa, TlsMode, TlsRelay},
 };
 use entity::StaffRole;
@@ -84,14 +84,7 @@ async fn deliveries_until(app: &TestApp, r: &str, done: impl Fn(&Value) -> bool)
 }
 
 async fn readyz(app: &TestApp) -> String {
-    app.http
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .expect("sent")
-        .text()
-        .await
-        .expect("body")
+    app.get("/readyz").sent().await.text().await.expect("body")
 }
 
 /// Poll `/readyz` until its outbox names a failure; returns the body.

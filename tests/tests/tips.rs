@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use e2e::{
-    TestApp, error_codes, eventually,
+    Sent, TestApp, error_codes, eventually,
     smtp::SmtpSink,
     spawn_app_with,
     tips::{SUBMIT, contact_id, counts, distinct_ids, quick, submit, tip_input},
@@ -430,13 +430,12 @@ async fn idempotent_replay_and_conflict() {
 
 async fn post_from(app: &TestApp, forwarded_for: Option<&str>, input: Value) -> reqwest::Response {
     let mut request = app
-        .http
-        .post(app.url("/graphql"))
+        .post("/graphql")
         .json(&json!({ "query": SUBMIT, "variables": { "input": input } }));
     if let Some(xff) = forwarded_for {
         request = request.header("x-forwarded-for", xff);
     }
-    request.send().await.expect("sent")
+    request.sent().await
 }
 
 #[tokio::test]

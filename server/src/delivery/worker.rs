@@ -2,8 +2,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use chrono::Utc;
-use entity::{DeliveryKind, commitment, contact, delivery, focus_area, municipality, promise, tip};
+use entity::{DeliveryKind, TipStatus, contact, delivery, municipality, tip};
 use lettre::message::Mailbox;
 use sea_orm::{DatabaseConnection, DbErr, EntityTrait};
 use tokio::sync::{Notify, watch};
@@ -33,6 +32,11 @@ pub struct DeliverySettings {
     /// worker past its lease.
     pub send_timeout: Duration,
     pub batch_size: u64,
+    /// Where the web inbox is (`PUBLIC_BASE_URL`, else the listen address), for the
+    /// inbox link in tip emails, reminders and escalations; `None` without a web UI.
+    pub public_base_url: Option<String>,
+    /// What time it is (the system clock; tests set their own).
+    pub clock: crate::clock::Clock,
 }
 
 #[derive(Clone)]
@@ -87,7 +91,7 @@ impl Worker {
 
     /// Claim and process one batch; returns how many rows were claimed.
     pub async fn step(&self) -> Result<usize, DbErr> {
-        let now = Utc::now();
+        let now = self.settings.clock.now();
         let lease_until = now + self.settings.lease;
         let claimed = claim::claim(
             &self.db,
@@ -126,13 +130,18 @@ impl Worker {
         };
         match outcome {
             Ok(()) => {
-                if !claim::mark_sent(&self.db, row.id, &self.id, Utc::now()).await? {
+                if !claim::mark_sent(&self.db, row.id, &self.id, self.settings.clock.now()).await? {
                     tracing::warn!(
                         delivery = row.id,
                         "lease lost before the delivery was marked sent"
                     );
                 }
                 crate::metrics::delivery("sent");
+                match row.kind {
+                    DeliveryKind::Reminder => crate::metrics::followup("reminder", "sent"),
+                    DeliveryKind::Escalation => crate::metrics::followup("escalation", "sent"),
+                    _ => {}
+                }
                 tracing::info!(delivery = row.id, kind = ?row.kind, attempt = row.attempts, "delivery sent");
             }
             // Retrying cannot help: the relay refused for good (5xx), or the message
@@ -168,7 +177,7 @@ impl Worker {
                     self.settings.backoff_base,
                     self.settings.backoff_max,
                 );
-                let retry_at = Utc::now() + wait;
+                let retry_at = self.settings.clock.now() + wait;
                 claim::mark_failed(&self.db, row.id, &self.id, &error, Some(retry_at)).await?;
                 crate::metrics::delivery("retried");
                 tracing::warn!(delivery = row.id, attempt = row.attempts, retry_in_ms = wait.as_millis() as u64, %cause, %error, "delivery failed; will retry");
@@ -186,14 +195,14 @@ impl Worker {
         let Some(tip) = tip::Entity::find_by_id(row.tip_id).one(&self.db).await? else {
             return Ok(Err("the tip no longer exists".into()));
         };
-        let (municipality, municipality_official) =
-            municipality::Entity::find_by_id(tip.municipality_id)
-                .one(&self.db)
-                .await?
-                .map_or_else(Default::default, |m| {
-                    let official = render::official_name(&m.name, &m.official_name).to_owned();
-                    (m.name, official)
-                });
+        let found = municipality::Entity::find_by_id(tip.municipality_id)
+            .one(&self.db)
+            .await?;
+        let response_days = found.as_ref().map(|m| m.response_days);
+        let (municipality, municipality_official) = found.map_or_else(Default::default, |m| {
+            let official = render::official_name(&m.name, &m.official_name).to_owned();
+            (m.name, official)
+        });
         let concerns = self.concerns(&tip).await?;
         // Addresses are stored as entered; headers and the envelope get the domain in
         // punycode, so an IDN address needs no SMTPUTF8 from the relay.
@@ -208,6 +217,16 @@ impl Worker {
             resident_name: tip.name.clone(),
             resident_email,
             resident_phone: tip.phone.clone(),
+            place: crate::domain::place::Place::stored(
+                tip.place_address.as_deref(),
+                tip.place_latitude_e6,
+                tip.place_longitude_e6,
+            )
+            .map(|p| p.describe()),
+            photos: match row.kind {
+                DeliveryKind::Contact => photo_count(&self.db, tip.id).await?,
+                _ => 0,
+            },
             wants_reply: tip.wants_reply,
             reason: RoutingReason::parse(&tip.routing_reason),
             received_at: tip.received_at,
@@ -219,48 +238,86 @@ impl Worker {
         };
         let to = Mailbox::new(row.recipient_name.clone(), address);
         let from = &self.settings.from;
+        let erased = tip.erased_at.is_some();
+        let link = render::inbox_link(self.settings.public_base_url.as_deref(), &tip.reference);
         let message = match row.kind {
-            DeliveryKind::Contact => render::to_contact(from, to, &email, row.id),
+            DeliveryKind::Contact => render::to_contact(from, to, &email, link.as_deref(), row.id),
             DeliveryKind::Receipt => {
-                let recipient = match tip.routed_contact_id {
-                    Some(id) => contact::Entity::find_by_id(id)
-                        .one(&self.db)
-                        .await?
-                        .map(|c| Recipient {
-                            role: public_role(&c.role, c.is_placeholder).to_owned(),
-                            name: c.name,
-                        }),
-                    None => None,
+                let recipient = self.recipient(&tip).await?;
+                render::receipt(from, to, &email, recipient.as_ref(), response_days, row.id)
+            }
+            DeliveryKind::Reminder => render::reminder(
+                from,
+                to,
+                &email,
+                erased,
+                tip.due_on,
+                link.as_deref(),
+                row.id,
+            ),
+            DeliveryKind::Escalation => {
+                let recipient = self.recipient(&tip).await?;
+                render::escalation(
+                    from,
+                    to,
+                    &email,
+                    erased,
+                    tip.due_on,
+                    recipient.as_ref(),
+                    link.as_deref(),
+                    row.id,
+                )
+            }
+            DeliveryKind::Update => {
+                let status = row.body.as_deref().and_then(|s| {
+                    <TipStatus as sea_orm::ActiveEnum>::try_from_value(&s.to_owned()).ok()
+                });
+                let Some(status) = status else {
+                    return Ok(Err("the update names no status".into()));
                 };
-                render::receipt(from, to, &email, recipient.as_ref(), row.id)
+                render::status_update(from, to, &email, status, row.id)
+            }
+            DeliveryKind::Reply => {
+                let Some(text) = row.body.as_deref().filter(|_| !erased) else {
+                    return Ok(Err("the reply was erased before it was sent".into()));
+                };
+                render::reply(from, to, &email, text, row.id)
             }
         };
         Ok(message.map_err(|e| format!("the message could not be built: {e}")))
     }
 
+    /// The contact a tip was routed to, as the resident may read it.
+    async fn recipient(&self, tip: &tip::Model) -> Result<Option<Recipient>, DbErr> {
+        Ok(match tip.routed_contact_id {
+            Some(id) => contact::Entity::find_by_id(id)
+                .one(&self.db)
+                .await?
+                .map(|c| Recipient {
+                    role: public_role(&c.role, c.is_placeholder).to_owned(),
+                    name: c.name,
+                }),
+            None => None,
+        })
+    }
+
     /// "Promise title › focus area title" for what the tip is about.
     async fn concerns(&self, tip: &tip::Model) -> Result<Option<String>, DbErr> {
-        let mut parts = Vec::new();
-        if let Some(id) = tip.concerns_promise_id
-            && let Some(p) = promise::Entity::find_by_id(id).one(&self.db).await?
-        {
-            parts.push(p.title);
-        }
-        if let Some(id) = tip.concerns_focus_area_id
-            && let Some(fa) = focus_area::Entity::find_by_id(id).one(&self.db).await?
-        {
-            parts.push(format!("fokusområde {}", fa.title));
-        }
-        if let Some(id) = tip.concerns_commitment_id
-            && let Some(c) = commitment::Entity::find_by_id(id).one(&self.db).await?
-        {
-            parts.push(format!("aktivitet \"{}\"", c.text));
-        }
-        Ok((!parts.is_empty()).then(|| parts.join(" › ")))
+        crate::service::staff::concerns(&self.db, tip).await
     }
 }
 
 fn uuid_like() -> String {
     let bytes: [u8; 8] = rand::random();
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// How many photos a tip has (none after erasure).
+async fn photo_count(db: &sea_orm::DatabaseConnection, tip_id: i32) -> Result<usize, DbErr> {
+    use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter};
+    let n = entity::tip_photo::Entity::find()
+        .filter(entity::tip_photo::Column::TipId.eq(tip_id))
+        .count(db)
+        .await?;
+    Ok(usize::try_from(n).unwrap_or(usize::MAX))
 }

@@ -9,15 +9,18 @@ pub mod editing;
 pub mod email_address;
 pub mod kommunkod;
 pub mod period;
+pub mod photo;
+pub mod place;
 pub mod progress;
 pub mod reference;
+pub mod response_target;
 pub mod routing;
 pub mod search;
 pub mod tip;
 pub mod triage;
 
 /// A validation failure: the input field and a message for the client.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{field}: {message}")]
 pub struct Invalid {
     pub field: &'static str,
@@ -30,9 +33,11 @@ pub struct Invalid {
 }
 
 /// One parameter of a validation rule.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Param {
     Int(i64),
+    /// A bound in degrees (a place's latitude and longitude).
+    Float(f64),
     List(Vec<&'static str>),
 }
 

@@ -19,12 +19,12 @@
 //! Over 600 lines: every document check with its unit tests (the last 150 lines); the
 //! counters share one walk over the parsed document and are kept together.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, convert::Infallible};
 
 use super::errors::ErrorCode;
 
 use async_graphql::{
-    Value, Variables,
+    Name, Value, Variables,
     parser::{
         Positioned,
         types::{Directive, ExecutableDocument, Field, Selection, SelectionSet},
@@ -515,18 +515,12 @@ fn set_forbidden(set: &SelectionSet, found: &mut Option<String>) {
 }
 
 fn field_forbidden(field: &Field, found: &mut Option<String>) {
-    for (name, value) in &field.arguments {
-        // Variables are checked on their own; here they stand for nothing.
-        let value = value
-            .node
-            .clone()
-            .into_const_with(|_| Ok::<_, std::convert::Infallible>(Value::Null));
-        if let Ok(value) = value
-            && let Some(field) = forbidden_in(&value, name.node.as_str())
-        {
-            *found = Some(field.to_owned());
-            return;
-        }
+    let arguments = field
+        .arguments
+        .iter()
+        .map(|(name, value)| (name.node.as_str(), value.node.clone().into_const_with(null)));
+    if arguments_forbidden(arguments, found) {
+        return;
     }
     directives_forbidden(&field.directives, found);
     set_forbidden(&field.selection_set.node, found);
@@ -534,19 +528,36 @@ fn field_forbidden(field: &Field, found: &mut Option<String>) {
 
 fn directives_forbidden(directives: &[Positioned<Directive>], found: &mut Option<String>) {
     for directive in directives {
-        for (name, value) in &directive.node.arguments {
-            let value = value
-                .node
-                .clone()
-                .into_const_with(|_| Ok::<_, std::convert::Infallible>(Value::Null));
-            if let Ok(value) = value
-                && let Some(field) = forbidden_in(&value, name.node.as_str())
-            {
-                *found = Some(field.to_owned());
-                return;
-            }
+        let arguments =
+            directive.node.arguments.iter().map(|(name, value)| {
+                (name.node.as_str(), value.node.clone().into_const_with(null))
+            });
+        if arguments_forbidden(arguments, found) {
+            return;
         }
     }
+}
+
+/// Variables are checked on their own; in arguments they stand for nothing.
+fn null(_: Name) -> Result<Value, Infallible> {
+    Ok(Value::Null)
+}
+
+/// Whether an argument (name and value) holds a forbidden input field; the first one
+/// found goes into `found`.
+fn arguments_forbidden<'a>(
+    arguments: impl Iterator<Item = (&'a str, Result<Value, Infallible>)>,
+    found: &mut Option<String>,
+) -> bool {
+    for (name, value) in arguments {
+        if let Ok(value) = value
+            && let Some(field) = forbidden_in(&value, name)
+        {
+            *found = Some(field.to_owned());
+            return true;
+        }
+    }
+    false
 }
 
 #[cfg(test)]

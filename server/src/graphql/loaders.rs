@@ -3,6 +3,12 @@
 //!
 //! One [`CatalogLoader`] implements `Loader<K>` for a key type per relation; a fresh
 //! `DataLoader` is created per request so its cache never serves stale data.
+//!
+//! Public reads do not come here: every key a public field reads also implements
+//! [`FromSnapshot`], the same relation read from the in-memory catalogue snapshot
+//! (`service::snapshot`). The loaders serve staff callers (whose reads and drafts keep
+//! using the database, and whose lists batch the same way) and a replica that has no
+//! snapshot yet.
 
 use std::{collections::HashMap, sync::Arc};
 
@@ -13,6 +19,8 @@ use entity::{
     promise_source, signatory,
 };
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
+
+use crate::service::snapshot::Snapshot;
 
 pub struct CatalogLoader {
     db: DatabaseConnection,
@@ -36,6 +44,21 @@ fn group<K: std::hash::Hash + Eq, M>(rows: Vec<M>, key: impl Fn(&M) -> K) -> Has
 
 fn ids<K: Copy>(keys: &[K], id: impl Fn(K) -> i32) -> Vec<i32> {
     keys.iter().map(|&k| id(k)).collect()
+}
+
+/// Follow link rows, each `(parent key, target id)`, to the targets in `by_id`: every
+/// parent's targets in link order (a link to a missing target is skipped).
+fn follow<K: std::hash::Hash + Eq, M: Clone>(
+    links: impl IntoIterator<Item = (K, i32)>,
+    by_id: &HashMap<i32, M>,
+) -> HashMap<K, Vec<M>> {
+    let mut out: HashMap<K, Vec<M>> = HashMap::new();
+    for (parent, target) in links {
+        if let Some(m) = by_id.get(&target) {
+            out.entry(parent).or_default().push(m.clone());
+        }
+    }
+    out
 }
 
 /// `Loader` for "rows of a promise's child table", ordered by the given column.
@@ -139,15 +162,10 @@ impl Loader<MunicipalitiesOfPromise> for CatalogLoader {
             .all(&self.db)
             .await?;
         let by_id = municipalities_by_id(&self.db, links.iter().map(|l| l.municipality_id)).await?;
-        let mut out: HashMap<MunicipalitiesOfPromise, Vec<municipality::Model>> = HashMap::new();
-        for link in links {
-            if let Some(m) = by_id.get(&link.municipality_id) {
-                out.entry(MunicipalitiesOfPromise(link.promise_id))
-                    .or_default()
-                    .push(m.clone());
-            }
-        }
-        Ok(out)
+        let links = links
+            .iter()
+            .map(|l| (MunicipalitiesOfPromise(l.promise_id), l.municipality_id));
+        Ok(follow(links, &by_id))
     }
 }
 
@@ -168,14 +186,13 @@ impl Loader<MunicipalitiesOfPoliceArea> for CatalogLoader {
             .all(&self.db)
             .await?;
         let by_id = municipalities_by_id(&self.db, links.iter().map(|l| l.municipality_id)).await?;
-        let mut out: HashMap<MunicipalitiesOfPoliceArea, Vec<municipality::Model>> = HashMap::new();
-        for link in links {
-            if let Some(m) = by_id.get(&link.municipality_id) {
-                out.entry(MunicipalitiesOfPoliceArea(link.police_area_id))
-                    .or_default()
-                    .push(m.clone());
-            }
-        }
+        let links = links.iter().map(|l| {
+            (
+                MunicipalitiesOfPoliceArea(l.police_area_id),
+                l.municipality_id,
+            )
+        });
+        let mut out = follow(links, &by_id);
         for list in out.values_mut() {
             list.sort_by(|a, b| crate::domain::collation::compare(&a.name, &b.name));
         }
@@ -206,15 +223,13 @@ impl Loader<PoliceAreasOfMunicipality> for CatalogLoader {
             .into_iter()
             .map(|a| (a.id, a))
             .collect();
-        let mut out: HashMap<PoliceAreasOfMunicipality, Vec<police_area::Model>> = HashMap::new();
-        for link in links {
-            if let Some(a) = areas.get(&link.police_area_id) {
-                out.entry(PoliceAreasOfMunicipality(link.municipality_id))
-                    .or_default()
-                    .push(a.clone());
-            }
-        }
-        Ok(out)
+        let links = links.iter().map(|l| {
+            (
+                PoliceAreasOfMunicipality(l.municipality_id),
+                l.police_area_id,
+            )
+        });
+        Ok(follow(links, &areas))
     }
 }
 
@@ -287,15 +302,10 @@ impl Loader<ContactsOfPromise> for CatalogLoader {
             .all(&self.db)
             .await?;
         let by_id = contacts_by_id(&self.db, links.iter().map(|l| l.contact_id)).await?;
-        let mut out: HashMap<ContactsOfPromise, Vec<contact::Model>> = HashMap::new();
-        for link in links {
-            if let Some(c) = by_id.get(&link.contact_id) {
-                out.entry(ContactsOfPromise(link.promise_id))
-                    .or_default()
-                    .push(c.clone());
-            }
-        }
-        Ok(out)
+        let links = links
+            .iter()
+            .map(|l| (ContactsOfPromise(l.promise_id), l.contact_id));
+        Ok(follow(links, &by_id))
     }
 }
 
@@ -316,16 +326,41 @@ impl Loader<ContactsOfMunicipality> for CatalogLoader {
             .all(&self.db)
             .await?;
         let by_id = contacts_by_id(&self.db, links.iter().map(|l| l.contact_id)).await?;
-        let mut out: HashMap<ContactsOfMunicipality, Vec<contact::Model>> = HashMap::new();
-        for link in links {
-            if let Some(c) = by_id.get(&link.contact_id) {
-                out.entry(ContactsOfMunicipality(link.municipality_id))
-                    .or_default()
-                    .push(c.clone());
-            }
-        }
+        let links = links
+            .iter()
+            .map(|l| (ContactsOfMunicipality(l.municipality_id), l.contact_id));
+        let mut out = follow(links, &by_id);
         for list in out.values_mut() {
             list.sort_by_key(|c| (c.is_placeholder, c.id));
+        }
+        Ok(out)
+    }
+}
+
+/// Municipalities a contact serves, by id (staff views: the contact's list and the scope
+/// its private email is shown in).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MunicipalitiesOfContact(pub i32);
+
+impl Loader<MunicipalitiesOfContact> for CatalogLoader {
+    type Value = Vec<municipality::Model>;
+    type Error = Arc<DbErr>;
+
+    async fn load(
+        &self,
+        keys: &[MunicipalitiesOfContact],
+    ) -> LoadResult<MunicipalitiesOfContact, Self::Value> {
+        let links = contact_municipality::Entity::find()
+            .filter(contact_municipality::Column::ContactId.is_in(ids(keys, |k| k.0)))
+            .all(&self.db)
+            .await?;
+        let by_id = municipalities_by_id(&self.db, links.iter().map(|l| l.municipality_id)).await?;
+        let links = links
+            .iter()
+            .map(|l| (MunicipalitiesOfContact(l.contact_id), l.municipality_id));
+        let mut out = follow(links, &by_id);
+        for list in out.values_mut() {
+            list.sort_by_key(|m| m.id);
         }
         Ok(out)
     }
@@ -441,13 +476,7 @@ impl Loader<FocusAreaById> for CatalogLoader {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ProgressOfPromise(pub i32);
 
-#[derive(Clone, Debug, Default)]
-pub struct PromiseProgress {
-    pub calendar_years: u32,
-    pub commitments: Vec<commitment::Model>,
-    /// Sum of achieved quantities by commitment id.
-    pub achieved: HashMap<i32, i64>,
-}
+pub use crate::service::snapshot::PromiseProgress;
 
 impl Loader<ProgressOfPromise> for CatalogLoader {
     type Value = Arc<PromiseProgress>;
@@ -491,5 +520,56 @@ impl Loader<ProgressOfPromise> for CatalogLoader {
                 (ProgressOfPromise(p.id), Arc::new(progress))
             })
             .collect())
+    }
+}
+
+/// The same relation as the key's `Loader`, read from the catalogue snapshot.
+pub trait FromSnapshot {
+    type Value;
+    fn read_snapshot(&self, snapshot: &Snapshot) -> Option<Self::Value>;
+}
+
+macro_rules! from_snapshot {
+    ($key:ident => $value:ty, |$s:ident, $id:ident| $body:expr) => {
+        impl FromSnapshot for $key {
+            type Value = $value;
+            fn read_snapshot(&self, $s: &Snapshot) -> Option<Self::Value> {
+                let $id = self.0;
+                $body
+            }
+        }
+    };
+}
+
+from_snapshot!(FocusAreasOfPromise => Vec<focus_area::Model>, |s, id| Some(s.focus_areas_of_promise(id)));
+from_snapshot!(SourcesOfPromise => Vec<promise_source::Model>, |s, id| Some(s.sources_of_promise(id)));
+from_snapshot!(SectionsOfPromise => Vec<promise_section::Model>, |s, id| Some(s.sections_of_promise(id)));
+from_snapshot!(SignatoriesOfPromise => Vec<signatory::Model>, |s, id| Some(s.signatories_of_promise(id)));
+from_snapshot!(CommitmentsOfFocusArea => Vec<commitment::Model>, |s, id| Some(s.commitments_of_focus_area(id)));
+from_snapshot!(FollowUpsOfCommitment => Vec<follow_up::Model>, |s, id| Some(s.follow_ups_of_commitment(id)));
+from_snapshot!(MunicipalitiesOfPromise => Vec<municipality::Model>, |s, id| Some(s.municipalities_of_promise(id)));
+from_snapshot!(MunicipalitiesOfPoliceArea => Vec<municipality::Model>, |s, id| Some(s.municipalities_of_police_area(id)));
+from_snapshot!(PoliceAreasOfMunicipality => Vec<police_area::Model>, |s, id| Some(s.police_areas_of_municipality(id)));
+from_snapshot!(PromisesOfMunicipality => Vec<promise::Model>, |s, id| Some(s.promises_of_municipality(id)));
+from_snapshot!(ContactsOfPromise => Vec<contact::Model>, |s, id| Some(s.contacts_of_promise(id)));
+from_snapshot!(ContactsOfMunicipality => Vec<contact::Model>, |s, id| Some(s.contacts_of_municipality(id)));
+from_snapshot!(PoliceAreaById => police_area::Model, |s, id| s.police_area(id));
+from_snapshot!(ContactById => contact::Model, |s, id| s.contact(id));
+from_snapshot!(MunicipalityById => municipality::Model, |s, id| s.municipality(id));
+from_snapshot!(PromiseById => promise::Model, |s, id| s.published_promise(id));
+from_snapshot!(FocusAreaById => focus_area::Model, |s, id| s.focus_area(id));
+from_snapshot!(ProgressOfPromise => Arc<PromiseProgress>, |s, id| s.progress(id));
+
+/// A tip's photos, without their bytes (staff only: never in the snapshot).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PhotosOfTip(pub i32);
+
+impl Loader<PhotosOfTip> for CatalogLoader {
+    type Value = Vec<crate::service::photos::PhotoInfo>;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, keys: &[PhotosOfTip]) -> LoadResult<PhotosOfTip, Self::Value> {
+        let rows = crate::service::photos::infos_of(&self.db, &ids(keys, |k| k.0)).await?;
+        Ok(group(rows, |r| PhotosOfTip(r.tip_id)))
     }
 }

@@ -53,15 +53,17 @@ pub struct SchemaGuards {
     pub introspection: bool,
 }
 
-/// Build the schema. `db` is shared; per-request data (loaders, date) is added by
+/// Build the schema. `db` and the snapshot store are shared; per-request data (loaders, date) is added by
 /// [`prepare_request`].
 pub fn build_schema(
     db: DatabaseConnection,
+    snapshots: std::sync::Arc<crate::service::snapshot::SnapshotStore>,
     intake: mutation::TipIntake,
     guards: Option<SchemaGuards>,
 ) -> AppSchema {
     let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .data(db)
+        .data(snapshots)
         .data(intake)
         .extension(extensions::ErrorCodes {
             max_complexity: guards.map(|g| g.max_complexity),
@@ -86,7 +88,8 @@ pub fn sdl() -> String {
 }
 
 /// Attach what one request needs: a fresh DataLoader (so its cache never outlives the
-/// request) and the day statuses are computed for.
+/// request), an empty slot for the catalogue snapshot its public fields read, and the day
+/// statuses are computed for.
 pub fn prepare_request(
     request: async_graphql::Request,
     db: &DatabaseConnection,
@@ -96,6 +99,7 @@ pub fn prepare_request(
             loaders::CatalogLoader::new(db.clone()),
             tokio::spawn,
         ))
+        .data(context::SnapshotSlot::default())
         .data(types::RequestDate(crate::domain::period::today()))
 }
 

@@ -3,7 +3,6 @@
 use std::net::IpAddr;
 
 use async_graphql::{Context, Object};
-use chrono::Utc;
 use sea_orm::DatabaseConnection;
 
 use super::{
@@ -14,7 +13,7 @@ use super::{
 pub use crate::service::tips::TipIntake;
 use crate::{
     domain::tip::EMERGENCY_NOTICE_SV,
-    service::tips::{Concerns, TipSubmission},
+    service::tips::{Concerns, PhotoUpload, PlaceSubmission, TipSubmission},
 };
 
 /// The client's address for this request (after the trusted-proxy walk).
@@ -73,7 +72,7 @@ async fn submit(ctx: &Context<'_>, input: SubmitTipInput) -> ApiResult<SubmitTip
         .data::<TipIntake>()
         .map_err(|_| ApiError::internal("tip intake missing"))?;
     let client = ctx.data::<ClientIp>().map(|c| c.0).ok();
-    let submission = match submission(input) {
+    let submission = match submission(ctx, input) {
         Ok(submission) => submission,
         Err(err) => {
             // A malformed id is invalid input like any other.
@@ -81,7 +80,9 @@ async fn submit(ctx: &Context<'_>, input: SubmitTipInput) -> ApiResult<SubmitTip
             return Err(err);
         }
     };
-    let accepted = intake.submit(db, client, submission, Utc::now()).await?;
+    let accepted = intake
+        .submit(db, client, submission, intake.clock.now())
+        .await?;
     Ok(SubmitTipPayload {
         tip: Tip {
             tip: accepted.tip,
@@ -93,9 +94,34 @@ async fn submit(ctx: &Context<'_>, input: SubmitTipInput) -> ApiResult<SubmitTip
     })
 }
 
-/// The service's view of the input: global ids decoded.
-fn submission(input: SubmitTipInput) -> ApiResult<TipSubmission> {
+/// The service's view of the input: global ids decoded, uploads read.
+fn submission(ctx: &Context<'_>, input: SubmitTipInput) -> ApiResult<TipSubmission> {
+    let max = crate::domain::photo::MAX_PHOTOS;
+    if input.photos.as_ref().is_some_and(|p| p.len() > max) {
+        return Err(
+            ApiError::bad_input("photos", format!("at most {max} photos"))
+                .with("max", crate::domain::Param::Int(max as i64)),
+        );
+    }
+    let photos = input
+        .photos
+        .unwrap_or_default()
+        .iter()
+        .map(|upload| {
+            let value = upload
+                .value(ctx)
+                .map_err(|_| ApiError::bad_input("photos", "the photo was not in the request"))?;
+            let content_type = value.content_type.clone();
+            let bytes = value.content.to_vec();
+            Ok(PhotoUpload {
+                content_type,
+                bytes,
+            })
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
     Ok(TipSubmission {
+        photos,
+        use_photo_location: input.use_photo_location,
         municipality: input.municipality,
         kind: input.kind.into(),
         message: input.message,
@@ -113,6 +139,12 @@ fn submission(input: SubmitTipInput) -> ApiResult<TipSubmission> {
         email: input.email,
         phone: input.phone,
         wants_reply: input.wants_reply,
+        notify_on_update: input.notify_on_update,
         idempotency_key: input.idempotency_key,
+        place: input.place.map(|p| PlaceSubmission {
+            address: p.address,
+            latitude: p.latitude,
+            longitude: p.longitude,
+        }),
     })
 }

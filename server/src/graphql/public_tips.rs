@@ -42,7 +42,11 @@ impl PublicTipQuery {
         let (Some(start), Some(end)) = (start, end) else {
             return Err(ApiError::bad_input("to", "dates out of range"));
         };
-        let stats = privacy::statistics(db, m.id, start, end).await?;
+        let today = ctx
+            .data::<TipIntake>()
+            .map(|intake| intake.clock.today())
+            .unwrap_or_else(|_| crate::service::followup::swedish_date(chrono::Utc::now()));
+        let stats = privacy::statistics_on(db, m.id, start, end, today).await?;
         Ok(TipStatistics {
             total_count: stats.total,
             counts: stats
@@ -58,6 +62,7 @@ impl PublicTipQuery {
                 .collect(),
             share_handled: stats.share_handled,
             median_hours_to_handled: stats.median_hours_to_handled,
+            share_answered_within_target: stats.share_answered_within_target,
         })
     }
 
@@ -74,10 +79,13 @@ impl PublicTipQuery {
             intake.limiter.check_status(client.0)?;
         }
         let found = staff::public_status(db(ctx)?, &reference, &status_token).await?;
-        let (status, handled_at) = found.ok_or(ApiError::NotFound("tip"))?;
+        let found = found.ok_or(ApiError::NotFound("tip"))?;
         Ok(TipStatusResult {
-            status: status.into(),
-            handled_at: handled_at.map(DateTime),
+            status: found.status.into(),
+            handled_at: found.handled_at.map(DateTime),
+            reply_sent_at: found.replied_at.map(DateTime),
+            response_days: found.response_days,
+            due_on: found.due_on.map(Date),
         })
     }
 }

@@ -18,7 +18,8 @@ use super::{
 use crate::domain::{period, search};
 use crate::service::catalog::{self, Kind, PromiseQuery, Visible};
 
-use super::context::db;
+use super::context::{db, snapshot};
+use super::types::promise_page;
 
 fn search_terms(field: &str, text: Option<&str>) -> Result<Vec<String>, ApiError> {
     match text {
@@ -84,7 +85,10 @@ impl CatalogQuery {
         let args = PageArgs::new(first, after.as_deref(), last, before.as_deref())?;
         let terms = search_terms("search", search.as_deref())?;
         let query = (!terms.is_empty()).then(|| search.unwrap_or_default());
-        let all = catalog::municipalities(db(ctx)?, query.as_deref()).await?;
+        let all = match snapshot(ctx) {
+            Some(snapshot) => snapshot.municipalities(&terms),
+            None => catalog::municipalities(db(ctx)?, query.as_deref()).await?,
+        };
         let (items, page, total) = args.slice(all);
         Ok(connection(items.into_iter().map(Municipality).collect(), page, total).into())
     }
@@ -102,7 +106,10 @@ impl CatalogQuery {
         #[graphql(desc = "Cursor of the first item of the next page.")] before: Option<String>,
     ) -> ApiResult<PoliceAreaConnection> {
         let args = PageArgs::new(first, after.as_deref(), last, before.as_deref())?;
-        let all = catalog::police_areas(db(ctx)?).await?;
+        let all = match snapshot(ctx) {
+            Some(snapshot) => snapshot.police_areas(),
+            None => catalog::police_areas(db(ctx)?).await?,
+        };
         let (items, page, total) = args.slice(all);
         Ok(connection(items.into_iter().map(PoliceArea).collect(), page, total).into())
     }
@@ -129,7 +136,7 @@ impl CatalogQuery {
                 ));
             }
         };
-        match catalog::municipality_by_code_or_slug(db(ctx)?, &key).await? {
+        match municipality_by_code_or_slug(ctx, &key).await? {
             Some(m) => Ok(Some(Municipality(m))),
             None => Err(ApiError::NotFound("municipality")),
         }
@@ -149,7 +156,6 @@ impl CatalogQuery {
     ) -> ApiResult<PromiseConnection> {
         let args = PageArgs::new(first, after.as_deref(), last, before.as_deref())?;
         let filter = filter.unwrap_or_default();
-        let db = db(ctx)?;
         let mut query = PromiseQuery {
             active_on: filter.active_on.map(|d| d.0),
             status: filter.status.map(|s| match s {
@@ -176,11 +182,18 @@ impl CatalogQuery {
             })?);
         }
         if let Some(county) = filter.county {
-            query.municipality_ids = Some(catalog::municipalities_in_county(db, &county).await?);
+            query.municipality_ids = Some(match snapshot(ctx) {
+                Some(snapshot) => snapshot.municipalities_in_county(&county),
+                None => catalog::municipalities_in_county(db(ctx)?, &county).await?,
+            });
         }
         if let Some(area) = filter.police_area {
             let row = ids::decode_as(&area, NodeType::PoliceArea, "filter.policeArea")?;
-            match catalog::police_area(db, row).await? {
+            let found = match snapshot(ctx) {
+                Some(snapshot) => snapshot.police_area(row),
+                None => catalog::police_area(db(ctx)?, row).await?,
+            };
+            match found {
                 Some(found) => query.police_area_id = Some(found.id),
                 None => {
                     return Err(ApiError::bad_input(
@@ -191,7 +204,7 @@ impl CatalogQuery {
             }
         }
         if let Some(m) = filter.municipality {
-            match catalog::municipality_by_code_or_slug(db, &m).await? {
+            match municipality_by_code_or_slug(ctx, &m).await? {
                 Some(found) => query.municipality_id = Some(found.id),
                 None => {
                     return Err(ApiError::bad_input(
@@ -204,12 +217,7 @@ impl CatalogQuery {
                 }
             }
         }
-        let query = &query;
-        let (items, page, total) = args
-            .fetch(|offset, limit| async move {
-                Ok::<_, ApiError>(catalog::promises(db, query, offset, limit).await?)
-            })
-            .await?;
+        let (items, page, total) = promise_page(ctx, args, &query).await?;
         Ok(connection(items.into_iter().map(Promise).collect(), page, total).into())
     }
 
@@ -221,7 +229,11 @@ impl CatalogQuery {
         #[graphql(desc = "Global id of the promise.")] id: ID,
     ) -> ApiResult<Option<Promise>> {
         let row = ids::decode_as(&id, NodeType::Promise, "id")?;
-        match catalog::published_promise(db(ctx)?, row).await? {
+        let found = match snapshot(ctx) {
+            Some(snapshot) => snapshot.published_promise(row),
+            None => catalog::published_promise(db(ctx)?, row).await?,
+        };
+        match found {
             Some(p) => Ok(Some(Promise(p))),
             None => Err(ApiError::NotFound("promise")),
         }
@@ -262,12 +274,22 @@ impl CatalogQuery {
     }
 }
 
+/// A municipality by code or slug: from the snapshot for public reads.
+async fn municipality_by_code_or_slug(
+    ctx: &Context<'_>,
+    key: &str,
+) -> ApiResult<Option<entity::municipality::Model>> {
+    Ok(match snapshot(ctx) {
+        Some(snapshot) => snapshot.municipality_by_code_or_slug(key),
+        None => catalog::municipality_by_code_or_slug(db(ctx)?, key).await?,
+    })
+}
+
 async fn fetch_node(ctx: &Context<'_>, kind: NodeType, row: i32) -> ApiResult<Option<Node>> {
-    let db = db(ctx)?;
     let kind = match kind {
         // Tips are staff-only: null for everyone else and for tips outside the caller's
         // scope, like a catalogue object that is not public.
-        NodeType::Tip => return staff_tip(ctx, db, row).await,
+        NodeType::Tip => return staff_tip(ctx, db(ctx)?, row).await,
         NodeType::Municipality => Kind::Municipality,
         NodeType::PoliceArea => Kind::PoliceArea,
         NodeType::Promise => Kind::Promise,
@@ -277,7 +299,11 @@ async fn fetch_node(ctx: &Context<'_>, kind: NodeType, row: i32) -> ApiResult<Op
         NodeType::Signatory => Kind::Signatory,
         NodeType::Contact => Kind::Contact,
     };
-    Ok(catalog::visible(db, kind, row).await?.map(|v| match v {
+    let visible = match snapshot(ctx) {
+        Some(snapshot) => snapshot.visible(kind, row),
+        None => catalog::visible(db(ctx)?, kind, row).await?,
+    };
+    Ok(visible.map(|v| match v {
         Visible::Municipality(m) => Node::Municipality(Municipality(m)),
         Visible::PoliceArea(a) => Node::PoliceArea(PoliceArea(a)),
         Visible::Promise(p) => Node::Promise(Promise(p)),

@@ -10,7 +10,7 @@ use super::{
     connection::{PageArgs, connection},
     context::{db, loader, principal},
     errors::{ApiError, ApiResult},
-    loaders::{ContactById, MunicipalityById},
+    loaders::{ContactById, MunicipalityById, PhotosOfTip},
     types::{Date, DateTime, TipKind, TipStatus},
 };
 use crate::service::staff::{self, Principal, TipQuery};
@@ -22,6 +22,13 @@ pub enum Caller {
     /// A token was sent but is unknown or revoked.
     InvalidToken,
     Staff(Principal),
+}
+
+/// The application's clock (the system clock when the intake is missing).
+fn clock(ctx: &Context<'_>) -> crate::clock::Clock {
+    ctx.data::<super::mutation::TipIntake>()
+        .map(|intake| intake.clock.clone())
+        .unwrap_or_default()
 }
 
 fn wake_worker(ctx: &Context<'_>) {
@@ -50,6 +57,8 @@ pub struct TipFilter {
     pub received_after: Option<DateTime>,
     /// Received before this time.
     pub received_before: Option<DateTime>,
+    /// Only overdue tips (true: still NEW after their due date) or only the others (false).
+    pub overdue: Option<bool>,
 }
 
 /// A tip as staff see it, with the resident's message and contact details.
@@ -95,6 +104,10 @@ impl StaffTip {
     async fn wants_reply(&self) -> bool {
         self.0.wants_reply
     }
+    /// Where the problem is, if the resident said; null after erasure.
+    async fn place(&self) -> Option<super::types::TipPlace> {
+        super::types::TipPlace::of(&self.0)
+    }
     /// Name of the municipality.
     async fn municipality(&self, ctx: &Context<'_>) -> ApiResult<String> {
         // Batched across the page, like every list the catalogue loads.
@@ -122,12 +135,33 @@ impl StaffTip {
         self.0.due_on.map(Date)
     }
     /// Still waiting for a first answer (`NEW`) after its due date.
-    async fn overdue(&self) -> bool {
-        self.0.status == entity::TipStatus::New
-            && self
-                .0
-                .due_on
-                .is_some_and(|due| crate::domain::period::today() > due)
+    async fn overdue(&self, ctx: &Context<'_>) -> bool {
+        crate::service::followup::is_overdue(&self.0, clock(ctx).today())
+    }
+    /// When staff first moved it out of NEW (the answer the response target measures).
+    async fn answered_at(&self) -> Option<DateTime> {
+        self.0.answered_at.map(DateTime)
+    }
+    /// When its recipient was reminded (still NEW on the due date).
+    async fn reminded_at(&self) -> Option<DateTime> {
+        self.0.reminded_at.map(DateTime)
+    }
+    /// When it was escalated (still NEW `ESCALATION_AFTER_WORKING_DAYS` after the due date).
+    async fn escalated_at(&self) -> Option<DateTime> {
+        self.0.escalated_at.map(DateTime)
+    }
+    /// Escalated with nobody else to send it to (the recipient is the municipality's
+    /// default and no `ADMIN_ESCALATION_EMAIL` is set): needs someone's attention.
+    async fn escalation_flagged(&self) -> bool {
+        self.0.escalation_flagged
+    }
+    /// The resident asked for an email when the tip moves on.
+    async fn notify_on_update(&self) -> bool {
+        self.0.notify_on_update
+    }
+    /// When staff last sent the resident a reply (`replyToResident`).
+    async fn replied_at(&self) -> Option<DateTime> {
+        self.0.replied_at.map(DateTime)
     }
     /// When it was closed (handled or not relevant).
     async fn handled_at(&self) -> Option<DateTime> {
@@ -136,6 +170,21 @@ impl StaffTip {
     /// When its personal data was erased (retention or request); the message is then empty.
     async fn erased_at(&self) -> Option<DateTime> {
         self.0.erased_at.map(DateTime)
+    }
+    /// Photos the resident attached (none after erasure), batched across a page. Each
+    /// `url` is served only to staff who may see the tip, with the same token.
+    async fn photos(&self, ctx: &Context<'_>) -> ApiResult<Vec<TipPhoto>> {
+        let photos = loader(ctx)?.load_one(PhotosOfTip(self.0.id)).await?;
+        Ok(photos
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| TipPhoto {
+                url: p.path(&self.0.reference),
+                content_type: p.content_type,
+                width: p.width,
+                height: p.height,
+            })
+            .collect())
     }
     /// Emails sent for this tip.
     async fn deliveries(&self, ctx: &Context<'_>) -> ApiResult<Vec<Delivery>> {
@@ -147,6 +196,20 @@ impl StaffTip {
         let rows = staff::history(db(ctx)?, self.0.id).await?;
         Ok(rows.into_iter().map(TipEvent).collect())
     }
+}
+
+/// A photo on a tip: re-encoded, without any metadata.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct TipPhoto {
+    /// Where to fetch it, relative to this server (`/staff/tips/{reference}/photos/1`),
+    /// with the staff token used here or a signed-in inbox session.
+    pub url: String,
+    /// `image/jpeg` or `image/png`.
+    pub content_type: String,
+    /// Width in pixels.
+    pub width: i32,
+    /// Height in pixels.
+    pub height: i32,
 }
 
 /// Delivery state of one email.
@@ -162,6 +225,25 @@ pub enum DeliveryStatus {
 
 crate::mirror_enum!(DeliveryStatus <=> entity::DeliveryStatus { Pending, Sent, Dead });
 
+/// Which message an email is.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeliveryKind {
+    /// The tip, to the contact it was routed to (or rerouted to).
+    Contact,
+    /// The receipt, to the resident.
+    Receipt,
+    /// The reminder to the recipient: still NEW on the due date.
+    Reminder,
+    /// The escalation to the municipality's default recipient or the admins.
+    Escalation,
+    /// A status update to the resident, who asked for them.
+    Update,
+    /// A reply from staff to the resident.
+    Reply,
+}
+
+crate::mirror_enum!(DeliveryKind <=> entity::DeliveryKind { Contact, Receipt, Reminder, Escalation, Update, Reply });
+
 /// One email sent for a tip.
 pub struct Delivery(delivery::Model);
 
@@ -171,6 +253,10 @@ impl Delivery {
     /// Whether it went to the contact or is the resident's receipt.
     async fn to_contact(&self) -> bool {
         self.0.kind == entity::DeliveryKind::Contact
+    }
+    /// Which message it is.
+    async fn kind(&self) -> DeliveryKind {
+        self.0.kind.into()
     }
     /// Recipient name.
     async fn recipient_name(&self) -> Option<&str> {
@@ -229,6 +315,12 @@ pub struct TipStatusResult {
     pub status: TipStatus,
     /// When it was handled, if it has been.
     pub handled_at: Option<DateTime>,
+    /// When staff last sent a reply to the resident's email (never what it said).
+    pub reply_sent_at: Option<DateTime>,
+    /// The municipality's target: an answer within this many working days.
+    pub response_days: i32,
+    /// The working day an answer is due; null for tips from before response targets.
+    pub due_on: Option<Date>,
 }
 
 /// Tips of one kind received in one month.
@@ -257,6 +349,10 @@ pub struct TipStatistics {
     pub share_handled: Option<f64>,
     /// Median hours from receipt to closing; null when fewer than 5 tips were closed.
     pub median_hours_to_handled: Option<f64>,
+    /// Share of the tips whose due date has come that were answered (moved out of NEW)
+    /// by their due date, 0 to 1; null when `totalCount` is null or some month has
+    /// fewer than 5 answered in time or fewer than 5 not.
+    pub share_answered_within_target: Option<f64>,
 }
 
 /// Role of a staff token.
@@ -326,6 +422,66 @@ pub struct CreateApiTokenPayload {
     pub secret: String,
 }
 
+/// Input of `inviteStaff`.
+#[derive(InputObject)]
+pub struct InviteStaffInput {
+    /// The address the staff member signs in with (one account per address).
+    pub email: String,
+    /// What the account may do: the same roles as API tokens.
+    pub role: StaffRole,
+    /// Municipalities (kommunkod or slug) it is limited to; required for editors and recipients.
+    #[graphql(default)]
+    pub municipalities: Vec<String>,
+    /// For recipients: the seed key of the contact whose tips it reads.
+    pub contact_key: Option<String>,
+}
+
+/// A staff account of the web inbox (personal: shown to admins only).
+#[derive(SimpleObject)]
+pub struct StaffAccount {
+    /// Account id.
+    pub id: i32,
+    /// The sign-in address, in lower case.
+    pub email: String,
+    /// What it may do.
+    pub role: StaffRole,
+    /// Slugs of the municipalities it is limited to (empty: all).
+    pub municipalities: Vec<String>,
+    /// When it was created.
+    pub created_at: DateTime,
+}
+
+/// Result of `inviteStaff`.
+#[derive(SimpleObject)]
+pub struct InviteStaffPayload {
+    /// The new account; its owner signs in at `/staff/logga-in` with a one-time link.
+    pub account: StaffAccount,
+}
+
+/// Slugs of an account's municipalities, in slug order.
+async fn account_municipalities(
+    db: &sea_orm::DatabaseConnection,
+    account_id: i32,
+) -> Result<Vec<String>, sea_orm::DbErr> {
+    use entity::{municipality, staff_account_municipality};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    let ids: Vec<i32> = staff_account_municipality::Entity::find()
+        .filter(staff_account_municipality::Column::AccountId.eq(account_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.municipality_id)
+        .collect();
+    Ok(municipality::Entity::find()
+        .filter(municipality::Column::Id.is_in(ids))
+        .order_by_asc(municipality::Column::Slug)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.slug)
+        .collect())
+}
+
 #[derive(Default)]
 pub struct StaffQuery;
 
@@ -368,6 +524,8 @@ impl StaffQuery {
             kind: filter.kind.map(Into::into),
             received_after: filter.received_after.map(|d| d.0),
             received_before: filter.received_before.map(|d| d.0),
+            overdue: filter.overdue,
+            today: Some(clock(ctx).today()),
         };
         let query = &query;
         let (items, page, total) = args
@@ -410,6 +568,15 @@ pub struct UpdateTipStatusInput {
     pub status: TipStatus,
     /// Internal note kept in the tip's history (never shown to the resident).
     pub note: Option<String>,
+}
+
+/// Input of `replyToResident`.
+#[derive(InputObject)]
+pub struct ReplyToResidentInput {
+    /// Reference of the tip.
+    pub reference: String,
+    /// The reply, in plain text (1–5000 characters); sent to the resident's email.
+    pub message: String,
 }
 
 /// Result of `updateTipStatus`.
@@ -512,6 +679,41 @@ impl StaffMutation {
         })
     }
 
+    /// Invite a person to the web inbox (ADMIN only): a staff account with a role and
+    /// scope, checked exactly as for `createApiToken` and `server staff invite`. They sign
+    /// in at `/staff/logga-in` with a one-time link to this address. `BAD_USER_INPUT`
+    /// for an unusable or taken address, an unknown municipality or contact, or a scope
+    /// the role cannot have; `FORBIDDEN` for others than admins, and for a
+    /// municipality-scoped admin inviting beyond its municipalities.
+    async fn invite_staff(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The account to create.")] input: InviteStaffInput,
+    ) -> ApiResult<InviteStaffPayload> {
+        let p = principal(ctx)?;
+        let db = db(ctx)?;
+        let invited = crate::service::staff_session::invite(
+            db,
+            Some(p),
+            &input.email,
+            input.role.into(),
+            &input.municipalities,
+            input.contact_key.as_deref(),
+        )
+        .await?;
+        let account = invited.account;
+        tracing::info!(account = account.id, actor = %p.name, "staff account invited");
+        Ok(InviteStaffPayload {
+            account: StaffAccount {
+                id: account.id,
+                municipalities: account_municipalities(db, account.id).await?,
+                email: account.email,
+                role: account.role.into(),
+                created_at: DateTime(account.created_at),
+            },
+        })
+    }
+
     /// Revoke a staff API token (ADMIN only); `NOT_FOUND` for a token outside the
     /// caller's municipalities.
     async fn revoke_api_token(
@@ -549,16 +751,43 @@ impl StaffMutation {
         #[graphql(desc = "The change.")] input: UpdateTipStatusInput,
     ) -> ApiResult<UpdateTipStatusPayload> {
         let p = principal(ctx)?;
-        let updated = staff::transition(
+        let updated = staff::transition_at(
             db(ctx)?,
             p,
             &input.reference,
             input.status.into(),
             input.note,
+            clock(ctx).now(),
         )
         .await?;
+        wake_worker(ctx);
         tracing::info!(reference = %updated.reference, status = super::errors::status_name(updated.status), "tip status changed");
         Ok(UpdateTipStatusPayload {
+            tip: StaffTip(updated),
+        })
+    }
+
+    /// Email a reply to the resident (staff with the tip in scope, like status
+    /// changes). It goes through the outbox, the history says a reply was sent, and the
+    /// resident's status page says so too (never its text). `BAD_USER_INPUT` when the
+    /// resident left no email address or it was erased.
+    async fn reply_to_resident(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The reply.")] input: ReplyToResidentInput,
+    ) -> ApiResult<TipPayload> {
+        let p = principal(ctx)?;
+        let updated = staff::reply_to_resident(
+            db(ctx)?,
+            p,
+            &input.reference,
+            &input.message,
+            clock(ctx).now(),
+        )
+        .await?;
+        wake_worker(ctx);
+        tracing::info!(reference = %updated.reference, actor = %p.name, "reply sent to the resident");
+        Ok(TipPayload {
             tip: StaffTip(updated),
         })
     }

@@ -1,5 +1,6 @@
 //! The GraphiQL IDE, served entirely from the binary: the page, GraphiQL 3.8.3, React
-//! 18.3.1 and a small start script live under `server/assets/graphiql/` and are served at
+//! 18.3.1 (unmodified, under `server/assets/vendor/graphiql/`) and a small start script and
+//! style sheet of our own (under `server/assets/graphiql/`) are served at
 //! `/graphiql/assets/…`. Nothing is loaded from another origin, and the page's content
 //! security policy allows scripts from this origin only (no inline script, no eval).
 //!
@@ -51,22 +52,22 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     (
         "graphiql.min.js",
         JS,
-        include_bytes!("../../assets/graphiql/graphiql.min.js"),
+        include_bytes!("../../assets/vendor/graphiql/graphiql.min.js"),
     ),
     (
         "graphiql.min.css",
         CSS,
-        include_bytes!("../../assets/graphiql/graphiql.min.css"),
+        include_bytes!("../../assets/vendor/graphiql/graphiql.min.css"),
     ),
     (
         "react.production.min.js",
         JS,
-        include_bytes!("../../assets/graphiql/react.production.min.js"),
+        include_bytes!("../../assets/vendor/graphiql/react.production.min.js"),
     ),
     (
         "react-dom.production.min.js",
         JS,
-        include_bytes!("../../assets/graphiql/react-dom.production.min.js"),
+        include_bytes!("../../assets/vendor/graphiql/react-dom.production.min.js"),
     ),
     (
         "init.js",

@@ -16,7 +16,7 @@ use async_graphql::parser::types::{
 };
 use axum::{
     body::Bytes,
-    extract::{ConnectInfo, RawQuery, State, rejection::BytesRejection},
+    extract::{ConnectInfo, RawQuery, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -99,55 +99,26 @@ pub async fn get(
 pub async fn post(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    request: axum::extract::Request,
 ) -> Response {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let media_type = content_type.split(';').next().unwrap_or_default().trim();
-    if !media_type.eq_ignore_ascii_case("application/json") {
-        return json_error(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ErrorCode::UnsupportedMediaType,
-            "send the request as application/json",
-        );
-    }
-    let body = match body {
-        Ok(body) => body,
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            let size = headers
-                .get(header::CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse().ok());
-            return too_large(&state, size);
+    let headers = request.headers().clone();
+    // Held until the answer is given: the photos stay in memory that long.
+    let mut _upload = None;
+    let batch = if super::multipart::is_multipart(&headers) {
+        if super::multipart::preflighted(&headers) {
+            match super::multipart::admission(&state.uploads) {
+                Some(permit) => _upload = Some(permit),
+                None => return uploads_busy(),
+            }
         }
-        Err(_) => {
-            return json_error(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::BadRequest,
-                "could not read the request body",
-            );
+        match multipart_body(&state, &headers, request.into_body()).await {
+            Ok(batch) => batch,
+            Err(refused) => return refused,
         }
-    };
-    let batch = match parse_body(&body, state.limits.max_batch) {
-        Ok(batch) => batch,
-        Err(BodyError::Batch(err)) => {
-            crate::metrics::graphql_error(err.code().as_str());
-            return super::json_error_numbers(
-                StatusCode::BAD_REQUEST,
-                err.code(),
-                &err.message(),
-                &err.numbers(),
-            );
-        }
-        Err(BodyError::Invalid(reason)) => {
-            return json_error(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::BadRequest,
-                &format!("the body is not a valid GraphQL request: {reason}"),
-            );
+    } else {
+        match json_body(&state, &headers, request).await {
+            Ok(batch) => batch,
+            Err(refused) => return refused,
         }
     };
     match batch {
@@ -185,6 +156,166 @@ pub async fn post(
     }
 }
 
+/// Every upload slot of this replica is taken: try again shortly.
+fn uploads_busy() -> Response {
+    super::multipart::busy(json_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Unavailable,
+        "too many requests with photos at once; try again shortly",
+    ))
+}
+
+/// A POST body of `application/json`: read within the body limit and parsed strictly.
+async fn json_body(
+    state: &AppState,
+    headers: &HeaderMap,
+    request: axum::extract::Request,
+) -> Result<async_graphql::BatchRequest, Response> {
+    use axum::extract::FromRequest;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let media_type = content_type.split(';').next().unwrap_or_default().trim();
+    if !media_type.eq_ignore_ascii_case("application/json") {
+        return Err(json_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::UnsupportedMediaType,
+            "send the request as application/json (or multipart/form-data with files)",
+        ));
+    }
+    let body = match Bytes::from_request(request, state).await {
+        Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            let size = headers
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok());
+            return Err(too_large(state, size));
+        }
+        Err(_) => {
+            return Err(json_error(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadRequest,
+                "could not read the request body",
+            ));
+        }
+    };
+    parse_body(&body, state.limits.max_batch).map_err(body_refused)
+}
+
+/// The answer to a body that is not a GraphQL request.
+fn body_refused(err: BodyError) -> Response {
+    match err {
+        BodyError::Batch(err) => {
+            crate::metrics::graphql_error(err.code().as_str());
+            super::json_error_numbers(
+                StatusCode::BAD_REQUEST,
+                err.code(),
+                &err.message(),
+                &err.numbers(),
+            )
+        }
+        BodyError::Invalid(reason) => json_error(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadRequest,
+            &format!("the body is not a valid GraphQL request: {reason}"),
+        ),
+    }
+}
+
+/// A POST body in the GraphQL multipart request format (files for `submitTip`): the
+/// `operations` part is read as a JSON body is, and each file is placed at the variable
+/// paths `map` gives. Only with a header that forces a browser's preflight.
+async fn multipart_body(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: axum::body::Body,
+) -> Result<async_graphql::BatchRequest, Response> {
+    use super::multipart::{self, Refusal};
+    let bad = |message: &str| json_error(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, message);
+    if !multipart::preflighted(headers) {
+        return Err(bad(
+            "a multipart request must carry an Apollo-Require-Preflight or \
+             X-Apollo-Operation-Name header (protection against cross-site requests)",
+        ));
+    }
+    let photo_error = |message: &str| {
+        crate::metrics::graphql_error(ErrorCode::BadUserInput.as_str());
+        (
+            StatusCode::BAD_REQUEST,
+            [(header::CONTENT_TYPE, "application/json")],
+            crate::graphql::errors::error_document_with(
+                ErrorCode::BadUserInput,
+                message,
+                Some("photos"),
+                &[],
+                false,
+            ),
+        )
+            .into_response()
+    };
+    let form = match multipart::parts(headers, body, state.max_body_bytes).await {
+        Ok(form) => form,
+        Err(Refusal::TooLarge) => return Err(too_large(state, None)),
+        Err(_) => return Err(bad("the body is not valid multipart/form-data")),
+    };
+    match form.left_out {
+        Some(Refusal::TooManyFiles) => {
+            return Err(photo_error("a tip can have at most 3 photos"));
+        }
+        Some(_) => return Err(photo_error("a photo can be at most 8 MB")),
+        None => {}
+    }
+    let parts = form.parts;
+    let part = |name: &str| parts.iter().find(|p| p.name == name && !p.is_file());
+    let operations =
+        part("operations").ok_or_else(|| bad("the multipart body has no `operations` part"))?;
+    let mut batch = parse_body(&operations.bytes, state.limits.max_batch).map_err(body_refused)?;
+    let map: std::collections::HashMap<String, Vec<String>> = match part("map") {
+        Some(map) => serde_json::from_slice(&map.bytes)
+            .map_err(|_| bad("`map` must be a JSON object of file names to variable paths"))?,
+        None => return Err(bad("the multipart body has no `map` part")),
+    };
+    // Each file once, and no more places than a tip has photos: one file named at many
+    // paths would be copied for each.
+    let mut paths_seen = std::collections::HashSet::new();
+    for path in map.values().flatten() {
+        if !paths_seen.insert(path.as_str()) || paths_seen.len() > crate::domain::photo::MAX_PHOTOS
+        {
+            return Err(photo_error(
+                "`map` may name at most 3 places for files, each once",
+            ));
+        }
+    }
+    for (name, paths) in map {
+        let file = parts
+            .iter()
+            .find(|p| p.is_file() && p.name == name)
+            .ok_or_else(|| bad("`map` names a file the body does not hold"))?;
+        for path in paths {
+            let upload = || async_graphql::UploadValue {
+                filename: file.file_name.clone().unwrap_or_default(),
+                content_type: file.content_type.clone(),
+                content: file.bytes.clone(),
+            };
+            match &mut batch {
+                async_graphql::BatchRequest::Single(request) => request.set_upload(&path, upload()),
+                async_graphql::BatchRequest::Batch(requests) => {
+                    let (index, path) = path.split_once('.').unwrap_or_default();
+                    let request = index
+                        .parse::<usize>()
+                        .ok()
+                        .and_then(|i| requests.get_mut(i))
+                        .ok_or_else(|| bad("`map` names a request the batch does not hold"))?;
+                    request.set_upload(path, upload());
+                }
+            }
+        }
+    }
+    Ok(batch)
+}
+
 /// The parameters of a GraphQL GET request. `operationName` is the standard spelling;
 /// `operation_name` is still read for clients written against earlier versions.
 #[derive(serde::Deserialize)]
@@ -218,6 +349,9 @@ fn parse_query_string(query: &str) -> Result<async_graphql::Request, String> {
     request.operation_name = parameters.operation_name.filter(|name| !name.is_empty());
     request.variables = variables;
     request.extensions = extensions;
+    if super::multipart::names_an_upload(&request) {
+        return Err("files can only be sent as parts of a multipart request".to_owned());
+    }
     Ok(request)
 }
 
@@ -265,9 +399,15 @@ fn parse_body(body: &[u8], max_batch: usize) -> Result<async_graphql::BatchReque
                 "expected an object with a string `query`, or an array of them",
             ));
         }
-        serde_json::from_value(value).map_err(|_| {
+        let request: async_graphql::Request = serde_json::from_value(value).map_err(|_| {
             BodyError::Invalid("`variables` must be an object and `operationName` a string")
-        })
+        })?;
+        if super::multipart::names_an_upload(&request) {
+            return Err(BodyError::Invalid(
+                "files can only be sent as parts of a multipart request",
+            ));
+        }
+        Ok(request)
     };
     match value {
         Value::Array(items) if items.is_empty() => Err(BodyError::Invalid("the batch is empty")),
@@ -515,7 +655,13 @@ async fn run_inner(
         .as_ref()
         .is_some_and(|op| op.0 == OperationType::Query && op.1);
     let cache_key = cache_key.filter(|_| cacheable);
-    let generation = state.cache.generation();
+    // An answer is cached under the generation its snapshot was built for: while a
+    // rebuild is under way after the version moved, answers from the old snapshot are
+    // not stored under the new generation.
+    let generation = match state.snapshots.generation() {
+        Some(built) => state.cache.generation().min(built),
+        None => state.cache.generation(),
+    };
     let caller = if anonymous {
         Caller::Anonymous
     } else {
@@ -523,6 +669,12 @@ async fn run_inner(
     };
     let variables = request.variables.clone();
     let selected = request.operation_name.clone();
+    // The document was parsed once for the limits: execution takes that parse instead of
+    // parsing the text again (a clone of the tree costs a fraction of a parse).
+    let mut request = request;
+    if let Some(document) = &document {
+        request.set_parsed_query(document.clone());
+    }
     let request = prepare_request(request, &state.db)
         .data(ClientIp(ip))
         .data(caller);
@@ -534,11 +686,13 @@ async fn run_inner(
     }
     // Only staff mutations can change the catalogue (a resident's tip cannot), so only
     // they cost the version check that makes this replica's own writes visible at once.
-    if is_mutation
-        && !anonymous
-        && let Err(err) = state.catalog.sync(&state.db).await
-    {
-        tracing::warn!(error = %err, "could not check the catalogue version");
+    // The snapshot is rebuilt before the mutation answers, so this replica's next read
+    // sees the edit.
+    if is_mutation && !anonymous {
+        if let Err(err) = state.catalog.sync(&state.db).await {
+            tracing::warn!(error = %err, "could not check the catalogue version");
+        }
+        state.snapshots.refresh(&state.db).await;
     }
     for code in response.errors.iter().filter_map(code_of) {
         crate::metrics::graphql_error(code.as_str());
@@ -842,12 +996,7 @@ fn respond(headers: &HeaderMap, outcome: Outcome, method: Method, max_age: u64) 
 
 fn set_cache_headers(response: &mut Response, etag: &str, max_age: u64) {
     let headers = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(etag) {
-        headers.insert(header::ETAG, value);
-    }
-    if let Ok(value) = HeaderValue::from_str(&format!("public, max-age={max_age}")) {
-        headers.insert(header::CACHE_CONTROL, value);
-    }
+    super::set_cache_headers(headers, etag, max_age);
     headers.insert(
         header::VARY,
         HeaderValue::from_static("Accept, Authorization"),
@@ -902,7 +1051,7 @@ async fn caller(state: &AppState, headers: &HeaderMap) -> Caller {
 
 /// The token of an `Authorization: Bearer <token>` value. The scheme is case-insensitive
 /// (RFC 7235) and may be followed by any run of spaces or tabs; the token is one word.
-fn bearer_token(value: &str) -> Option<&str> {
+pub(super) fn bearer_token(value: &str) -> Option<&str> {
     let value = value.trim_matches([' ', '\t']);
     let (scheme, token) = value.split_once([' ', '\t'])?;
     let token = token.trim_start_matches([' ', '\t']);

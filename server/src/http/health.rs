@@ -113,7 +113,11 @@ async fn metrics_response(state: &AppState, headers: &HeaderMap) -> Response {
             "metrics are not enabled in this process",
         );
     };
-    match crate::delivery::outbox::publish(&state.db).await {
+    let published = match crate::delivery::outbox::publish(&state.db).await {
+        Ok(()) => crate::service::followup::publish(&state.db, state.intake.clock.today()).await,
+        err => err,
+    };
+    match published {
         Ok(()) => (
             [(
                 header::CONTENT_TYPE,

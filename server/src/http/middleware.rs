@@ -169,6 +169,10 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
                 header::AUTHORIZATION,
                 header::ACCEPT,
                 header::IF_NONE_MATCH,
+                // Multipart uploads to `/graphql` must carry one of these (see
+                // `http::multipart::preflighted`).
+                HeaderName::from_static("apollo-require-preflight"),
+                HeaderName::from_static("x-apollo-operation-name"),
             ])
             .expose_headers([REQUEST_ID, header::ETAG, header::RETRY_AFTER])
             .max_age(std::time::Duration::from_secs(600)),

@@ -8,7 +8,10 @@ mod graphiql;
 mod graphql;
 mod health;
 mod middleware;
+pub mod multipart;
+mod open311;
 mod persisted;
+mod photos;
 pub mod serve;
 
 pub use middleware::parse_origins;
@@ -45,6 +48,8 @@ pub struct AppState {
     pub graphiql: bool,
     /// Whether the resident site is served (`WEB_UI`).
     pub web_ui: bool,
+    /// The `api_key` Open311 clients must send, if any (`OPEN311_API_KEY`).
+    pub open311_api_key: Option<String>,
     /// The tip intake the web form submits through (the schema holds the same one).
     pub intake: crate::service::tips::TipIntake,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
@@ -52,15 +57,35 @@ pub struct AppState {
     pub limits: Limits,
     pub graphql_timeout: Duration,
     pub max_body_bytes: usize,
+    /// One permit per multipart body being read and handled (`UPLOADS_AT_ONCE`).
+    pub uploads: Arc<tokio::sync::Semaphore>,
     pub cache: Arc<ResponseCache>,
     /// The catalogue version the caches observe; read after staff mutations.
     pub catalog: Arc<crate::service::catalog_version::CatalogVersion>,
+    /// The public catalogue in memory, which public reads answer from.
+    pub snapshots: Arc<crate::service::snapshot::SnapshotStore>,
     /// `Cache-Control: max-age` of cacheable GET responses.
     pub cache_max_age_secs: u64,
     pub request_limiter: Option<Arc<RequestLimiter>>,
     pub metrics: Option<PrometheusHandle>,
     /// Who may read `/metrics`.
     pub metrics_access: MetricsAccess,
+    /// The staff inbox's sign-in mail, sessions and limits.
+    pub staff: Arc<StaffWeb>,
+}
+
+/// What the staff inbox needs besides the database.
+pub struct StaffWeb {
+    /// Sends sign-in links (see docs/decisions.md: not through the outbox).
+    pub mailer: crate::email::Mailer,
+    pub from: lettre::message::Mailbox,
+    /// `PUBLIC_BASE_URL`, or the listen address; no trailing slash.
+    pub base_url: String,
+    /// Cookies are `Secure` when the base URL is https.
+    pub secure_cookies: bool,
+    pub timeouts: crate::service::staff_session::SessionTimeouts,
+    pub limiter: Arc<crate::ratelimit::SignInLimiter>,
+    pub send_timeout: Duration,
 }
 
 /// Where `/metrics` is served and what it requires.
@@ -101,6 +126,11 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
             &format!("{}/{{name}}", graphiql::ASSETS_PATH),
             get(graphiql::asset),
         )
+        .route(
+            "/staff/tips/{reference}/photos/{number}",
+            get(photos::photo),
+        )
+        .nest(open311::PATH, open311::router())
         .merge(site)
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))
@@ -149,9 +179,21 @@ pub fn json_error_numbers(
 }
 
 /// Whether the client already holds `etag` (`If-None-Match` lists it, or `*`).
-fn if_none_match(headers: &axum::http::HeaderMap, etag: &str) -> bool {
+pub(crate) fn if_none_match(headers: &axum::http::HeaderMap, etag: &str) -> bool {
     headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+}
+
+/// The caching headers of a public GET answer that is the same for everyone (the API's
+/// catalogue answers, the resident site's public pages): its `ETag` and
+/// `Cache-Control: public, max-age` (`CACHE_MAX_AGE_SECS`).
+pub(crate) fn set_cache_headers(headers: &mut axum::http::HeaderMap, etag: &str, max_age: u64) {
+    if let Ok(value) = axum::http::HeaderValue::from_str(etag) {
+        headers.insert(header::ETAG, value);
+    }
+    if let Ok(value) = axum::http::HeaderValue::from_str(&format!("public, max-age={max_age}")) {
+        headers.insert(header::CACHE_CONTROL, value);
+    }
 }

@@ -9,7 +9,7 @@ use entity::{CommitmentStatus, OrganisationKind, ResponsibleParty, TargetPeriod}
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::domain::{kommunkod, period};
+use crate::domain::{kommunkod, period, response_target};
 
 /// A problem in a seed file, located precisely enough to fix by hand.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -340,12 +340,16 @@ impl SeedFile {
             c.non_empty(&m.official_name, f("official_name"))?;
             c.non_empty(&m.county, f("county"))?;
             if let Some(days) = &m.response_days
-                && !(1..=60).contains(days.get_ref())
+                && !response_target::is_valid(*days.get_ref())
             {
                 return Err(c.error(
                     days.span(),
                     f("response_days")(),
-                    "must be a number of working days from 1 to 60".into(),
+                    format!(
+                        "must be a number of working days from {} to {}",
+                        response_target::MIN_DAYS,
+                        response_target::MAX_DAYS
+                    ),
                 ));
             }
         }

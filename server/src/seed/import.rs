@@ -20,7 +20,7 @@ use entity::{
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, Condition, ConnectionTrait,
     DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, Set, TransactionTrait, TryIntoModel,
+    QueryOrder, Set, TryIntoModel,
 };
 
 use super::file::{CommitmentSeed, PromiseSeed, SeedFile, toml_date};
@@ -32,8 +32,8 @@ pub struct ImportReport {
     pub created: u32,
     pub updated: u32,
     pub deleted: u32,
-    /// Promises, contacts and municipalities' routing rules left alone because staff
-    /// edited or deleted them through the API (see `--force`).
+    /// Promises, contacts, municipalities' routing rules and response targets left alone
+    /// because staff edited or deleted them through the API (see `--force`).
     pub kept: u32,
 }
 
@@ -67,7 +67,8 @@ pub async fn import_with(
     file: &SeedFile,
     force: bool,
 ) -> Result<ImportReport, DbErr> {
-    let txn = db.begin().await?;
+    // It reads before it writes, beside a running server: take the write lock at once.
+    let txn = crate::db::begin_write(db).await?;
     let overrides = staff_override::Entity::find()
         .all(&txn)
         .await?
@@ -89,6 +90,11 @@ pub async fn import_with(
     Ok(report)
 }
 
+/// The ids of the municipalities a seed names by code (validated to exist).
+fn ids_of(codes: &[toml::Spanned<String>], municipalities: &HashMap<String, i32>) -> Vec<i32> {
+    codes.iter().map(|c| municipalities[c.get_ref()]).collect()
+}
+
 struct Importer<'a> {
     txn: &'a DatabaseTransaction,
     report: ImportReport,
@@ -102,6 +108,106 @@ macro_rules! assign {
     ($am:ident . $field:ident = $value:expr) => {
         $am.$field.set_if_not_equals($value)
     };
+}
+
+/// The row of `$entity` with key `$key` as an active model, and whether it existed; a new
+/// model with only the key set when there is none.
+macro_rules! find_or_new {
+    ($self:ident, $entity:ident, $key:expr) => {{
+        let found = $entity::Entity::find()
+            .filter($entity::Column::Key.eq($key))
+            .one($self.txn)
+            .await?;
+        match found {
+            Some(m) => (m.into_active_model(), true),
+            None => (
+                $entity::ActiveModel {
+                    id: NotSet,
+                    key: Set($key.clone()),
+                    ..Default::default()
+                },
+                false,
+            ),
+        }
+    }};
+}
+
+/// Makes a promise's ordered links (`$entity`: to municipalities or contacts, whose id is
+/// `$field` in column `$column`) exactly `$wanted`, in that order: kept links take their
+/// new position, unwanted ones are deleted, missing ones inserted.
+macro_rules! sync_ordered_links {
+    ($self:ident, $entity:ident, $promise_id:expr, $wanted:expr, $column:ident, $field:ident) => {{
+        let wanted: &[i32] = $wanted;
+        let current = $entity::Entity::find()
+            .filter($entity::Column::PromiseId.eq($promise_id))
+            .all($self.txn)
+            .await?;
+        for row in &current {
+            match wanted.iter().position(|&id| id == row.$field) {
+                Some(pos) => {
+                    let mut am = row.clone().into_active_model();
+                    assign!(am.position = pos as i32);
+                    $self.save(am, true).await?;
+                }
+                None => {
+                    $entity::Entity::delete_many()
+                        .filter($entity::Column::PromiseId.eq($promise_id))
+                        .filter($entity::Column::$column.eq(row.$field))
+                        .exec($self.txn)
+                        .await?;
+                    $self.report.deleted += 1;
+                }
+            }
+        }
+        for (pos, &id) in wanted.iter().enumerate() {
+            if !current.iter().any(|r| r.$field == id) {
+                $self
+                    .insert($entity::ActiveModel {
+                        promise_id: Set($promise_id),
+                        $field: Set(id),
+                        position: Set(pos as i32),
+                    })
+                    .await?;
+            }
+        }
+    }};
+}
+
+/// Brings a promise's child list (`$entity`: sources, sections, signatories) in line with
+/// the seed's list by position: row *n* is updated from item *n* (only changed fields),
+/// missing rows are inserted, rows past the end are deleted. `$assign` sets the item's
+/// own fields on `$am`; position and promise are set here.
+macro_rules! sync_by_position {
+    (
+        $self:ident, $entity:ident, $promise_id:expr, $items:expr,
+        |$am:ident, $item:ident| $assign:block
+    ) => {{
+        let current = $entity::Entity::find()
+            .filter($entity::Column::PromiseId.eq($promise_id))
+            .order_by_asc($entity::Column::Position)
+            .all($self.txn)
+            .await?;
+        for (pos, $item) in $items.iter().enumerate() {
+            let (mut $am, existed) = match current.get(pos) {
+                Some(row) => (row.clone().into_active_model(), true),
+                None => (
+                    $entity::ActiveModel {
+                        id: NotSet,
+                        promise_id: Set($promise_id),
+                        ..Default::default()
+                    },
+                    false,
+                ),
+            };
+            assign!($am.position = pos as i32);
+            $assign
+            $self.save($am, existed).await?;
+        }
+        let extra = current.iter().skip($items.len()).map(|row| row.id);
+        $self
+            .delete_extra($entity::Entity::delete_many().filter($entity::Column::Id.is_in(extra)))
+            .await?;
+    }};
 }
 
 impl Importer<'_> {
@@ -127,6 +233,14 @@ impl Importer<'_> {
                     .add(keys(
                         taken_over::CONTACT,
                         file.contact.iter().map(|c| c.key.get_ref()).collect(),
+                    ))
+                    .add(keys(
+                        taken_over::RESPONSE_TARGET,
+                        file.municipality
+                            .iter()
+                            .filter(|m| m.response_days.is_some())
+                            .map(|m| m.code.get_ref())
+                            .collect(),
                     ))
                     .add(keys(
                         taken_over::ROUTING,
@@ -210,7 +324,11 @@ impl Importer<'_> {
             assign!(am.slug = seed.slug.get_ref().clone());
             assign!(am.county = seed.county.get_ref().clone());
             if let Some(days) = &seed.response_days {
-                assign!(am.response_days = *days.get_ref());
+                if existed && self.kept(taken_over::RESPONSE_TARGET, code) {
+                    self.report.kept += 1;
+                } else {
+                    assign!(am.response_days = *days.get_ref());
+                }
             }
             let saved = self.save(am, existed).await?;
             ids.insert(code.clone(), saved.id);
@@ -231,31 +349,14 @@ impl Importer<'_> {
         let mut ids = HashMap::new();
         for seed in &file.police_area {
             let key = seed.key.get_ref();
-            let found = police_area::Entity::find()
-                .filter(police_area::Column::Key.eq(key))
-                .one(self.txn)
-                .await?;
-            let existed = found.is_some();
-            let mut am = match found {
-                Some(m) => m.into_active_model(),
-                None => police_area::ActiveModel {
-                    id: NotSet,
-                    key: Set(key.clone()),
-                    ..Default::default()
-                },
-            };
+            let (mut am, existed) = find_or_new!(self, police_area, key);
             assign!(am.name = seed.name.get_ref().clone());
             let area = self.save(am, existed).await?;
             ids.insert(key.clone(), area.id);
-            let wanted: Vec<i32> = seed
-                .municipalities
-                .iter()
-                .map(|c| municipalities[c.get_ref()])
-                .collect();
             self.sync_municipalities(
                 police_area_municipality::Column::PoliceAreaId.eq(area.id),
                 police_area_municipality::Column::MunicipalityId,
-                &wanted,
+                &ids_of(&seed.municipalities, municipalities),
                 |m| police_area_municipality::ActiveModel {
                     police_area_id: Set(area.id),
                     municipality_id: Set(m),
@@ -329,19 +430,7 @@ impl Importer<'_> {
                 self.report.kept += 1;
                 continue;
             }
-            let found = contact::Entity::find()
-                .filter(contact::Column::Key.eq(key))
-                .one(self.txn)
-                .await?;
-            let existed = found.is_some();
-            let mut am = match found {
-                Some(m) => m.into_active_model(),
-                None => contact::ActiveModel {
-                    id: NotSet,
-                    key: Set(key.clone()),
-                    ..Default::default()
-                },
-            };
+            let (mut am, existed) = find_or_new!(self, contact, key);
             assign!(am.name = seed.name.get_ref().clone());
             assign!(am.role = seed.role.get_ref().clone());
             assign!(am.organisation_kind = seed.organisation_kind);
@@ -352,16 +441,10 @@ impl Importer<'_> {
             assign!(am.is_placeholder = seed.placeholder);
             let saved = self.save(am, existed).await?;
             ids.insert(key.clone(), saved.id);
-
-            let wanted: Vec<i32> = seed
-                .municipalities
-                .iter()
-                .map(|c| municipalities[c.get_ref()])
-                .collect();
             self.sync_municipalities(
                 contact_municipality::Column::ContactId.eq(saved.id),
                 contact_municipality::Column::MunicipalityId,
-                &wanted,
+                &ids_of(&seed.municipalities, municipalities),
                 |m| contact_municipality::ActiveModel {
                     contact_id: Set(saved.id),
                     municipality_id: Set(m),
@@ -521,173 +604,49 @@ impl Importer<'_> {
         municipalities: &HashMap<String, i32>,
         contacts: &HashMap<String, i32>,
     ) -> Result<(), DbErr> {
-        let wanted: Vec<i32> = seed
-            .municipalities
-            .get_ref()
-            .iter()
-            .map(|c| municipalities[c.get_ref()])
-            .collect();
-        let current = promise_municipality::Entity::find()
-            .filter(promise_municipality::Column::PromiseId.eq(promise_id))
-            .all(self.txn)
-            .await?;
-        for row in &current {
-            match wanted.iter().position(|&m| m == row.municipality_id) {
-                Some(pos) => {
-                    let mut am = row.clone().into_active_model();
-                    assign!(am.position = pos as i32);
-                    self.save(am, true).await?;
-                }
-                None => {
-                    promise_municipality::Entity::delete_many()
-                        .filter(promise_municipality::Column::PromiseId.eq(promise_id))
-                        .filter(
-                            promise_municipality::Column::MunicipalityId.eq(row.municipality_id),
-                        )
-                        .exec(self.txn)
-                        .await?;
-                    self.report.deleted += 1;
-                }
-            }
-        }
-        for (pos, &m) in wanted.iter().enumerate() {
-            if !current.iter().any(|r| r.municipality_id == m) {
-                self.insert(promise_municipality::ActiveModel {
-                    promise_id: Set(promise_id),
-                    municipality_id: Set(m),
-                    position: Set(pos as i32),
-                })
-                .await?;
-            }
-        }
-
+        let wanted = ids_of(seed.municipalities.get_ref(), municipalities);
+        sync_ordered_links!(
+            self,
+            promise_municipality,
+            promise_id,
+            &wanted,
+            MunicipalityId,
+            municipality_id
+        );
         let wanted: Vec<i32> = seed
             .contacts
             .iter()
             .filter_map(|c| contacts.get(c.get_ref()).copied())
             .collect();
-        let current = promise_contact::Entity::find()
-            .filter(promise_contact::Column::PromiseId.eq(promise_id))
-            .all(self.txn)
-            .await?;
-        for row in &current {
-            match wanted.iter().position(|&c| c == row.contact_id) {
-                Some(pos) => {
-                    let mut am = row.clone().into_active_model();
-                    assign!(am.position = pos as i32);
-                    self.save(am, true).await?;
-                }
-                None => {
-                    promise_contact::Entity::delete_many()
-                        .filter(promise_contact::Column::PromiseId.eq(promise_id))
-                        .filter(promise_contact::Column::ContactId.eq(row.contact_id))
-                        .exec(self.txn)
-                        .await?;
-                    self.report.deleted += 1;
-                }
-            }
-        }
-        for (pos, &c) in wanted.iter().enumerate() {
-            if !current.iter().any(|r| r.contact_id == c) {
-                self.insert(promise_contact::ActiveModel {
-                    promise_id: Set(promise_id),
-                    contact_id: Set(c),
-                    position: Set(pos as i32),
-                })
-                .await?;
-            }
-        }
+        sync_ordered_links!(
+            self,
+            promise_contact,
+            promise_id,
+            &wanted,
+            ContactId,
+            contact_id
+        );
         Ok(())
     }
 
     /// Sources, sections and signatories: matched by position.
     async fn promise_lists(&mut self, promise_id: i32, seed: &PromiseSeed) -> Result<(), DbErr> {
-        let current = promise_source::Entity::find()
-            .filter(promise_source::Column::PromiseId.eq(promise_id))
-            .order_by_asc(promise_source::Column::Position)
-            .all(self.txn)
-            .await?;
-        for (pos, s) in seed.source.iter().enumerate() {
-            let (mut am, existed) = match current.get(pos) {
-                Some(m) => (m.clone().into_active_model(), true),
-                None => (
-                    promise_source::ActiveModel {
-                        id: NotSet,
-                        promise_id: Set(promise_id),
-                        ..Default::default()
-                    },
-                    false,
-                ),
-            };
-            assign!(am.position = pos as i32);
+        sync_by_position!(self, promise_source, promise_id, seed.source, |am, s| {
             assign!(am.title = s.title.get_ref().clone());
             assign!(am.publisher = s.publisher.clone().unwrap_or_default());
             assign!(am.url = s.url.as_ref().map(|u| u.get_ref().clone()));
             assign!(am.updated_on = s.updated_on.as_ref().and_then(|d| toml_date(d.get_ref())));
-            self.save(am, existed).await?;
-        }
-        self.delete_extra(promise_source::Entity::delete_many().filter(
-            promise_source::Column::Id.is_in(current.iter().skip(seed.source.len()).map(|m| m.id)),
-        ))
-        .await?;
-
-        let current = promise_section::Entity::find()
-            .filter(promise_section::Column::PromiseId.eq(promise_id))
-            .order_by_asc(promise_section::Column::Position)
-            .all(self.txn)
-            .await?;
-        for (pos, s) in seed.section.iter().enumerate() {
-            let (mut am, existed) = match current.get(pos) {
-                Some(m) => (m.clone().into_active_model(), true),
-                None => (
-                    promise_section::ActiveModel {
-                        id: NotSet,
-                        promise_id: Set(promise_id),
-                        ..Default::default()
-                    },
-                    false,
-                ),
-            };
-            assign!(am.position = pos as i32);
+        });
+        sync_by_position!(self, promise_section, promise_id, seed.section, |am, s| {
             assign!(am.heading = s.heading.get_ref().clone());
             assign!(am.body = s.body.get_ref().clone());
-            self.save(am, existed).await?;
-        }
-        self.delete_extra(
-            promise_section::Entity::delete_many().filter(
-                promise_section::Column::Id
-                    .is_in(current.iter().skip(seed.section.len()).map(|m| m.id)),
-            ),
-        )
-        .await?;
-
-        let current = signatory::Entity::find()
-            .filter(signatory::Column::PromiseId.eq(promise_id))
-            .order_by_asc(signatory::Column::Position)
-            .all(self.txn)
-            .await?;
-        for (pos, s) in seed.signatory.iter().enumerate() {
-            let (mut am, existed) = match current.get(pos) {
-                Some(m) => (m.clone().into_active_model(), true),
-                None => (
-                    signatory::ActiveModel {
-                        id: NotSet,
-                        promise_id: Set(promise_id),
-                        ..Default::default()
-                    },
-                    false,
-                ),
-            };
-            assign!(am.position = pos as i32);
+        });
+        sync_by_position!(self, signatory, promise_id, seed.signatory, |am, s| {
             assign!(am.name = s.name.get_ref().clone());
             assign!(am.title = s.title.get_ref().clone());
             assign!(am.organisation = s.organisation.get_ref().clone());
-            self.save(am, existed).await?;
-        }
-        self.delete_extra(signatory::Entity::delete_many().filter(
-            signatory::Column::Id.is_in(current.iter().skip(seed.signatory.len()).map(|m| m.id)),
-        ))
-        .await
+        });
+        Ok(())
     }
 
     async fn delete_extra<E: EntityTrait>(

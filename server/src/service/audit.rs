@@ -3,57 +3,55 @@
 use chrono::{DateTime, Utc};
 use entity::{audit_log, contact_municipality, promise_municipality, routing_rule};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, sea_query::SimpleExpr,
 };
 
 use super::{
     authz,
     staff::{Principal, StaffError},
 };
+use crate::db::in_subquery;
 
 /// The entries a municipality-scoped caller may read: changes to promises (and their
-/// parts), contacts and routing rules that belong to one of its municipalities now.
+/// parts), contacts, routing rules and response targets that belong to one of its
+/// municipalities now.
 /// Entries about things since deleted are left out (a national admin sees them).
 fn scope_condition(scope: &[i32]) -> Condition {
     let ids = scope.to_vec();
+    // Entries about a contact or a routing rule, by the id of what they are about.
+    let about = |entity_type: &str, linked: SimpleExpr| {
+        Condition::all()
+            .add(audit_log::Column::PromiseId.is_null())
+            .add(audit_log::Column::EntityType.eq(entity_type))
+            .add(linked)
+    };
     Condition::any()
-        .add(
-            audit_log::Column::PromiseId.in_subquery(
-                promise_municipality::Entity::find()
-                    .select_only()
-                    .column(promise_municipality::Column::PromiseId)
-                    .filter(promise_municipality::Column::MunicipalityId.is_in(ids.clone()))
-                    .into_query(),
+        .add(in_subquery(
+            audit_log::Column::PromiseId,
+            promise_municipality::Column::PromiseId,
+            promise_municipality::Column::MunicipalityId.is_in(ids.clone()),
+        ))
+        .add(about(
+            "contact",
+            in_subquery(
+                audit_log::Column::EntityId,
+                contact_municipality::Column::ContactId,
+                contact_municipality::Column::MunicipalityId.is_in(ids.clone()),
             ),
-        )
+        ))
+        .add(about(
+            "routing_rule",
+            in_subquery(
+                audit_log::Column::EntityId,
+                routing_rule::Column::Id,
+                routing_rule::Column::MunicipalityId.is_in(ids.clone()),
+            ),
+        ))
         .add(
             Condition::all()
                 .add(audit_log::Column::PromiseId.is_null())
-                .add(audit_log::Column::EntityType.eq("contact"))
-                .add(
-                    audit_log::Column::EntityId.in_subquery(
-                        contact_municipality::Entity::find()
-                            .select_only()
-                            .column(contact_municipality::Column::ContactId)
-                            .filter(contact_municipality::Column::MunicipalityId.is_in(ids.clone()))
-                            .into_query(),
-                    ),
-                ),
-        )
-        .add(
-            Condition::all()
-                .add(audit_log::Column::PromiseId.is_null())
-                .add(audit_log::Column::EntityType.eq("routing_rule"))
-                .add(
-                    audit_log::Column::EntityId.in_subquery(
-                        routing_rule::Entity::find()
-                            .select_only()
-                            .column(routing_rule::Column::Id)
-                            .filter(routing_rule::Column::MunicipalityId.is_in(ids))
-                            .into_query(),
-                    ),
-                ),
+                .add(audit_log::Column::EntityType.eq("municipality"))
+                .add(audit_log::Column::EntityId.is_in(ids)),
         )
 }
 
@@ -100,13 +98,9 @@ pub async fn entries(
     if let Some(t) = q.before {
         select = select.filter(audit_log::Column::At.lt(t));
     }
-    let total = select.clone().count(db).await?;
-    let rows = select
-        .order_by_desc(audit_log::Column::At)
-        .order_by_desc(audit_log::Column::Id)
-        .offset(offset)
-        .limit(limit)
-        .all(db)
-        .await?;
-    Ok((rows, total))
+    let order = [
+        (audit_log::Column::At, sea_orm::Order::Desc),
+        (audit_log::Column::Id, sea_orm::Order::Desc),
+    ];
+    Ok(crate::db::page(db, select, &order, offset, limit).await?)
 }

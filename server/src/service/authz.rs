@@ -126,29 +126,24 @@ pub async fn contact_municipalities(
         .collect())
 }
 
-/// Whether `p` may see this contact's private details (its email): the contact serves
-/// one of the caller's municipalities, or the caller is national. Only admins and
-/// editors see contacts at all.
-pub async fn contact_visible(
-    db: &impl ConnectionTrait,
-    p: &Principal,
-    contact_id: i32,
-) -> Result<bool, DbErr> {
-    if !may_edit(p) {
-        return Ok(false);
-    }
-    if scope(p).is_none() {
-        return Ok(true);
-    }
-    Ok(covers_any(
-        p,
-        &contact_municipalities(db, contact_id).await?,
-    ))
+/// Whether `p` may see the private details (the email) of a contact that serves the
+/// municipalities `serves`: the contact serves one of the caller's municipalities, or the
+/// caller is national. Only admins and editors see contacts at all.
+pub fn contact_visible(p: &Principal, serves: &[i32]) -> bool {
+    may_edit(p) && covers_any(p, serves)
 }
 
-/// A contact given by id for something that concerns `concerned` municipalities: it must
-/// exist and serve one of them that is in the caller's scope (`None` for the CLI
-/// operator, national). `None` when it does not; missing and out of scope look the same.
+/// Whether a contact that serves `serves` may be named for something that concerns the
+/// `concerned` municipalities: it serves one of them that is in the caller's scope
+/// (`None` for the CLI operator, national).
+pub fn contact_usable(p: Option<&Principal>, serves: &[i32], concerned: &[i32]) -> bool {
+    serves
+        .iter()
+        .any(|m| concerned.contains(m) && p.is_none_or(|p| covers(p, *m)))
+}
+
+/// A contact given by id for something that concerns `concerned` municipalities, when
+/// [`contact_usable`]; `None` when it is not. Missing and out of scope look the same.
 pub async fn usable_contact(
     db: &impl ConnectionTrait,
     p: Option<&Principal>,
@@ -159,10 +154,7 @@ pub async fn usable_contact(
         return Ok(None);
     };
     let serves = contact_municipalities(db, contact_id).await?;
-    let ok = serves
-        .iter()
-        .any(|m| concerned.contains(m) && p.is_none_or(|p| covers(p, *m)));
-    Ok(ok.then_some(found))
+    Ok(contact_usable(p, &serves, concerned).then_some(found))
 }
 
 /// One test per rule above; the end-to-end suite (`security_scope.rs`) attacks the same
@@ -173,7 +165,8 @@ mod tests {
 
     fn principal(role: StaffRole, municipalities: &[i32], contact: Option<i32>) -> Principal {
         Principal {
-            token_id: 1,
+            token_id: Some(1),
+            account_id: None,
             name: "test".into(),
             role,
             municipality_ids: municipalities.to_vec(),
@@ -206,21 +199,58 @@ mod tests {
         }
     }
 
+    /// The `WHERE` clause `tip_condition` puts on a tip query; `None` when the caller
+    /// reads no tips at all.
+    fn tip_filter(p: &Principal) -> Option<String> {
+        use sea_orm::{DbBackend, QueryTrait};
+        tip_condition(p).map(|c| {
+            let sql = tip::Entity::find()
+                .filter(c)
+                .build(DbBackend::Sqlite)
+                .to_string();
+            sql.split_once(" WHERE ")
+                .map(|(_, w)| w.to_owned())
+                .unwrap_or_default()
+        })
+    }
+
     #[test]
-    fn editors_read_no_tips_and_everyone_else_reads_through_a_condition() {
-        assert!(tip_condition(&principal(StaffRole::Editor, &[1], None)).is_none());
+    fn admins_read_their_scopes_tips_recipients_their_contacts_and_editors_none() {
+        let filter = |role, municipalities: &[i32], contact| {
+            tip_filter(&principal(role, municipalities, contact))
+        };
+        // A national admin reads every tip; a scoped one those of its municipalities.
+        assert_eq!(filter(StaffRole::Admin, &[], None).as_deref(), Some("TRUE"));
+        assert_eq!(
+            filter(StaffRole::Admin, &[1, 2], None).as_deref(),
+            Some(r#""tip"."municipality_id" IN (1, 2)"#)
+        );
+        // A recipient reads the tips routed to its contact, within its municipalities.
+        assert_eq!(
+            filter(StaffRole::Recipient, &[1], Some(7)).as_deref(),
+            Some(r#""tip"."municipality_id" IN (1) AND "tip"."routed_contact_id" = 7"#)
+        );
+        // Without a contact, those of its municipalities.
+        assert_eq!(
+            filter(StaffRole::Recipient, &[1], None).as_deref(),
+            Some(r#""tip"."municipality_id" IN (1)"#)
+        );
+        // Malformed (a recipient always has municipalities): a condition that matches
+        // nothing, never "everything".
+        assert_eq!(
+            filter(StaffRole::Recipient, &[], None).as_deref(),
+            Some(r#""tip"."id" = -1"#)
+        );
+        // Editors read no tips, whatever their scope.
+        assert_eq!(filter(StaffRole::Editor, &[], None), None);
+        assert_eq!(filter(StaffRole::Editor, &[1], None), None);
         assert!(!may_handle_tips(&principal(StaffRole::Editor, &[1], None)));
-        for p in [
-            principal(StaffRole::Admin, &[], None),
-            principal(StaffRole::Admin, &[1], None),
-            principal(StaffRole::Recipient, &[1], Some(7)),
-            principal(StaffRole::Recipient, &[1], None),
-            // Malformed (a recipient always has municipalities): a condition that
-            // matches nothing, never "everything".
-            principal(StaffRole::Recipient, &[], None),
-        ] {
-            assert!(may_handle_tips(&p), "{:?}", p.role);
-        }
+        assert!(may_handle_tips(&principal(
+            StaffRole::Recipient,
+            &[1],
+            None
+        )));
+        assert!(may_handle_tips(&principal(StaffRole::Admin, &[1], None)));
     }
 
     #[test]
@@ -238,6 +268,64 @@ mod tests {
         assert!(!may_grant(Some(&scoped), StaffRole::Recipient, &[1, 3]));
         // Only admins mint at all.
         assert!(!may_grant(Some(&editor), StaffRole::Recipient, &[1]));
+    }
+
+    #[test]
+    fn a_contacts_email_is_visible_to_editors_and_admins_it_serves_in_scope() {
+        let serves = [1, 5];
+        // In scope: the contact serves one of the caller's municipalities.
+        assert!(contact_visible(
+            &principal(StaffRole::Admin, &[1], None),
+            &serves
+        ));
+        assert!(contact_visible(
+            &principal(StaffRole::Editor, &[5, 9], None),
+            &serves
+        ));
+        // A national admin sees every contact, even one that serves nowhere.
+        assert!(contact_visible(
+            &principal(StaffRole::Admin, &[], None),
+            &serves
+        ));
+        assert!(contact_visible(
+            &principal(StaffRole::Admin, &[], None),
+            &[]
+        ));
+        // Out of scope: it serves none of the caller's municipalities.
+        assert!(!contact_visible(
+            &principal(StaffRole::Admin, &[2], None),
+            &serves
+        ));
+        assert!(!contact_visible(
+            &principal(StaffRole::Editor, &[2, 3], None),
+            &serves
+        ));
+        assert!(!contact_visible(
+            &principal(StaffRole::Editor, &[1], None),
+            &[]
+        ));
+        // Recipients see no contacts, not even their own.
+        assert!(!contact_visible(
+            &principal(StaffRole::Recipient, &[1], Some(7)),
+            &serves
+        ));
+    }
+
+    #[test]
+    fn a_contact_is_usable_where_it_serves_a_concerned_municipality_in_scope() {
+        let scoped = principal(StaffRole::Admin, &[1], None);
+        let national = principal(StaffRole::Admin, &[], None);
+        // In scope: it serves municipality 1, which the thing concerns and the caller covers.
+        assert!(contact_usable(Some(&scoped), &[1, 3], &[1]));
+        assert!(contact_usable(Some(&national), &[3], &[2, 3]));
+        // The operator at the command line is national.
+        assert!(contact_usable(None, &[3], &[3]));
+        // Out of scope: the only concerned municipality it serves is not the caller's.
+        assert!(!contact_usable(Some(&scoped), &[1, 3], &[3]));
+        // It serves none of the concerned municipalities, whoever asks.
+        assert!(!contact_usable(Some(&national), &[2], &[1]));
+        assert!(!contact_usable(None, &[2], &[1]));
+        assert!(!contact_usable(None, &[], &[1]));
     }
 
     #[test]

@@ -6,12 +6,14 @@ use entity::{
     police_area_municipality, promise, promise_municipality, signatory,
 };
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
     sea_query::{Expr, ExprTrait},
 };
 
-use crate::domain::{collation, period, search};
+use crate::{
+    db::in_subquery,
+    domain::{collation, period, search},
+};
 
 /// Every municipality matching an optional search, in Swedish alphabetical order.
 /// There are at most 290 municipalities, so filtering and collation happen in memory.
@@ -103,47 +105,33 @@ pub struct PromiseQuery {
 fn promise_condition(q: &PromiseQuery) -> Condition {
     let mut cond = Condition::all().add(promise::Column::Published.eq(true));
     if let Some(m) = q.municipality_id {
-        cond = cond.add(
-            promise::Column::Id.in_subquery(
-                promise_municipality::Entity::find()
-                    .select_only()
-                    .column(promise_municipality::Column::PromiseId)
-                    .filter(promise_municipality::Column::MunicipalityId.eq(m))
-                    .into_query(),
-            ),
-        );
+        cond = cond.add(in_subquery(
+            promise::Column::Id,
+            promise_municipality::Column::PromiseId,
+            promise_municipality::Column::MunicipalityId.eq(m),
+        ));
     }
     if let Some(ids) = &q.municipality_ids {
-        cond = cond.add(
-            promise::Column::Id.in_subquery(
-                promise_municipality::Entity::find()
-                    .select_only()
-                    .column(promise_municipality::Column::PromiseId)
-                    .filter(promise_municipality::Column::MunicipalityId.is_in(ids.iter().copied()))
-                    .into_query(),
-            ),
-        );
+        cond = cond.add(in_subquery(
+            promise::Column::Id,
+            promise_municipality::Column::PromiseId,
+            promise_municipality::Column::MunicipalityId.is_in(ids.iter().copied()),
+        ));
     }
     if let Some(area) = q.police_area_id {
-        let covered = police_area_municipality::Entity::find()
-            .select_only()
-            .column(police_area_municipality::Column::MunicipalityId)
-            .filter(police_area_municipality::Column::PoliceAreaId.eq(area))
-            .into_query();
+        let covered = in_subquery(
+            promise_municipality::Column::MunicipalityId,
+            police_area_municipality::Column::MunicipalityId,
+            police_area_municipality::Column::PoliceAreaId.eq(area),
+        );
         cond = cond.add(
             Condition::any()
                 .add(promise::Column::PoliceAreaId.eq(area))
-                .add(
-                    promise::Column::Id.in_subquery(
-                        promise_municipality::Entity::find()
-                            .select_only()
-                            .column(promise_municipality::Column::PromiseId)
-                            .filter(
-                                promise_municipality::Column::MunicipalityId.in_subquery(covered),
-                            )
-                            .into_query(),
-                    ),
-                ),
+                .add(in_subquery(
+                    promise::Column::Id,
+                    promise_municipality::Column::PromiseId,
+                    covered,
+                )),
         );
     }
     if let Some(day) = q.active_on {
@@ -166,15 +154,11 @@ fn promise_condition(q: &PromiseQuery) -> Condition {
         };
     }
     if let Some(party) = q.responsible {
-        cond = cond.add(
-            promise::Column::Id.in_subquery(
-                commitment::Entity::find()
-                    .select_only()
-                    .column(commitment::Column::PromiseId)
-                    .filter(commitment::Column::Responsible.eq(party))
-                    .into_query(),
-            ),
-        );
+        cond = cond.add(in_subquery(
+            promise::Column::Id,
+            commitment::Column::PromiseId,
+            commitment::Column::Responsible.eq(party),
+        ));
     }
     for term in &q.search_terms {
         cond = cond.add(
@@ -194,15 +178,11 @@ pub async fn promises(
     limit: u64,
 ) -> Result<(Vec<promise::Model>, u64), DbErr> {
     let select = promise::Entity::find().filter(promise_condition(q));
-    let total = select.clone().count(db).await?;
-    let items = select
-        .order_by_desc(promise::Column::ValidFrom)
-        .order_by_asc(promise::Column::Id)
-        .offset(offset)
-        .limit(limit)
-        .all(db)
-        .await?;
-    Ok((items, total))
+    let order = [
+        (promise::Column::ValidFrom, sea_orm::Order::Desc),
+        (promise::Column::Id, sea_orm::Order::Asc),
+    ];
+    crate::db::page(db, select, &order, offset, limit).await
 }
 
 /// A published promise by id.
@@ -291,7 +271,8 @@ pub async fn visible(
 }
 
 /// Count one change to the public catalogue. Call inside the transaction that makes it,
-/// so replicas never see the change without the new version or the other way round.
+/// so replicas never see the change without the new version or the other way round
+/// (they read it through [`crate::catalog_version::CatalogVersion`]).
 pub async fn bump_version(db: &impl ConnectionTrait) -> Result<(), DbErr> {
     entity::catalog_version::Entity::update_many()
         .col_expr(
@@ -302,12 +283,4 @@ pub async fn bump_version(db: &impl ConnectionTrait) -> Result<(), DbErr> {
         .exec(db)
         .await?;
     Ok(())
-}
-
-/// The catalogue's current change counter.
-pub async fn version(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
-    Ok(entity::catalog_version::Entity::find_by_id(1)
-        .one(db)
-        .await?
-        .map_or(0, |v| v.version))
 }

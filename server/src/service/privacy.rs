@@ -4,7 +4,7 @@
 use std::{collections::BTreeMap, time::Duration};
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use entity::{DeliveryKind, TipKind, TipStatus, delivery, tip};
+use entity::{DeliveryKind, DeliveryStatus, TipKind, TipStatus, delivery, tip, tip_photo};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
     sea_query::Expr,
@@ -19,7 +19,8 @@ pub struct Retention {
     pub max_age: Duration,
 }
 
-/// Erase the personal data of the given tips and of their receipts, in one transaction.
+/// Erase the personal data of the given tips (message, contact details, place, photos,
+/// hashes) and of their receipts, in one transaction.
 async fn erase_where(
     db: &DatabaseConnection,
     condition: Condition,
@@ -45,20 +46,56 @@ async fn erase_where(
         .col_expr(tip::Column::Phone, Expr::value(Option::<String>::None))
         .col_expr(tip::Column::IpHash, Expr::value(Option::<String>::None))
         .col_expr(tip::Column::EmailHash, Expr::value(Option::<String>::None))
+        .col_expr(
+            tip::Column::PlaceAddress,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            tip::Column::PlaceLatitudeE6,
+            Expr::value(Option::<i32>::None),
+        )
+        .col_expr(
+            tip::Column::PlaceLongitudeE6,
+            Expr::value(Option::<i32>::None),
+        )
         .col_expr(tip::Column::ErasedAt, Expr::value(Some(now)))
         .filter(tip::Column::Id.is_in(ids.clone()))
         .exec(&txn)
         .await?
         .rows_affected;
-    // A receipt's recipient is the resident.
+    // Photos are personal data through and through: they go, not just their content.
+    tip_photo::Entity::delete_many()
+        .filter(tip_photo::Column::TipId.is_in(ids.clone()))
+        .exec(&txn)
+        .await?;
+    let to_resident = [
+        DeliveryKind::Receipt,
+        DeliveryKind::Update,
+        DeliveryKind::Reply,
+    ];
+    // An email to the resident not sent yet will not be: it had nobody left to go to.
+    delivery::Entity::delete_many()
+        .filter(delivery::Column::TipId.is_in(ids.clone()))
+        .filter(delivery::Column::Kind.is_in(to_resident))
+        .filter(delivery::Column::Status.eq(DeliveryStatus::Pending))
+        .exec(&txn)
+        .await?;
+    // Those sent keep their record without the resident's address.
     delivery::Entity::update_many()
         .col_expr(delivery::Column::RecipientEmail, Expr::value(""))
         .col_expr(
             delivery::Column::RecipientName,
             Expr::value(Option::<String>::None),
         )
+        .filter(delivery::Column::TipId.is_in(ids.clone()))
+        .filter(delivery::Column::Kind.is_in(to_resident))
+        .exec(&txn)
+        .await?;
+    // A reply's text may speak of the resident.
+    delivery::Entity::update_many()
+        .col_expr(delivery::Column::Body, Expr::value(Option::<String>::None))
         .filter(delivery::Column::TipId.is_in(ids))
-        .filter(delivery::Column::Kind.eq(DeliveryKind::Receipt))
+        .filter(delivery::Column::Kind.eq(DeliveryKind::Reply))
         .exec(&txn)
         .await?;
     txn.commit().await?;
@@ -128,6 +165,10 @@ pub struct Statistics {
     pub share_handled: Option<f64>,
     /// Median hours from receipt to closing; `None` below the threshold.
     pub median_hours_to_handled: Option<f64>,
+    /// Share of the tips whose due date has come that were answered (moved out of
+    /// `NEW`) by then, 0 to 1; `None` when the total is hidden, no tip's due date has
+    /// come, or some month has a small group answered in time or not.
+    pub share_answered_within_target: Option<f64>,
 }
 
 /// True when `n` is a group that may not be shown or derived: 1 to `MIN_BUCKET - 1`.
@@ -171,6 +212,10 @@ struct Month {
     kinds: BTreeMap<String, (TipKind, u64)>,
     total: u64,
     closed: u64,
+    /// Tips whose due date has come (answered, or still waiting past it) …
+    decided: u64,
+    /// … and those of them answered by their due date.
+    in_time: u64,
 }
 
 /// Which kinds of one month to hide: the small ones (primary suppression) and then, while
@@ -215,12 +260,37 @@ pub async fn statistics(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Statistics, DbErr> {
+    let today = super::followup::swedish_date(Utc::now());
+    statistics_on(db, municipality_id, from, to, today).await
+}
+
+/// Whether a tip's answer is due by `today` and, if so, whether it came in time (its
+/// first move out of `NEW` on or before the due date, Swedish time). `None` for a tip
+/// without a due date or still within it.
+pub fn answered_in_time(t: &tip::Model, today: NaiveDate) -> Option<bool> {
+    let due = t.due_on?;
+    match t.answered_at {
+        Some(at) => Some(super::followup::swedish_date(at) <= due),
+        None => (today > due).then_some(false),
+    }
+}
+
+/// [`statistics`] with `today` (the Swedish date) deciding which due dates have come.
+/// The share answered within the target follows the same rules as the share handled.
+pub async fn statistics_on(
+    db: &impl ConnectionTrait,
+    municipality_id: i32,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    today: NaiveDate,
+) -> Result<Statistics, DbErr> {
     let Some((from, to)) = whole_months(from, to) else {
         return Ok(Statistics {
             total: None,
             buckets: Vec::new(),
             share_handled: None,
             median_hours_to_handled: None,
+            share_answered_within_target: None,
         });
     };
     let tips = tip::Entity::find()
@@ -251,14 +321,20 @@ pub async fn statistics(
         if is_closed(t) {
             month.closed += 1;
         }
+        if let Some(in_time) = answered_in_time(t, today) {
+            month.decided += 1;
+            month.in_time += u64::from(in_time);
+        }
     }
     let mut buckets = Vec::new();
     let mut every_month_safe = true;
     let mut status_safe = true;
+    let mut target_safe = true;
     for (name, month) in &months {
         let (hidden, safe) = suppress(month);
         every_month_safe &= safe;
         status_safe &= !small(month.closed) && !small(month.total - month.closed);
+        target_safe &= !small(month.in_time) && !small(month.decided - month.in_time);
         for (key, (kind, n)) in &month.kinds {
             buckets.push(Bucket {
                 month: name.clone(),
@@ -270,6 +346,11 @@ pub async fn statistics(
     let total_shown = total >= MIN_BUCKET && every_month_safe;
     let closed: Vec<&tip::Model> = tips.iter().filter(|t| is_closed(t)).collect();
     let share_handled = (total_shown && status_safe).then(|| closed.len() as f64 / total as f64);
+    let (decided, in_time) = months
+        .values()
+        .fold((0, 0), |(d, i), m| (d + m.decided, i + m.in_time));
+    let share_answered_within_target =
+        (total_shown && target_safe && decided > 0).then(|| in_time as f64 / decided as f64);
     let mut hours: Vec<f64> = closed
         .iter()
         .filter_map(|t| {
@@ -291,6 +372,7 @@ pub async fn statistics(
         buckets,
         share_handled,
         median_hours_to_handled,
+        share_answered_within_target,
     })
 }
 

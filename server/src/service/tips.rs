@@ -11,7 +11,7 @@ use std::{net::IpAddr, sync::Arc, time::Duration};
 use chrono::{DateTime, Utc};
 use entity::{
     DeliveryKind, DeliveryStatus, TipKind, TipStatus, commitment, contact, delivery, focus_area,
-    municipality, promise, promise_municipality, server_secret, tip,
+    municipality, promise, promise_municipality, server_secret, tip, tip_photo,
 };
 use hmac::{Hmac, Mac};
 use sea_orm::{
@@ -27,6 +27,8 @@ use super::{
     routing::RoutingCache,
 };
 use crate::domain::{
+    photo,
+    place::{self, Place},
     reference,
     routing::{self, RoutingFacts, RoutingReason},
     tip::{self as rules, Invalid, TipMessage},
@@ -43,6 +45,9 @@ pub struct TipIntake {
     pub wake_worker: Arc<Notify>,
     /// Municipalities' contacts and routing rules, kept per catalogue generation.
     pub routing: Arc<RoutingCache>,
+    /// What time it is: the system clock, or one a test sets. Every door that accepts
+    /// tips or changes them takes `now` from here.
+    pub clock: crate::clock::Clock,
 }
 
 impl TipIntake {
@@ -94,15 +99,36 @@ impl TipIntake {
             now,
         )
         .await?;
+        let free_at = match (&ip_hash, submission.photos.len()) {
+            (Some(hash), n) if n > 0 => {
+                let photos_free_at = photo_window(db, hash, limits.photos_per_ip, n, now).await?;
+                free_at.max(photos_free_at)
+            }
+            _ => free_at,
+        };
         if let Some(free_at) = free_at {
             let retry_after = (free_at - now).to_std().unwrap_or(Duration::from_secs(1));
             return Err(SubmitError::RateLimited { retry_after });
         }
-        // 3. This replica's ceiling.
+        // 3. Photos: decoding is the costly part of a tip, so it comes after the
+        // client's windows and before the replica's ceiling is spent.
+        let (photos, photo_place) = match self.clean_photos(&submission, &valid).await {
+            Ok(cleaned) => cleaned,
+            Err(err @ SubmitError::Invalid(_)) => {
+                // A file that fails to decode cost the decoding: it spends the client's
+                // invalid-attempt budget like any other invalid input.
+                self.spend_invalid(client)?;
+                return Err(err);
+            }
+            Err(err) => return Err(err),
+        };
+        // 4. This replica's ceiling.
         self.limiter.check_global()?;
-        // 4. Store; once more after a foreign-key failure.
+        // 5. Store; once more after a foreign-key failure.
         let mut valid = ValidTip {
             email_hash: email_hash.clone(),
+            photos,
+            place: photo_place.or(valid.place),
             ..valid
         };
         let mut stored = store(db, &self.ip_hash_key, &valid, ip_hash.clone(), now).await;
@@ -115,12 +141,16 @@ impl TipIntake {
             // Routed by a snapshot older than an edit made on another replica (a contact
             // deleted within the last poll interval): route again from the database.
             self.routing.forget();
+            let photos = std::mem::take(&mut valid.photos);
+            let place = valid.place.take();
             valid = validate(db, &self.routing, &submission).await?;
             valid.email_hash = email_hash;
+            valid.photos = photos;
+            valid.place = place;
             stored = store(db, &self.ip_hash_key, &valid, ip_hash, now).await;
         }
         let accepted = stored?;
-        // 5. The worker sends at once.
+        // 6. The worker sends at once.
         self.wake_worker.notify_one();
         tracing::info!(
             reference = %accepted.tip.reference,
@@ -141,6 +171,73 @@ impl TipIntake {
         }
     }
 
+    /// Decode and re-encode the photos on blocking threads, a few at a time across the
+    /// process (each can take a second and a hundred megabytes). Returns them with the
+    /// place taken from the first photo's camera position, when the resident asked for
+    /// it and gave no position of their own.
+    async fn clean_photos(
+        &self,
+        submission: &TipSubmission,
+        valid: &ValidTip,
+    ) -> Result<(Vec<photo::Photo>, Option<Place>), SubmitError> {
+        if submission.photos.is_empty() {
+            return Ok((Vec::new(), None));
+        }
+        let has_point = valid.place.as_ref().is_some_and(|p| p.point.is_some());
+        let wants_location = submission.use_photo_location && !has_point;
+        // The position is read before anything is decoded: asked for but absent, the
+        // tip is refused without the cost of decoding.
+        let location = if wants_location {
+            let found = submission
+                .photos
+                .iter()
+                .find_map(|p| photo::location(&p.bytes));
+            let Some(found) = found else {
+                return Err(SubmitError::Invalid(crate::domain::Invalid {
+                    swedish: true,
+                    ..crate::domain::invalid(
+                        "usePhotoLocation",
+                        "Bilderna har ingen position. Avmarkera rutan eller skriv var det är.",
+                    )
+                }));
+            };
+            Some(found)
+        } else {
+            None
+        };
+        let permit = PHOTO_DECODING
+            .acquire()
+            .await
+            .map_err(|_| SubmitError::Db(DbErr::Custom("photo decoding closed".into())))?;
+        let uploads = submission.photos.clone();
+        // The permit goes with the work: a request that is cancelled (a client gone, a
+        // timeout) does not free its slot while its photos are still being decoded.
+        let cleaned = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            uploads
+                .iter()
+                .enumerate()
+                .map(|(i, p)| photo::clean(i, &p.bytes, p.content_type.as_deref()))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await
+        .map_err(|_| {
+            // A decoder that panicked: the file is unreadable, never a server fault.
+            SubmitError::Invalid(crate::domain::Invalid {
+                swedish: true,
+                ..crate::domain::invalid("photos", "En av bilderna kunde inte läsas.")
+            })
+        })??;
+        let place = match location {
+            Some((latitude, longitude)) => {
+                let address = valid.place.as_ref().and_then(|p| p.address.as_deref());
+                place::parse(address, Some(latitude), Some(longitude))?
+            }
+            None => None,
+        };
+        Ok((cleaned, place))
+    }
+
     /// Decode and validate; reads only, spends no quota. The key is validated before it
     /// is looked up, and a replay is answered before the rest is validated.
     async fn checked(
@@ -158,6 +255,39 @@ impl TipIntake {
         let valid = validate(db, &self.routing, submission).await?;
         Ok(Checked::Valid(Box::new(valid)))
     }
+}
+
+/// How many photos are decoded at once in this process: the rest wait their turn, so a
+/// burst of uploads cannot take every core or gigabytes of memory.
+static PHOTO_DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// A tip's public state by its reference alone (the Open311 door's status): the kind,
+/// status and times, never its content. `None` when no tip has that reference.
+pub async fn public_state(
+    db: &impl ConnectionTrait,
+    reference: &str,
+) -> Result<Option<PublicState>, DbErr> {
+    Ok(tip::Entity::find()
+        .filter(tip::Column::Reference.eq(reference))
+        .one(db)
+        .await?
+        .map(|t| PublicState {
+            reference: t.reference,
+            kind: t.kind,
+            status: t.status,
+            received_at: t.received_at,
+            updated_at: t.updated_at,
+        }))
+}
+
+/// What anybody holding a tip's reference may learn of it.
+#[derive(Clone, Debug)]
+pub struct PublicState {
+    pub reference: String,
+    pub kind: TipKind,
+    pub status: TipStatus,
+    pub received_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 /// A submission after validation.
@@ -187,7 +317,42 @@ pub struct TipSubmission {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub wants_reply: bool,
+    /// Email the resident when staff move the tip on; kept only with an email.
+    pub notify_on_update: bool,
     pub idempotency_key: Option<String>,
+    /// Where the problem is, as given; validated by [`crate::domain::place::parse`].
+    pub place: Option<PlaceSubmission>,
+    /// Up to [`photo::MAX_PHOTOS`] files as uploaded; cleaned by [`photo::clean`].
+    pub photos: Vec<PhotoUpload>,
+    /// Make the position a photo's camera wrote the tip's place (when no position is
+    /// given); otherwise that position is dropped with the rest of the metadata.
+    pub use_photo_location: bool,
+}
+
+/// One uploaded file, as the client sent it.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct PhotoUpload {
+    /// The content type the client declared, if any.
+    pub content_type: Option<String>,
+    pub bytes: Vec<u8>,
+}
+
+/// Without the bytes: they are personal data and megabytes long.
+impl std::fmt::Debug for PhotoUpload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PhotoUpload")
+            .field("content_type", &self.content_type)
+            .field("bytes", &self.bytes.len())
+            .finish()
+    }
+}
+
+/// A place as the client sent it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PlaceSubmission {
+    pub address: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
 }
 
 impl TipSubmission {
@@ -203,7 +368,26 @@ impl TipSubmission {
             self.email,
             self.phone,
             self.wants_reply,
+            self.place
+                .as_ref()
+                .map(|p| (&p.address, p.latitude, p.longitude)),
         ]);
+        // Appended only when asked for, so keys stored before the field keep their hash.
+        let canonical = if self.notify_on_update {
+            serde_json::json!([canonical, "notify_on_update"])
+        } else {
+            canonical
+        };
+        let canonical = if self.photos.is_empty() {
+            canonical
+        } else {
+            let photos: Vec<String> = self
+                .photos
+                .iter()
+                .map(|p| hex(&Sha256::digest(&p.bytes)))
+                .collect();
+            serde_json::json!([canonical, photos, self.use_photo_location])
+        };
         hex(&Sha256::digest(canonical.to_string().as_bytes()))
     }
 }
@@ -221,6 +405,10 @@ pub struct ValidTip {
     pub email: Option<lettre::Address>,
     pub phone: Option<String>,
     pub wants_reply: bool,
+    pub place: Option<Place>,
+    /// Cleaned photos, set by [`TipIntake::submit`] once the limits allow the decoding.
+    pub photos: Vec<photo::Photo>,
+    pub notify_on_update: bool,
     pub idempotency_key: Option<Key>,
     pub request_hash: String,
     pub routed_to: Option<contact::Model>,
@@ -330,6 +518,25 @@ pub async fn validate(
     let email = rules::parse_email(input.email.as_deref())?;
     let phone = rules::parse_phone(input.phone.as_deref())?;
     rules::check_reply(input.wants_reply, email.is_some(), phone.is_some())?;
+    let place = match &input.place {
+        Some(p) => place::parse(p.address.as_deref(), p.latitude, p.longitude)?,
+        None => None,
+    };
+    photo::check_files(
+        input
+            .photos
+            .iter()
+            .map(|p| (p.bytes.as_slice(), p.content_type.as_deref())),
+    )?;
+    if input.use_photo_location && input.photos.is_empty() {
+        return Err(SubmitError::Invalid(crate::domain::Invalid {
+            swedish: true,
+            ..crate::domain::invalid(
+                "usePhotoLocation",
+                "Bifoga en bild för att använda bildens position.",
+            )
+        }));
+    }
     let idempotency_key = Key::parse(input.idempotency_key.as_deref())?;
 
     if let Some(r) = input.recipient
@@ -430,7 +637,9 @@ pub async fn validate(
     });
     let routed_to = routed.and_then(|id| candidates.into_iter().find(|c| c.id == id));
 
+    let notify_on_update = input.notify_on_update && email.is_some();
     Ok(ValidTip {
+        notify_on_update,
         municipality: municipality.clone(),
         kind: input.kind,
         message,
@@ -441,6 +650,8 @@ pub async fn validate(
         email,
         phone,
         wants_reply: input.wants_reply,
+        place,
+        photos: Vec::new(),
         idempotency_key,
         request_hash: input.request_hash(),
         routed_to,
@@ -508,6 +719,50 @@ pub async fn windows(
         }
     }
     Ok(free_at.filter(|at| *at > now))
+}
+
+/// The photo half of the per-client limit, shared by every replica: `None` when `adding`
+/// more photos fit in the window beside those of the client's tips still inside it, or
+/// when enough of them will have left. More photos than the limit at once never fit.
+pub async fn photo_window(
+    db: &impl ConnectionTrait,
+    ip_hash: &str,
+    limit: Limit,
+    adding: usize,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, DbErr> {
+    use sea_orm::{JoinType, QueryOrder, QuerySelect};
+    let since = now - limit.window;
+    let allowed = usize::try_from(limit.count).unwrap_or(usize::MAX);
+    // Newest first: the time each of the client's photos in the window was sent.
+    let sent: Vec<DateTime<Utc>> = tip_photo::Entity::find()
+        .select_only()
+        .column(tip::Column::ReceivedAt)
+        .join(
+            JoinType::InnerJoin,
+            tip_photo::Entity::belongs_to(tip::Entity)
+                .from(tip_photo::Column::TipId)
+                .to(tip::Column::Id)
+                .into(),
+        )
+        .filter(tip::Column::IpHash.eq(ip_hash))
+        .filter(tip::Column::ReceivedAt.gt(since))
+        .order_by_desc(tip::Column::ReceivedAt)
+        .limit(u64::try_from(allowed).unwrap_or(u64::MAX))
+        .into_tuple()
+        .all(db)
+        .await?;
+    if sent.len() + adding <= allowed {
+        return Ok(None);
+    }
+    // Room for `adding` once all but `allowed - adding` of them have left.
+    let keep = allowed.saturating_sub(adding);
+    let free_at = match sent.get(keep) {
+        Some(t) => *t + limit.window,
+        // More at once than the limit: as long as a whole window.
+        None => now + limit.window,
+    };
+    Ok(Some(free_at))
 }
 
 /// Store the tip, one delivery per message and the idempotency key, in one transaction.
@@ -597,6 +852,7 @@ async fn store_once(
     } else {
         TipStatus::Unrouted
     };
+    let point = valid.place.as_ref().and_then(|p| p.point);
     let tip = tip::ActiveModel {
         id: NotSet,
         reference: Set(reference.to_owned()),
@@ -621,6 +877,15 @@ async fn store_once(
         handled_at: Set(None),
         erased_at: Set(None),
         email_hash: Set(valid.email_hash.clone()),
+        place_address: Set(valid.place.as_ref().and_then(|p| p.address.clone())),
+        place_latitude_e6: Set(point.map(|p| p.latitude_e6)),
+        place_longitude_e6: Set(point.map(|p| p.longitude_e6)),
+        notify_on_update: Set(valid.notify_on_update),
+        reminded_at: Set(None),
+        escalated_at: Set(None),
+        escalation_flagged: Set(false),
+        replied_at: Set(None),
+        answered_at: Set(None),
     }
     .insert(&txn)
     .await
@@ -654,6 +919,22 @@ async fn store_once(
     }
     if !outbox.is_empty() {
         delivery::Entity::insert_many(outbox).exec(&txn).await?;
+    }
+    if !valid.photos.is_empty() {
+        let rows = valid
+            .photos
+            .iter()
+            .enumerate()
+            .map(|(position, p)| tip_photo::ActiveModel {
+                id: NotSet,
+                tip_id: Set(tip.id),
+                position: Set(i16::try_from(position).unwrap_or(i16::MAX)),
+                content_type: Set(p.format.content_type().to_owned()),
+                width: Set(i32::try_from(p.width).unwrap_or(i32::MAX)),
+                height: Set(i32::try_from(p.height).unwrap_or(i32::MAX)),
+                bytes: Set(p.bytes.clone()),
+            });
+        tip_photo::Entity::insert_many(rows).exec(&txn).await?;
     }
     if let Some(key) = &valid.idempotency_key {
         idempotency::remember(&txn, key, &valid.request_hash, tip.id, now).await?;
@@ -713,6 +994,8 @@ pub fn pending_delivery(
         last_error: Set(None),
         sent_at: Set(None),
         created_at: Set(now),
+        followup_key: Set(None),
+        body: Set(None),
     }
 }
 

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::{
     catalog::{self, ReadError},
-    internal_error, not_found, page,
+    internal_error, not_found, page, public_page,
 };
 use crate::{domain::tip::EMERGENCY_NOTICE_SV, http::AppState, service::staff};
 
@@ -47,7 +47,11 @@ pub struct StartQuery {
 }
 
 /// `/`: find your municipality, by search or in the list grouped by county.
-pub async fn start(State(state): State<AppState>, Query(q): Query<StartQuery>) -> Response {
+pub async fn start(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<StartQuery>,
+) -> Response {
     let search = q.sok.trim().chars().take(100).collect::<String>();
     let found = match catalog::municipalities(
         &state,
@@ -73,8 +77,9 @@ pub async fn start(State(state): State<AppState>, Query(q): Query<StartQuery>) -
         })
         .collect();
     counties.sort_by(|a, b| crate::domain::collation::compare(&a.name, &b.name));
-    page(
-        StatusCode::OK,
+    public_page(
+        &state,
+        &headers,
         &Start {
             search,
             counties,
@@ -91,7 +96,11 @@ struct MunicipalityPage {
 }
 
 /// `/kommun/{slug}`: the latest promise first, earlier ones below, the contacts.
-pub async fn municipality(State(state): State<AppState>, Path(slug): Path<String>) -> Response {
+pub async fn municipality(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+) -> Response {
     match catalog::municipality(&state, &slug).await {
         Ok(mut m) => {
             // The latest: the active promise, else the most recent (the API lists the
@@ -105,8 +114,9 @@ pub async fn municipality(State(state): State<AppState>, Path(slug): Path<String
                 let active = m.promises.nodes.remove(i);
                 m.promises.nodes.insert(0, active);
             }
-            page(
-                StatusCode::OK,
+            public_page(
+                &state,
+                &headers,
                 &MunicipalityPage {
                     m,
                     notice: EMERGENCY_NOTICE_SV,
@@ -124,6 +134,9 @@ struct StatusPage {
     reference: String,
     token: String,
     status: Option<&'static str>,
+    /// What the resident may expect or has had: "inom 5 arbetsdagar", a reply sent.
+    expect: Option<String>,
+    reply_sent: Option<String>,
     asked: bool,
 }
 
@@ -146,13 +159,28 @@ pub async fn status(
     let token = q.kod.trim().chars().take(200).collect::<String>();
     let asked = !reference.is_empty() || !token.is_empty();
     let mut found = None;
+    let (mut expect, mut reply_sent) = (None, None);
     if asked {
         let ip = crate::http::client_ip::client_ip(peer.ip(), &headers, &state.trusted_proxies);
         if let Err(refused) = state.intake.limiter.check_status(ip) {
             return super::tip_form::rate_limited(&refused);
         }
         match staff::public_status(&state.db, &reference, &token).await {
-            Ok(status) => found = status.map(|(s, _)| status_sv(s)),
+            Ok(Some(s)) => {
+                found = Some(status_sv(s.status));
+                if matches!(
+                    s.status,
+                    entity::TipStatus::New | entity::TipStatus::Unrouted
+                ) {
+                    expect = Some(crate::email::render::working_days_sv(s.response_days));
+                }
+                reply_sent = s.replied_at.map(|at| {
+                    at.with_timezone(&chrono_tz::Europe::Stockholm)
+                        .format("%Y-%m-%d")
+                        .to_string()
+                });
+            }
+            Ok(None) => {}
             Err(err) => {
                 tracing::error!(error = %err, "status lookup failed");
                 return internal_error();
@@ -170,6 +198,8 @@ pub async fn status(
             reference,
             token,
             status: found,
+            expect,
+            reply_sent,
             asked,
         },
     )
@@ -191,6 +221,6 @@ pub fn status_sv(status: entity::TipStatus) -> &'static str {
 struct Accessibility;
 
 /// `/tillganglighet`: the accessibility statement the law requires.
-pub async fn accessibility() -> Response {
-    page(StatusCode::OK, &Accessibility)
+pub async fn accessibility(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    public_page(&state, &headers, &Accessibility)
 }

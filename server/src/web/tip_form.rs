@@ -12,7 +12,6 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::Response,
 };
-use chrono::Utc;
 use serde::Deserialize;
 
 use super::{
@@ -20,14 +19,17 @@ use super::{
     internal_error, not_found, page,
 };
 use crate::{
-    domain::tip::{self as rules, EMERGENCY_NOTICE_SV},
+    domain::{
+        photo, place,
+        tip::{self as rules, EMERGENCY_NOTICE_SV},
+    },
     graphql::{
         ids::{self, NodeType},
         mutation::decode_concerns,
     },
     http::AppState,
     ratelimit::Refused,
-    service::tips::{Accepted, SubmitError, TipSubmission},
+    service::tips::{Accepted, PhotoUpload, PlaceSubmission, SubmitError, TipSubmission},
 };
 
 /// What the form posts. Every field is text, so that anything a browser sends can be
@@ -47,11 +49,49 @@ pub struct TipFormInput {
     #[serde(default)]
     pub wants_reply: Option<String>,
     #[serde(default)]
+    pub notify_on_update: Option<String>,
+    #[serde(default)]
     pub recipient: String,
     #[serde(default)]
     pub concerns: String,
     #[serde(default)]
     pub idempotency_key: String,
+    /// Where the problem is: an address or landmark (shown), and a position that the
+    /// page's script fills from the browser's geolocation (hidden fields).
+    #[serde(default)]
+    pub place_address: String,
+    #[serde(default)]
+    pub latitude: String,
+    #[serde(default)]
+    pub longitude: String,
+    /// "Use the photo's position" (a checkbox).
+    #[serde(default)]
+    pub use_photo_location: Option<String>,
+}
+
+impl TipFormInput {
+    /// The place as the service takes it; a coordinate that is not a number is `Err`.
+    fn place(&self) -> Result<Option<PlaceSubmission>, FieldError> {
+        let number = |s: &str| -> Result<Option<f64>, FieldError> {
+            let s = s.trim();
+            if s.is_empty() {
+                return Ok(None);
+            }
+            s.replace(',', ".")
+                .parse::<f64>()
+                .map(Some)
+                .map_err(|_| FieldError {
+                    field: "position",
+                    message: "Positionen kunde inte läsas. Ta bort den och försök igen, eller skriv platsen i fältet.".into(),
+                })
+        };
+        let place = PlaceSubmission {
+            address: Some(self.place_address.trim().to_owned()).filter(|a| !a.is_empty()),
+            latitude: number(&self.latitude)?,
+            longitude: number(&self.longitude)?,
+        };
+        Ok((place != PlaceSubmission::default()).then_some(place))
+    }
 }
 
 /// One field's error, for the summary and for the field itself.
@@ -91,6 +131,14 @@ impl FormPage {
     }
     fn wants_reply(&self) -> bool {
         self.input.wants_reply.is_some()
+    }
+
+    fn notify_on_update(&self) -> bool {
+        self.input.notify_on_update.is_some()
+    }
+
+    fn use_photo_location(&self) -> bool {
+        self.input.use_photo_location.is_some()
     }
 }
 
@@ -215,6 +263,15 @@ fn check(input: &TipFormInput) -> Vec<FieldError> {
     if let Err(e) = rules::check_reply(input.wants_reply.is_some(), has_email, has_phone) {
         push("wants_reply", e.message);
     }
+    match input.place() {
+        Ok(Some(p)) => {
+            if let Err(e) = place::parse(p.address.as_deref(), p.latitude, p.longitude) {
+                push(form_field(e.field), e.message);
+            }
+        }
+        Ok(None) => {}
+        Err(e) => push(e.field, e.message),
+    }
     errors
 }
 
@@ -229,11 +286,31 @@ fn form_field(api_field: &str) -> &'static str {
         "recipient" => "recipient",
         "concerns" => "concerns",
         "kind" => "kind",
+        "place.address" => "place_address",
+        "place.latitude" | "place.longitude" => "position",
+        "photos" => "photos",
+        "usePhotoLocation" => "use_photo_location",
         _ => "message",
     }
 }
 
-fn submission(slug: &str, input: &TipFormInput) -> Result<TipSubmission, FieldError> {
+/// A form shown again cannot hold the files it had (browsers do not allow it): say so
+/// at the photo field, unless a photo's own error already stands there.
+fn with_photo_hint(mut errors: Vec<FieldError>, had_photos: bool) -> Vec<FieldError> {
+    if had_photos && !errors.iter().any(|e| e.field == "photos") {
+        errors.push(FieldError {
+            field: "photos",
+            message: "Välj bilderna igen: de sparas inte när formuläret visas på nytt.".into(),
+        });
+    }
+    errors
+}
+
+fn submission(
+    slug: &str,
+    input: &TipFormInput,
+    photos: Vec<PhotoUpload>,
+) -> Result<TipSubmission, FieldError> {
     let kind = match input.kind.as_str() {
         "OPINION" => entity::TipKind::Opinion,
         "IDEA" => entity::TipKind::Idea,
@@ -266,7 +343,11 @@ fn submission(slug: &str, input: &TipFormInput) -> Result<TipSubmission, FieldEr
         email: optional(&input.email),
         phone: optional(&input.phone),
         wants_reply: input.wants_reply.is_some(),
+        notify_on_update: input.notify_on_update.is_some(),
         idempotency_key: optional(&input.idempotency_key),
+        place: input.place()?,
+        photos,
+        use_photo_location: input.use_photo_location.is_some(),
     })
 }
 
@@ -278,14 +359,84 @@ fn kind_label(input: &TipFormInput) -> &'static str {
     }
 }
 
+/// The posted form: `multipart/form-data` when it carries photos (the page's form
+/// always sends it so), or plain `application/x-www-form-urlencoded`. A photo left out
+/// for its size or number comes back as a field error, with everything typed kept.
+async fn read_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    request: axum::extract::Request,
+) -> Result<(TipFormInput, Vec<PhotoUpload>, Option<FieldError>), Response> {
+    use crate::http::multipart::{self, Refusal};
+    let unreadable = |title: &str, text: &str| {
+        page(
+            StatusCode::BAD_REQUEST,
+            &super::pages::Message {
+                title: title.into(),
+                text: text.into(),
+                link: None,
+            },
+        )
+    };
+    if !multipart::is_multipart(headers) {
+        use axum::extract::FromRequest;
+        let Form(input) = Form::<TipFormInput>::from_request(request, state)
+            .await
+            .map_err(|_| {
+                unreadable(
+                    "Formuläret kunde inte läsas",
+                    "Gå tillbaka och försök igen.",
+                )
+            })?;
+        return Ok((input, Vec::new(), None));
+    }
+    let form = match multipart::parts(headers, request.into_body(), state.max_body_bytes).await {
+        Ok(form) => form,
+        Err(Refusal::TooLarge) => {
+            let mut response = unreadable(
+                "Bilderna är för stora",
+                "Du kan bifoga högst 3 bilder på högst 8 MB var. Gå tillbaka, välj färre eller mindre bilder och skicka igen.",
+            );
+            *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+            return Err(response);
+        }
+        Err(_) => {
+            return Err(unreadable(
+                "Formuläret kunde inte läsas",
+                "Gå tillbaka och försök igen.",
+            ));
+        }
+    };
+    let fields = serde_json::Value::Object(
+        form.fields()
+            .into_iter()
+            .map(|(k, v)| (k, serde_json::Value::String(v)))
+            .collect(),
+    );
+    let input: TipFormInput = serde_json::from_value(fields).map_err(|_| {
+        unreadable(
+            "Formuläret kunde inte läsas",
+            "Gå tillbaka och försök igen.",
+        )
+    })?;
+    let left_out = form.left_out.map(|refusal| FieldError {
+        field: "photos",
+        message: match refusal {
+            Refusal::TooManyFiles => "Du kan bifoga högst 3 bilder. Välj bilderna igen.".into(),
+            _ => "En bild var större än 8 MB. Välj mindre bilder och försök igen.".into(),
+        },
+    });
+    Ok((input, multipart::photos(&form, "photos"), left_out))
+}
+
 /// `POST /kommun/{slug}/tips`: check, send, and show the receipt or the form again.
 pub async fn submit(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
     Path(slug): Path<String>,
-    Form(input): Form<TipFormInput>,
+    request: axum::extract::Request,
 ) -> Response {
+    let headers = request.headers().clone();
     // Another site's page must not send tips through its visitors' browsers. Browsers
     // say where a form came from; a cross-site POST is refused before anything else.
     if headers
@@ -306,12 +457,48 @@ pub async fn submit(
         Ok(m) => m,
         Err(response) => return response,
     };
+    // Held until the answer is given: the photos stay in memory that long.
+    let _upload = if crate::http::multipart::is_multipart(&headers) {
+        match crate::http::multipart::admission(&state.uploads) {
+            Some(permit) => Some(permit),
+            None => return uploads_busy(),
+        }
+    } else {
+        None
+    };
+    let (input, photos, left_out) = match read_form(&state, &headers, request).await {
+        Ok(read) => read,
+        Err(response) => return response,
+    };
     let ip = crate::http::client_ip::client_ip(peer.ip(), &headers, &state.trusted_proxies);
     let client = state.intake.limiter.key(ip);
     let kind = kind_label(&input);
     let mut errors = check(&input);
+    errors.extend(left_out);
+    if let Err(e) = photo::check_files(
+        photos
+            .iter()
+            .map(|p| (p.bytes.as_slice(), p.content_type.as_deref())),
+    ) {
+        errors.push(FieldError {
+            field: "photos",
+            message: e.message,
+        });
+    }
+    if input.use_photo_location.is_some()
+        && photos.is_empty()
+        && !errors.iter().any(|e| e.field == "photos")
+    {
+        errors.push(FieldError {
+            field: "use_photo_location",
+            message: "Bifoga en bild för att använda bildens position.".into(),
+        });
+    }
+    let had_photos = !photos.is_empty();
     let prepared = if errors.is_empty() {
-        submission(&m.slug, &input).map_err(|e| errors.push(e)).ok()
+        submission(&m.slug, &input, photos)
+            .map_err(|e| errors.push(e))
+            .ok()
     } else {
         None
     };
@@ -325,12 +512,12 @@ pub async fn submit(
         }
         return page(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &form_page(&m, input, errors),
+            &form_page(&m, input, with_photo_hint(errors, had_photos)),
         );
     };
     match state
         .intake
-        .submit(&state.db, Some(ip), prepared, Utc::now())
+        .submit(&state.db, Some(ip), prepared, state.intake.clock.now())
         .await
     {
         Ok(accepted) => {
@@ -345,7 +532,7 @@ pub async fn submit(
             }];
             page(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &form_page(&m, input, errors),
+                &form_page(&m, input, with_photo_hint(errors, had_photos)),
             )
         }
         Err(SubmitError::IdempotencyConflict) => {
@@ -397,6 +584,19 @@ fn receipt(m: &catalog::Municipality, accepted: &Accepted) -> Receipt {
         status_link,
         notice: EMERGENCY_NOTICE_SV,
     }
+}
+
+/// Every upload slot is taken: a Swedish page saying to try again shortly.
+fn uploads_busy() -> Response {
+    crate::http::multipart::busy(page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        &super::pages::Message {
+            title: "Många skickar bilder just nu".into(),
+            text: "Ditt meddelande har inte skickats. Gå tillbaka och skicka det igen om en liten stund."
+                .into(),
+            link: None,
+        },
+    ))
 }
 
 /// The friendly page for a client over a limit, saying when to try again.

@@ -62,8 +62,8 @@ impl AuditEntry {
     async fn action(&self) -> &str {
         &self.0.action
     }
-    /// What kind of thing: promise, focus_area, commitment, follow_up, signatory, contact
-    /// or routing_rule.
+    /// What kind of thing: promise, focus_area, commitment, follow_up, signatory, contact,
+    /// routing_rule or municipality (its response target).
     async fn entity_type(&self) -> &str {
         &self.0.entity_type
     }
@@ -109,7 +109,8 @@ pub struct AuditLogQuery;
 #[Object]
 impl AuditLogQuery {
     /// Changes made through the API, newest first (ADMIN). A municipality-scoped admin
-    /// sees the changes to promises, contacts and routing rules of its municipalities.
+    /// sees the changes to promises, contacts, routing rules and response targets of its
+    /// municipalities.
     #[graphql(complexity = "crate::graphql::connection::page_cost(first, last, child_complexity)")]
     async fn audit_log(
         &self,

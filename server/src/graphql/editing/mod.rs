@@ -1,4 +1,5 @@
-//! Staff editing of promises, their parts, contacts and routing rules, and the audit log.
+//! Staff editing of promises, their parts, contacts, routing rules and municipalities'
+//! response targets, and the audit log.
 //!
 //! Mutations follow the input/payload pattern. Editors and admins change what belongs to
 //! their municipalities (national admins everything); recipients get `FORBIDDEN`. The
@@ -6,10 +7,11 @@
 //! omitted field is left as it is and an explicit `null` clears it.
 //!
 //! One file per concern, mirroring `service::editing`: promises, their parts, contacts,
-//! routing rules and the audit log; shared inputs and helpers live here.
+//! routing rules, municipalities and the audit log; shared inputs and helpers live here.
 
 mod audit;
 mod contacts;
+mod municipalities;
 mod parts;
 mod promises;
 mod routing;
@@ -42,6 +44,7 @@ pub struct EditingMutation(
     parts::PartsMutation,
     contacts::ContactsMutation,
     routing::RoutingMutation,
+    municipalities::MunicipalitiesMutation,
 );
 
 fn maybe<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {

@@ -1,12 +1,17 @@
 //! Routing rules: which contact receives a municipality's tips.
 
 use super::contacts::StaffContact;
+use super::contacts::served_by;
 use super::municipality_id;
 use crate::graphql::context::db;
+use crate::graphql::context::loader;
 use crate::graphql::context::principal;
 use crate::graphql::errors::ApiResult;
 use crate::graphql::ids::NodeType;
 use crate::graphql::ids::decode_as;
+use crate::graphql::loaders::ContactById;
+use crate::graphql::loaders::FocusAreaById;
+use crate::graphql::loaders::MunicipalityById;
 use crate::graphql::types::FocusArea;
 use crate::graphql::types::Municipality;
 use crate::service::editing::RoutingRuleFields;
@@ -17,7 +22,6 @@ use async_graphql::InputObject;
 use async_graphql::Object;
 use async_graphql::SimpleObject;
 use entity::routing_rule;
-use sea_orm::EntityTrait;
 
 /// Which contact receives a municipality's tips, optionally for one focus area.
 pub struct RoutingRule(pub routing_rule::Model);
@@ -31,8 +35,8 @@ impl RoutingRule {
     }
     /// The municipality whose tips it routes.
     async fn municipality(&self, ctx: &Context<'_>) -> ApiResult<Option<Municipality>> {
-        let m = entity::municipality::Entity::find_by_id(self.0.municipality_id)
-            .one(db(ctx)?)
+        let m = loader(ctx)?
+            .load_one(MunicipalityById(self.0.municipality_id))
             .await?;
         Ok(m.map(Municipality))
     }
@@ -41,15 +45,16 @@ impl RoutingRule {
         let Some(id) = self.0.focus_area_id else {
             return Ok(None);
         };
-        let fa = entity::focus_area::Entity::find_by_id(id)
-            .one(db(ctx)?)
-            .await?;
+        let fa = loader(ctx)?.load_one(FocusAreaById(id)).await?;
         Ok(fa.map(FocusArea))
     }
     /// Who receives the tips; null when the contact serves none of the caller's
     /// municipalities.
     async fn contact(&self, ctx: &Context<'_>) -> ApiResult<Option<StaffContact>> {
-        let c = contacts::rule_contact(db(ctx)?, principal(ctx)?, self.0.contact_id).await?;
+        let id = self.0.contact_id;
+        let found = loader(ctx)?.load_one(ContactById(id)).await?;
+        let serves: Vec<i32> = served_by(ctx, id).await?.iter().map(|m| m.id).collect();
+        let c = contacts::rule_contact(principal(ctx)?, found, &serves);
         Ok(c.map(StaffContact))
     }
 }

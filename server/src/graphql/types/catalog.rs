@@ -41,7 +41,7 @@ crate::connection_types!(FollowUpConnection, FollowUpEdge, FollowUp, "follow-ups
 #[derive(Clone, Copy, Debug)]
 pub struct RequestDate(pub NaiveDate);
 
-use crate::graphql::context::loader;
+use crate::graphql::context::{loader, snapshot};
 
 fn today(ctx: &Context<'_>) -> NaiveDate {
     ctx.data::<RequestDate>()
@@ -57,23 +57,30 @@ fn public_contacts(all: Vec<contact::Model>) -> Vec<Contact> {
         .collect()
 }
 
-/// Load a list through a loader; a parent without children gets an empty list.
+/// Load a list from the snapshot (public reads) or through a loader (staff reads); a
+/// parent without children gets an empty list.
 async fn list<K, V>(ctx: &Context<'_>, key: K) -> ApiResult<Vec<V>>
 where
-    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static + FromSnapshot<Value = Vec<V>>,
     CatalogLoader: async_graphql::dataloader::Loader<K, Value = Vec<V>, Error = std::sync::Arc<sea_orm::DbErr>>,
     V: Send + Sync + Clone + 'static,
 {
+    if let Some(snapshot) = snapshot(ctx) {
+        return Ok(key.read_snapshot(&snapshot).unwrap_or_default());
+    }
     Ok(loader(ctx)?.load_one(key).await?.unwrap_or_default())
 }
 
 async fn one<K, V>(ctx: &Context<'_>, key: K) -> ApiResult<Option<V>>
 where
-    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static + FromSnapshot<Value = V>,
     CatalogLoader:
         async_graphql::dataloader::Loader<K, Value = V, Error = std::sync::Arc<sea_orm::DbErr>>,
     V: Send + Sync + Clone + 'static,
 {
+    if let Some(snapshot) = snapshot(ctx) {
+        return Ok(key.read_snapshot(&snapshot));
+    }
     Ok(loader(ctx)?.load_one(key).await?)
 }
 
@@ -96,6 +103,28 @@ fn target_of(c: &commitment::Model) -> Option<progress::Target> {
 fn commitment_progress(data: &PromiseProgress, c: &commitment::Model) -> f64 {
     let achieved = data.achieved.get(&c.id).copied().unwrap_or(0);
     progress::commitment(target_of(c), c.status, achieved, data.calendar_years)
+}
+
+/// One page of published promises matching `query`: from the snapshot for public reads,
+/// from the database for staff reads.
+pub(crate) async fn promise_page(
+    ctx: &Context<'_>,
+    args: PageArgs,
+    query: &PromiseQuery,
+) -> ApiResult<(Vec<promise::Model>, crate::graphql::connection::Page, u64)> {
+    if let Some(snapshot) = snapshot(ctx) {
+        let snapshot = &snapshot;
+        return args
+            .fetch(|offset, limit| async move {
+                Ok::<_, ApiError>(snapshot.promises(query, offset, limit))
+            })
+            .await;
+    }
+    let db = crate::graphql::context::db(ctx)?;
+    args.fetch(|offset, limit| async move {
+        Ok::<_, ApiError>(catalog::promises(db, query, offset, limit).await?)
+    })
+    .await
 }
 
 /// An object with a global id (Relay Node interface).
@@ -146,7 +175,8 @@ impl Municipality {
     async fn county(&self) -> &str {
         &self.0.county
     }
-    /// Swedish working days within which residents are promised an answer to a tip.
+    /// Swedish working days within which residents are promised an answer to a tip (1 to
+    /// 60, default 5; staff change it with `setResponseTarget`).
     async fn response_days(&self) -> i32 {
         self.0.response_days
     }
@@ -249,16 +279,11 @@ impl PoliceArea {
         #[graphql(desc = "Cursor of the first item of the next page.")] before: Option<String>,
     ) -> ApiResult<PromiseConnection> {
         let args = PageArgs::new(first, after.as_deref(), last, before.as_deref())?;
-        let db = crate::graphql::context::db(ctx)?;
-        let query = &PromiseQuery {
+        let query = PromiseQuery {
             police_area_id: Some(self.0.id),
             ..Default::default()
         };
-        let (items, page, total) = args
-            .fetch(|offset, limit| async move {
-                Ok::<_, ApiError>(catalog::promises(db, query, offset, limit).await?)
-            })
-            .await?;
+        let (items, page, total) = promise_page(ctx, args, &query).await?;
         Ok(connection(items.into_iter().map(Promise).collect(), page, total).into())
     }
 }

@@ -3,6 +3,7 @@
 //! are simply never exposed).
 
 mod catalog;
+pub(crate) use catalog::promise_page;
 mod enums;
 mod scalars;
 mod tip;
@@ -15,4 +16,4 @@ pub use enums::{
     CommitmentStatus, OrganisationKind, PromiseStatus, ResponsibleParty, TargetPeriod,
 };
 pub use scalars::{Date, DateTime};
-pub use tip::{SubmitTipInput, SubmitTipPayload, Tip, TipKind, TipStatus};
+pub use tip::{PlaceInput, SubmitTipInput, SubmitTipPayload, Tip, TipKind, TipPlace, TipStatus};

@@ -1,6 +1,6 @@
 //! Tips (synpunkter, tips och idéer) as the public API shows them.
 
-use async_graphql::{Enum, ID, InputObject, Object, SimpleObject};
+use async_graphql::{Enum, ID, InputObject, Object, SimpleObject, Upload};
 use entity::{contact, municipality, tip};
 
 use super::catalog::{Contact, Municipality};
@@ -36,7 +36,7 @@ crate::mirror_enum!(TipKind <=> entity::TipKind { Opinion, Tip, Idea });
 crate::mirror_enum!(TipStatus <=> entity::TipStatus { New, Unrouted, InProgress, Handled, NotRelevant });
 
 /// A resident's submission to `submitTip`.
-#[derive(InputObject, Clone, Debug)]
+#[derive(InputObject)]
 pub struct SubmitTipInput {
     /// The municipality by kommunkod ("1461") or slug ("mellerud").
     pub municipality: String,
@@ -57,9 +57,63 @@ pub struct SubmitTipInput {
     /// The resident would like an answer; needs an email or a telephone number.
     #[graphql(default)]
     pub wants_reply: bool,
+    /// Email the resident when staff take up or close the tip (never the staff's
+    /// internal notes); only with an `email`, ignored without one.
+    #[graphql(default)]
+    pub notify_on_update: bool,
     /// A client-generated key (for example a UUID): the same key within 24 hours returns
     /// the original result instead of sending the tip again.
     pub idempotency_key: Option<String>,
+    /// Where the problem is (optional). Shown only to the staff who receive the tip, never
+    /// publicly, and erased with the rest of the personal data.
+    pub place: Option<PlaceInput>,
+    /// Up to 3 photos (JPEG, PNG or WebP; each at most 8 MB and 24 megapixels; 20 MB in
+    /// all), sent as a GraphQL multipart request with an `Apollo-Require-Preflight` or
+    /// `X-Apollo-Operation-Name` header. Every photo is decoded and encoded anew, so
+    /// no metadata (position, camera, thumbnail) is kept. Staff only see them.
+    pub photos: Option<Vec<Upload>>,
+    /// Use the position the first photo's camera recorded as the tip's place, when
+    /// `place` has no position. Otherwise that position is dropped with the metadata.
+    #[graphql(default)]
+    pub use_photo_location: bool,
+}
+
+/// Where the problem is: an address or landmark, a position, or both.
+#[derive(InputObject, Clone, Debug)]
+pub struct PlaceInput {
+    /// Address or landmark, one line, at most 200 characters ("Storgatan vid skolan").
+    pub address: Option<String>,
+    /// WGS84 latitude in degrees, inside Sweden (55.0–69.1); needs `longitude`.
+    pub latitude: Option<f64>,
+    /// WGS84 longitude in degrees, inside Sweden (10.5–24.2); needs `latitude`.
+    pub longitude: Option<f64>,
+}
+
+/// Where a tip's problem is, as the resident gave it (staff only).
+#[derive(SimpleObject, Clone, Debug)]
+pub struct TipPlace {
+    /// Address or landmark.
+    pub address: Option<String>,
+    /// WGS84 latitude in degrees (six decimals).
+    pub latitude: Option<f64>,
+    /// WGS84 longitude in degrees (six decimals).
+    pub longitude: Option<f64>,
+}
+
+impl TipPlace {
+    /// The tip's place, if it has one (none after erasure).
+    pub fn of(tip: &tip::Model) -> Option<Self> {
+        let place = crate::domain::place::Place::stored(
+            tip.place_address.as_deref(),
+            tip.place_latitude_e6,
+            tip.place_longitude_e6,
+        )?;
+        Some(Self {
+            address: place.address,
+            latitude: place.point.map(|p| p.latitude()),
+            longitude: place.point.map(|p| p.longitude()),
+        })
+    }
 }
 
 /// A received tip, as the resident may see it. Contains no personal data.

@@ -467,7 +467,7 @@ pub async fn contacts(
     p: &Principal,
     municipality_id: Option<i32>,
 ) -> EditResult<Vec<contact::Model>> {
-    use sea_orm::{QueryOrder, QuerySelect, QueryTrait};
+    use sea_orm::QueryOrder;
     if !authz::may_edit(p) {
         return Err(EditError::Forbidden);
     }
@@ -480,15 +480,11 @@ pub async fn contacts(
     }
     let mut select = contact::Entity::find();
     if let Some(ids) = scope {
-        select = select.filter(
-            contact::Column::Id.in_subquery(
-                contact_municipality::Entity::find()
-                    .select_only()
-                    .column(contact_municipality::Column::ContactId)
-                    .filter(contact_municipality::Column::MunicipalityId.is_in(ids))
-                    .into_query(),
-            ),
-        );
+        select = select.filter(crate::db::in_subquery(
+            contact::Column::Id,
+            contact_municipality::Column::ContactId,
+            contact_municipality::Column::MunicipalityId.is_in(ids),
+        ));
     }
     let mut rows = select.order_by_asc(contact::Column::Id).all(db).await?;
     rows.sort_by(|a, b| crate::domain::collation::compare(&a.name, &b.name));
@@ -512,46 +508,26 @@ pub async fn routing_rules(
         .await?)
 }
 
-/// Municipality ids a contact serves (for the staff view).
-pub async fn contact_municipalities(
-    db: &DatabaseConnection,
-    contact_id: i32,
-) -> EditResult<Vec<municipality::Model>> {
-    use sea_orm::QuerySelect;
-    let ids: Vec<i32> = contact_municipality::Entity::find()
-        .filter(contact_municipality::Column::ContactId.eq(contact_id))
-        .select_only()
-        .column(contact_municipality::Column::MunicipalityId)
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(municipality::Entity::find()
-        .filter(municipality::Column::Id.is_in(ids))
-        .all(db)
-        .await?)
-}
-
 /// A contact's private email, for staff with the contact in scope (`Forbidden` otherwise).
-pub async fn private_email(
-    db: &DatabaseConnection,
+/// `serves`: the municipalities the contact serves (staff lists load them in batches).
+pub fn private_email(
     p: &Principal,
     contact: &contact::Model,
+    serves: &[i32],
 ) -> EditResult<Option<String>> {
-    if !authz::contact_visible(db, p, contact.id).await? {
+    if !authz::contact_visible(p, serves) {
         return Err(EditError::Forbidden);
     }
     Ok(contact.email.clone())
 }
 
-/// The contact a routing rule sends tips to, when it is in the caller's scope; `None`
-/// when it serves none of the caller's municipalities (or no longer exists).
-pub async fn rule_contact(
-    db: &DatabaseConnection,
+/// The contact a routing rule sends tips to (`None` when it no longer exists), when it is
+/// in the caller's scope; `None` when it serves none of the caller's municipalities.
+/// `serves`: the municipalities the contact serves.
+pub fn rule_contact(
     p: &Principal,
-    contact_id: i32,
-) -> EditResult<Option<contact::Model>> {
-    if !authz::contact_visible(db, p, contact_id).await? {
-        return Ok(None);
-    }
-    Ok(contact::Entity::find_by_id(contact_id).one(db).await?)
+    contact: Option<contact::Model>,
+    serves: &[i32],
+) -> Option<contact::Model> {
+    contact.filter(|_| authz::contact_visible(p, serves))
 }

@@ -1,4 +1,5 @@
-//! Staff editing of the catalogue: promises and their parts, contacts and routing rules.
+//! Staff editing of the catalogue: promises and their parts, contacts, routing rules and
+//! municipalities' response targets.
 //!
 //! Every change runs in one transaction that also writes the audit entry (who, when, what,
 //! before and after) and marks the seeded row as taken over by staff, so a later seed import
@@ -7,8 +8,10 @@
 //! rules live in `service::authz`.
 
 pub mod contacts;
+pub mod municipalities;
 pub mod parts;
 pub mod promises;
+pub mod view;
 
 pub use contacts::{ContactFields, RoutingRuleFields};
 pub use parts::{CommitmentFields, FocusAreaFields, FollowUpFields, List, SignatoryFields, Target};
@@ -77,6 +80,8 @@ pub mod taken_over {
     pub const CONTACT: &str = "contact";
     /// A municipality's routing rules, keyed by kommunkod.
     pub const ROUTING: &str = "routing";
+    /// A municipality's response target, keyed by kommunkod.
+    pub const RESPONSE_TARGET: &str = "response_target";
 }
 
 use super::authz::{covers_all, covers_any};
@@ -151,7 +156,7 @@ impl<'a> Change<'a> {
             id: NotSet,
             at: Set(self.now),
             actor: Set(self.p.name.clone()),
-            token_id: Set(Some(self.p.token_id)),
+            token_id: Set(self.p.token_id),
             action: Set(action.as_str().to_owned()),
             entity_type: Set(entity_type.to_owned()),
             entity_id: Set(entity_id),

@@ -187,6 +187,34 @@ where
     Ok(saved)
 }
 
+/// Delete a part, log what it was (`before`, with what its deletion cascades to) and
+/// commit the change.
+async fn save_delete<M, A>(
+    change: Change<'_>,
+    entity_type: &'static str,
+    promise_id: i32,
+    current: M,
+    before: &impl Serialize,
+) -> EditResult<()>
+where
+    M: ModelTrait + IntoActiveModel<A> + PartRow + Send,
+    A: ActiveModelTrait<Entity = M::Entity> + sea_orm::ActiveModelBehavior + Send,
+{
+    let id = current.row_id();
+    current.delete(&change.txn).await?;
+    record(
+        &change,
+        Action::Delete,
+        entity_type,
+        id,
+        promise_id,
+        Some(before),
+        None,
+    )
+    .await?;
+    change.commit().await
+}
+
 /// A row's snapshot with the rows that go with it (deleted by cascade).
 fn with_parts<const N: usize>(
     row: &impl Serialize,
@@ -314,18 +342,7 @@ pub async fn delete_focus_area(db: &DatabaseConnection, p: &Principal, id: i32) 
         ],
     );
     let promise_id = current.promise_id;
-    current.delete(&change.txn).await?;
-    record(
-        &change,
-        Action::Delete,
-        "focus_area",
-        id,
-        promise_id,
-        Some(&before),
-        None,
-    )
-    .await?;
-    change.commit().await
+    save_delete(change, "focus_area", promise_id, current, &before).await
 }
 
 async fn focus_area(change: &Change<'_>, id: i32) -> EditResult<focus_area::Model> {
@@ -376,10 +393,7 @@ pub async fn create_commitment(
         ..Default::default()
     };
     let mut am = apply_commitment(&change, am, promise_id, f).await?;
-    let focus_area_id = match &am.focus_area_id {
-        sea_orm::ActiveValue::Set(v) | sea_orm::ActiveValue::Unchanged(v) => *v,
-        sea_orm::ActiveValue::NotSet => None,
-    };
+    let focus_area_id = focus_area_of(&am);
     am.position = Set(next_commitment_position(&change, promise_id, focus_area_id).await?);
     save_new(change, "commitment", promise_id, am).await
 }
@@ -401,10 +415,7 @@ pub async fn update_commitment(
     )
     .await?;
     if moves {
-        let to = match &am.focus_area_id {
-            sea_orm::ActiveValue::Set(v) | sea_orm::ActiveValue::Unchanged(v) => *v,
-            sea_orm::ActiveValue::NotSet => None,
-        };
+        let to = focus_area_of(&am);
         am.position = Set(next_commitment_position(&change, current.promise_id, to).await?);
     }
     save_update(change, "commitment", current.promise_id, current, am).await
@@ -419,18 +430,7 @@ pub async fn delete_commitment(db: &DatabaseConnection, p: &Principal, id: i32) 
         .await?;
     let before = with_parts(&current, [("follow_ups", snapshot(&follow_ups))]);
     let promise_id = current.promise_id;
-    current.delete(&change.txn).await?;
-    record(
-        &change,
-        Action::Delete,
-        "commitment",
-        id,
-        promise_id,
-        Some(&before),
-        None,
-    )
-    .await?;
-    change.commit().await
+    save_delete(change, "commitment", promise_id, current, &before).await
 }
 
 async fn commitment(change: &Change<'_>, id: i32) -> EditResult<commitment::Model> {
@@ -440,6 +440,11 @@ async fn commitment(change: &Change<'_>, id: i32) -> EditResult<commitment::Mode
         .ok_or(EditError::NotFound("commitment"))?;
     change.promise(c.promise_id).await?;
     Ok(c)
+}
+
+/// The focus area a commitment being saved belongs to (none when not set).
+fn focus_area_of(am: &commitment::ActiveModel) -> Option<i32> {
+    am.focus_area_id.try_as_ref().copied().flatten()
 }
 
 async fn next_commitment_position(
@@ -547,18 +552,8 @@ pub async fn update_follow_up(
 pub async fn delete_follow_up(db: &DatabaseConnection, p: &Principal, id: i32) -> EditResult<()> {
     let change = Change::begin(db, p).await?;
     let (current, promise_id) = follow_up(&change, id).await?;
-    current.clone().delete(&change.txn).await?;
-    record(
-        &change,
-        Action::Delete,
-        "follow_up",
-        id,
-        promise_id,
-        Some(&current),
-        None,
-    )
-    .await?;
-    change.commit().await
+    let before = snapshot(&current);
+    save_delete(change, "follow_up", promise_id, current, &before).await
 }
 
 async fn follow_up(change: &Change<'_>, id: i32) -> EditResult<(follow_up::Model, i32)> {
@@ -639,18 +634,8 @@ pub async fn update_signatory(
 pub async fn delete_signatory(db: &DatabaseConnection, p: &Principal, id: i32) -> EditResult<()> {
     let change = Change::begin(db, p).await?;
     let current = signatory(&change, id).await?;
-    current.clone().delete(&change.txn).await?;
-    record(
-        &change,
-        Action::Delete,
-        "signatory",
-        id,
-        current.promise_id,
-        Some(&current),
-        None,
-    )
-    .await?;
-    change.commit().await
+    let (promise_id, before) = (current.promise_id, snapshot(&current));
+    save_delete(change, "signatory", promise_id, current, &before).await
 }
 
 async fn signatory(change: &Change<'_>, id: i32) -> EditResult<signatory::Model> {

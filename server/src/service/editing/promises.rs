@@ -393,31 +393,20 @@ pub async fn editable(
     offset: u64,
     limit: u64,
 ) -> EditResult<(Vec<promise::Model>, u64)> {
-    use sea_orm::{PaginatorTrait, QuerySelect, QueryTrait};
     if !crate::service::authz::may_edit(p) {
         return Err(EditError::Forbidden);
     }
     let mut select = promise::Entity::find();
     if let Some(scope) = crate::service::authz::scope(p) {
-        select = select.filter(
-            promise::Column::Id.in_subquery(
-                promise_municipality::Entity::find()
-                    .select_only()
-                    .column(promise_municipality::Column::PromiseId)
-                    .filter(
-                        promise_municipality::Column::MunicipalityId.is_in(scope.iter().copied()),
-                    )
-                    .into_query(),
-            ),
-        );
+        select = select.filter(crate::db::in_subquery(
+            promise::Column::Id,
+            promise_municipality::Column::PromiseId,
+            promise_municipality::Column::MunicipalityId.is_in(scope.iter().copied()),
+        ));
     }
-    let total = select.clone().count(db).await?;
-    let rows = select
-        .order_by_desc(promise::Column::UpdatedAt)
-        .order_by_desc(promise::Column::Id)
-        .offset(offset)
-        .limit(limit)
-        .all(db)
-        .await?;
-    Ok((rows, total))
+    let order = [
+        (promise::Column::UpdatedAt, sea_orm::Order::Desc),
+        (promise::Column::Id, sea_orm::Order::Desc),
+    ];
+    Ok(crate::db::page(db, select, &order, offset, limit).await?)
 }

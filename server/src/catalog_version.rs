@@ -5,14 +5,16 @@
 //! `CATALOG_POLL_INTERVAL_MS` otherwise; when it moved, the local *generation* moves too,
 //! and whatever was computed under an older generation (cached responses, routing facts)
 //! is stale. The response cache and the routing cache both watch this one value, so
-//! neither has to know about the other.
+//! neither has to know about the other. It sits below both (and below the services, which
+//! re-export it as `service::catalog_version`); writes bump the counter with
+//! `service::catalog::bump_version`.
 
 use std::sync::{
     Arc,
     atomic::{AtomicI64, AtomicU64, Ordering},
 };
 
-use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
 
 /// The database's catalogue version as this replica last saw it, and the generation
 /// that changes whenever that may have moved.
@@ -43,7 +45,7 @@ impl CatalogVersion {
     /// Read the database's version; a new generation begins when it moved. On an error
     /// nothing local can be trusted any more, so a new generation begins as well.
     pub async fn sync(&self, db: &impl ConnectionTrait) -> Result<(), DbErr> {
-        match super::catalog::version(db).await {
+        match version(db).await {
             Ok(current) => {
                 if self.version.swap(current, Ordering::AcqRel) != current {
                     self.invalidate();
@@ -56,4 +58,12 @@ impl CatalogVersion {
             }
         }
     }
+}
+
+/// The catalogue's current change counter in the database.
+async fn version(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
+    Ok(entity::catalog_version::Entity::find_by_id(1)
+        .one(db)
+        .await?
+        .map_or(0, |v| v.version))
 }
