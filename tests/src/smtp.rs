@@ -17,7 +17,9 @@ use mailin_embedded::{Handler, Response, Server, response};
 struct Switches {
     /// Answer 421 to MAIL: a temporary outage.
     down: Arc<AtomicBool>,
-    /// Hold the end of DATA for a while, then fail: a server that hangs.
+    /// Hold the end of DATA for a while, then fail: a server that hangs. Read when a
+    /// transaction begins (MAIL), so a message whose client died while the server hung
+    /// is never recorded later, after the switch is turned off.
     hang: Arc<AtomicBool>,
     /// When set, the reply code and text to `RCPT TO` (e.g. 550 or 451).
     refuse_rcpt: Arc<Mutex<Option<(u16, String)>>>,
@@ -30,11 +32,14 @@ struct Recorder {
     messages: Arc<Mutex<Vec<Vec<u8>>>>,
     switches: Switches,
     current: Vec<u8>,
+    /// This transaction began while the server hung.
+    hanging: bool,
 }
 
 impl Handler for Recorder {
     fn mail(&mut self, _ip: std::net::IpAddr, _domain: &str, _from: &str) -> Response {
         self.current.clear();
+        self.hanging = self.switches.hang.load(Ordering::SeqCst);
         if self.switches.down.load(Ordering::SeqCst) {
             response::NO_SERVICE
         } else {
@@ -64,7 +69,7 @@ impl Handler for Recorder {
     }
 
     fn data_end(&mut self) -> Response {
-        if self.switches.hang.load(Ordering::SeqCst) {
+        if self.hanging {
             std::thread::sleep(Duration::from_secs(5));
             return response::INTERNAL_ERROR;
         }
@@ -93,6 +98,7 @@ impl SmtpSink {
             messages: messages.clone(),
             switches: switches.clone(),
             current: Vec::new(),
+            hanging: false,
         };
         let mut server = Server::new(handler);
         server
