@@ -10,15 +10,14 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::{
-    Form,
     extract::{Path, Query, State},
-    http::{HeaderMap, StatusCode},
+    http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
 use entity::CommitmentStatus;
 use serde::Deserialize;
 
-use super::{Session, private, session, session_for_post};
+use super::{Posted, Session, csrf_forms, private};
 use crate::{
     domain::{Invalid, Param},
     http::AppState,
@@ -81,11 +80,7 @@ struct ListPage {
 }
 
 /// `GET /staff/redigera`: the promises the editor may edit.
-pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let s = match session(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+pub async fn list(State(state): State<AppState>, s: Session) -> Response {
     match editing::promises::editable(&state.db, &s.principal, 0, 200).await {
         Ok((rows, _)) => private(page(
             StatusCode::OK,
@@ -205,14 +200,10 @@ pub struct SavedQuery {
 /// `GET /staff/redigera/loften/{id}`.
 pub async fn promise_form(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<i32>,
     Query(q): Query<SavedQuery>,
+    s: Session,
 ) -> Response {
-    let s = match session(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     let saved = q.sparat == "1";
     match edit_page(&state, &s, id, StatusCode::OK, saved, Failed::default()).await {
         Ok(r) => private(r),
@@ -374,14 +365,12 @@ pub struct TextsInput {
 /// `POST /staff/redigera/loften/{id}`: the promise's texts.
 pub async fn save_texts(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<i32>,
-    Form(input): Form<TextsInput>,
+    Posted {
+        session: s,
+        form: input,
+    }: Posted<TextsInput>,
 ) -> Response {
-    let s = match session_for_post(&state, &headers, &input.csrf).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     let optional = |v: &str| Some(Some(v.to_owned()).filter(|v| !v.trim().is_empty()));
     let fields = PromiseFields {
         title: Some(input.title.clone()),
@@ -429,14 +418,12 @@ pub struct StatusInput {
 /// `POST /staff/redigera/aktiviteter/{id}/status`: a commitment's status.
 pub async fn commitment_status(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<i32>,
-    Form(input): Form<StatusInput>,
+    Posted {
+        session: s,
+        form: input,
+    }: Posted<StatusInput>,
 ) -> Response {
-    let s = match session_for_post(&state, &headers, &input.csrf).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     let promise_id = match editing::view::promise_of_commitment(&state.db, &s.principal, id).await {
         Ok(p) => p,
         Err(err) => return private(refused(err)),
@@ -528,14 +515,12 @@ async fn save_follow_up_with(
 /// `POST /staff/redigera/aktiviteter/{id}/uppfoljningar`: a new follow-up.
 pub async fn add_follow_up(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<i32>,
-    Form(input): Form<FollowUpInput>,
+    Posted {
+        session: s,
+        form: input,
+    }: Posted<FollowUpInput>,
 ) -> Response {
-    let s = match session_for_post(&state, &headers, &input.csrf).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     let promise_id = match editing::view::promise_of_commitment(&state.db, &s.principal, id).await {
         Ok(p) => p,
         Err(err) => return private(refused(err)),
@@ -558,14 +543,12 @@ pub async fn add_follow_up(
 /// `POST /staff/redigera/uppfoljningar/{id}`: a follow-up's date and text.
 pub async fn save_follow_up(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<i32>,
-    Form(input): Form<FollowUpInput>,
+    Posted {
+        session: s,
+        form: input,
+    }: Posted<FollowUpInput>,
 ) -> Response {
-    let s = match session_for_post(&state, &headers, &input.csrf).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     let promise_id = match editing::view::promise_of_follow_up(&state.db, &s.principal, id).await {
         Ok(p) => p,
         Err(err) => return private(refused(err)),
@@ -584,3 +567,5 @@ pub async fn save_follow_up(
     })
     .await
 }
+
+csrf_forms!(TextsInput, StatusInput, FollowUpInput);

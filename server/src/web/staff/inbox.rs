@@ -2,7 +2,6 @@
 
 use askama::Template;
 use axum::{
-    Form,
     extract::{Path, Query, State},
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
@@ -10,7 +9,7 @@ use axum::{
 use entity::{DeliveryStatus, TipStatus};
 use serde::Deserialize;
 
-use super::{Session, private, session, session_for_post};
+use super::{CsrfOnly, Posted, Session, csrf_forms, private};
 use crate::{
     http::AppState,
     service::staff::{self, StaffError, TipQuery},
@@ -140,13 +139,9 @@ fn refused(err: StaffError) -> Response {
 /// `GET /staff`: tips in scope, newest first, a page at a time.
 pub async fn inbox(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Query(q): Query<InboxQuery>,
+    s: Session,
 ) -> Response {
-    let s = match session(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     let status = status_param(&q.status);
     let page_no = q.sida.unwrap_or(1).clamp(1, 100_000);
     let only_overdue = q.forsenade == "1";
@@ -440,14 +435,12 @@ fn urlencode(s: &str) -> String {
 /// `POST /staff/tips/{reference}/status`.
 pub async fn change_status(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(reference): Path<String>,
-    Form(input): Form<StatusInput>,
+    Posted {
+        session: s,
+        form: input,
+    }: Posted<StatusInput>,
 ) -> Response {
-    let s = match session_for_post(&state, &headers, &input.csrf).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     let Some(to) = status_param(&input.status) else {
         return private(refused(StaffError::Invalid {
             field: "status",
@@ -479,14 +472,12 @@ pub struct RerouteInput {
 /// `POST /staff/tips/{reference}/vidarebefordra`.
 pub async fn reroute(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(reference): Path<String>,
-    Form(input): Form<RerouteInput>,
+    Posted {
+        session: s,
+        form: input,
+    }: Posted<RerouteInput>,
 ) -> Response {
-    let s = match session_for_post(&state, &headers, &input.csrf).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     let Some(contact) = input.contact else {
         return private(refused(StaffError::Invalid {
             field: "contact",
@@ -503,23 +494,12 @@ pub async fn reroute(
     }
 }
 
-#[derive(Deserialize)]
-pub struct CsrfInput {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// `POST /staff/tips/{reference}/skicka-igen`.
 pub async fn resend(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(reference): Path<String>,
-    Form(input): Form<CsrfInput>,
+    Posted { session: s, .. }: Posted<CsrfOnly>,
 ) -> Response {
-    let s = match session_for_post(&state, &headers, &input.csrf).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     match staff::resend_dead(&state.db, &s.principal, &reference).await {
         Ok(_) => {
             state.intake.wake_worker.notify_one();
@@ -554,14 +534,12 @@ fn reply_error_sv(text: &str) -> String {
 /// shows the tip page again with the error by the field and the text kept.
 pub async fn reply(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(reference): Path<String>,
-    Form(input): Form<ReplyInput>,
+    Posted {
+        session: s,
+        form: input,
+    }: Posted<ReplyInput>,
 ) -> Response {
-    let s = match session_for_post(&state, &headers, &input.csrf).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     let now = state.intake.clock.now();
     match staff::reply_to_resident(&state.db, &s.principal, &reference, &input.message, now).await {
         Ok(_) => {
@@ -591,3 +569,5 @@ pub async fn reply(
         Err(err) => private(refused(err)),
     }
 }
+
+csrf_forms!(StatusInput, RerouteInput, ReplyInput);

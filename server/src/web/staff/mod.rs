@@ -13,11 +13,14 @@ mod inbox;
 mod signin;
 
 use axum::{
-    Router,
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    Form, Router,
+    extract::{FromRequest, FromRequestParts, Request},
+    http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
+
+use serde::de::DeserializeOwned;
 
 use super::{page, pages::Message};
 use crate::{
@@ -159,17 +162,64 @@ pub async fn signed_in(
     staff_session::authenticate(&state.db, &secret, state.staff.timeouts, chrono::Utc::now()).await
 }
 
-/// A signed-in POST: the session, and its CSRF token checked against the form's.
-async fn session_for_post(
-    state: &AppState,
-    headers: &HeaderMap,
-    csrf: &str,
-) -> Result<Session, Response> {
-    let s = session(state, headers).await?;
-    if s.csrf_ok(csrf) {
-        Ok(s)
-    } else {
-        Err(csrf_refused())
+/// A signed-in page: the request's session, or the sign-in page (or a 500 page) instead.
+impl FromRequestParts<AppState> for Session {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        session(state, &parts.headers).await
+    }
+}
+
+/// A form of a signed-in page: it carries the session's CSRF token.
+pub trait CsrfForm {
+    fn csrf(&self) -> &str;
+}
+
+/// [`CsrfForm`] for form types whose token is their `csrf` field.
+macro_rules! csrf_forms {
+    ($($form:ty),+ $(,)?) => {
+        $(impl $crate::web::staff::CsrfForm for $form {
+            fn csrf(&self) -> &str {
+                &self.csrf
+            }
+        })+
+    };
+}
+use csrf_forms;
+
+/// A form that carries nothing but its CSRF token (a button).
+#[derive(serde::Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+csrf_forms!(CsrfOnly);
+
+/// A signed-in form POST: the form, then the session with the form's CSRF token checked
+/// against it (403 otherwise). The form is read first, as a plain `Form` would be.
+pub struct Posted<T> {
+    pub session: Session,
+    pub form: T,
+}
+
+impl<T> FromRequest<AppState> for Posted<T>
+where
+    T: DeserializeOwned + CsrfForm + Send,
+{
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let headers = request.headers().clone();
+        let Form(form) = Form::<T>::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let session = session(state, &headers).await?;
+        if !session.csrf_ok(form.csrf()) {
+            return Err(csrf_refused());
+        }
+        Ok(Self { session, form })
     }
 }
 

@@ -11,7 +11,7 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{cookie, cross_site, private, session_for_post};
+use super::{CsrfOnly, Posted, cookie, cross_site, private};
 use crate::{
     email::render,
     http::AppState,
@@ -231,22 +231,11 @@ pub async fn redeem(
     }
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// `POST /staff/logga-ut`: the session ends on the server, the cookie is removed.
 pub async fn sign_out(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Form(input): Form<CsrfOnly>,
+    Posted { session: s, .. }: Posted<CsrfOnly>,
 ) -> Response {
-    let s = match session_for_post(&state, &headers, &input.csrf).await {
-        Ok(s) => s,
-        Err(response) => return response,
-    };
     if let Err(err) = staff_session::revoke(&state.db, &s.secret, chrono::Utc::now()).await {
         tracing::error!(error = %err, "a staff session could not be revoked");
         return internal_error();
