@@ -198,7 +198,7 @@ pub fn photos(form: &Form, name: &str) -> Vec<crate::service::tips::PhotoUpload>
 /// there (a panic in the scalar) or at one file many times over.
 const UPLOAD_MARKER: &str = "#__graphql_file__:";
 
-/// Whether the request names an uploaded file by itself (see [`UPLOAD_MARKER`]).
+/// Whether the request names an uploaded file by itself (see `UPLOAD_MARKER`).
 pub fn names_an_upload(request: &async_graphql::Request) -> bool {
     fn in_value(value: &async_graphql::Value) -> bool {
         match value {

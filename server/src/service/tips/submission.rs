@@ -125,20 +125,20 @@ pub struct ValidTip {
     pub phone: Option<String>,
     pub wants_reply: bool,
     pub place: Option<Place>,
-    /// Cleaned photos, set by [`TipIntake::submit`] once the limits allow the decoding.
+    /// Cleaned photos, set by [`super::TipIntake::submit`] once the limits allow the decoding.
     pub photos: Vec<photo::Photo>,
     pub notify_on_update: bool,
     pub idempotency_key: Option<Key>,
     pub request_hash: String,
     pub routed_to: Option<contact::Model>,
     pub reason: RoutingReason,
-    /// [`hash_email`] of the resident's address, stored with the tip for the per-email
+    /// [`super::hash_email`] of the resident's address, stored with the tip for the per-email
     /// window; set by the caller, which holds the key.
     pub email_hash: Option<String>,
 }
 
 /// Validate every field and decide the recipient. Reads only; the municipality's
-/// routing facts come from `routing` (see [`super::routing`]).
+/// routing facts come from `routing` (see [`crate::service::routing`]).
 pub async fn validate(
     db: &impl ConnectionTrait,
     routing: &RoutingCache,
