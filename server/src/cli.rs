@@ -55,34 +55,45 @@ pub enum StaffCommand {
     /// Create an account that signs in at /staff with a link sent to its address. Role
     /// and scope work as for API tokens.
     Invite {
+        /// The address the sign-in links are sent to.
         #[arg(long)]
         email: String,
-        /// admin, editor or recipient.
-        #[arg(long, value_parser = ["admin", "editor", "recipient"])]
-        role: String,
-        /// Municipality (kommunkod or slug) the account is limited to; repeat for several.
-        #[arg(long = "municipality")]
-        municipalities: Vec<String>,
-        /// For recipients: the contact (seed key) whose tips the account reads.
-        #[arg(long)]
-        contact: Option<String>,
+        #[command(flatten)]
+        scope: Scope,
     },
+}
+
+/// Role and scope of a staff account or an API token (the same rules for both).
+#[derive(clap::Args, Debug)]
+pub struct Scope {
+    /// admin, editor or recipient.
+    #[arg(long, value_parser = ["admin", "editor", "recipient"])]
+    role: String,
+    /// Municipality (kommunkod or slug) the account or token is limited to; repeat for
+    /// several. An admin limited to municipalities manages only what belongs to them.
+    #[arg(long = "municipality")]
+    municipalities: Vec<String>,
+    /// For recipients: the contact (seed key) whose tips the account or token reads.
+    #[arg(long)]
+    contact: Option<String>,
+}
+
+impl Scope {
+    fn role(&self) -> entity::StaffRole {
+        match self.role.as_str() {
+            "admin" => entity::StaffRole::Admin,
+            "editor" => entity::StaffRole::Editor,
+            _ => entity::StaffRole::Recipient,
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
 pub enum TokenCommand {
     /// Create a token and print its secret (shown only once).
     Create {
-        /// admin, editor or recipient.
-        #[arg(long, value_parser = ["admin", "editor", "recipient"])]
-        role: String,
-        /// Municipality (kommunkod or slug) the token is limited to; repeat for several.
-        /// An admin limited to municipalities manages only what belongs to them.
-        #[arg(long = "municipality")]
-        municipalities: Vec<String>,
-        /// For recipients: the contact (seed key) whose tips the token reads.
-        #[arg(long)]
-        contact: Option<String>,
+        #[command(flatten)]
+        scope: Scope,
         /// Who or what the token is for.
         #[arg(long)]
         name: String,
@@ -198,24 +209,14 @@ async fn staff_account(
     use crate::service::{staff::StaffError, staff_session};
     let (conn, _) = db::connect(&config.database_url, 2).await?;
     db::migrate(&conn).await?;
-    let StaffCommand::Invite {
-        email,
-        role,
-        municipalities,
-        contact,
-    } = command;
-    let role = match role.as_str() {
-        "admin" => entity::StaffRole::Admin,
-        "editor" => entity::StaffRole::Editor,
-        _ => entity::StaffRole::Recipient,
-    };
+    let StaffCommand::Invite { email, scope } = command;
     let invited = staff_session::invite(
         &conn,
         None,
         &email,
-        role,
-        &municipalities,
-        contact.as_deref(),
+        scope.role(),
+        &scope.municipalities,
+        scope.contact.as_deref(),
     )
     .await
     .map_err(|e| match e {
@@ -239,26 +240,16 @@ async fn token(
     let (conn, _) = db::connect(&config.database_url, 2).await?;
     db::migrate(&conn).await?;
     match command {
-        TokenCommand::Create {
-            role,
-            municipalities,
-            contact,
-            name,
-        } => {
-            let role = match role.as_str() {
-                "admin" => entity::StaffRole::Admin,
-                "editor" => entity::StaffRole::Editor,
-                _ => entity::StaffRole::Recipient,
-            };
-            let created =
-                staff::create_token(&conn, &name, role, &municipalities, contact.as_deref())
-                    .await
-                    .map_err(|e| match e {
-                        staff::StaffError::Invalid { field, message } => {
-                            anyhow::anyhow!("{field}: {message}")
-                        }
-                        other => anyhow::anyhow!("could not create the token: {other:?}"),
-                    })?;
+        TokenCommand::Create { scope, name } => {
+            let (municipalities, contact) = (&scope.municipalities, scope.contact.as_deref());
+            let created = staff::create_token(&conn, &name, scope.role(), municipalities, contact)
+                .await
+                .map_err(|e| match e {
+                    staff::StaffError::Invalid { field, message } => {
+                        anyhow::anyhow!("{field}: {message}")
+                    }
+                    other => anyhow::anyhow!("could not create the token: {other:?}"),
+                })?;
             writeln!(
                 out,
                 "token {} created; its secret is shown only now:",

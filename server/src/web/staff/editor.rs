@@ -521,23 +521,7 @@ pub async fn add_follow_up(
         form: input,
     }: Posted<FollowUpInput>,
 ) -> Response {
-    let promise_id = match editing::view::promise_of_commitment(&state.db, &s.principal, id).await {
-        Ok(p) => p,
-        Err(err) => return private(refused(err)),
-    };
-    let ids = (format!("ny-datum-{id}"), format!("ny-text-{id}"));
-    let (db, p) = (&state.db, &s.principal);
-    save_follow_up_with(&state, &s, promise_id, ids, input, async |date, text| {
-        let fields = FollowUpFields {
-            date: Some(date),
-            text: Some(text),
-            achieved_quantity: None,
-        };
-        editing::parts::create_follow_up(db, p, id, fields)
-            .await
-            .map(|_| ())
-    })
-    .await
+    follow_up(&state, &s, FollowUpOf::Commitment(id), input).await
 }
 
 /// `POST /staff/redigera/uppfoljningar/{id}`: a follow-up's date and text.
@@ -549,21 +533,50 @@ pub async fn save_follow_up(
         form: input,
     }: Posted<FollowUpInput>,
 ) -> Response {
-    let promise_id = match editing::view::promise_of_follow_up(&state.db, &s.principal, id).await {
-        Ok(p) => p,
+    follow_up(&state, &s, FollowUpOf::Itself(id), input).await
+}
+
+/// Which follow-up a form saves: a new one of a commitment, or an existing one.
+#[derive(Clone, Copy)]
+enum FollowUpOf {
+    Commitment(i32),
+    Itself(i32),
+}
+
+/// Save a follow-up form: find its promise (in scope), then create or update.
+async fn follow_up(
+    state: &AppState,
+    s: &Session,
+    of: FollowUpOf,
+    input: FollowUpInput,
+) -> Response {
+    let (db, p) = (&state.db, &s.principal);
+    let promise_id = match of {
+        FollowUpOf::Commitment(id) => editing::view::promise_of_commitment(db, p, id).await,
+        FollowUpOf::Itself(id) => editing::view::promise_of_follow_up(db, p, id).await,
+    };
+    let promise_id = match promise_id {
+        Ok(id) => id,
         Err(err) => return private(refused(err)),
     };
-    let ids = (format!("uppf-{id}-datum"), format!("uppf-{id}-text"));
-    let (db, p) = (&state.db, &s.principal);
-    save_follow_up_with(&state, &s, promise_id, ids, input, async |date, text| {
+    let ids = match of {
+        FollowUpOf::Commitment(id) => (format!("ny-datum-{id}"), format!("ny-text-{id}")),
+        FollowUpOf::Itself(id) => (format!("uppf-{id}-datum"), format!("uppf-{id}-text")),
+    };
+    save_follow_up_with(state, s, promise_id, ids, input, async |date, text| {
         let fields = FollowUpFields {
             date: Some(date),
             text: Some(text),
             achieved_quantity: None,
         };
-        editing::parts::update_follow_up(db, p, id, fields)
-            .await
-            .map(|_| ())
+        match of {
+            FollowUpOf::Commitment(id) => editing::parts::create_follow_up(db, p, id, fields)
+                .await
+                .map(|_| ()),
+            FollowUpOf::Itself(id) => editing::parts::update_follow_up(db, p, id, fields)
+                .await
+                .map(|_| ()),
+        }
     })
     .await
 }

@@ -426,6 +426,18 @@ fn back(reference: &str) -> Response {
     private(Redirect::to(&format!("/staff/tips/{}", urlencode(reference))).into_response())
 }
 
+/// After a change that may have queued an email: wake the worker and show the tip again;
+/// a refused change gets its page.
+fn queued<T>(state: &AppState, reference: &str, result: Result<T, StaffError>) -> Response {
+    match result {
+        Ok(_) => {
+            state.intake.wake_worker.notify_one();
+            back(reference)
+        }
+        Err(err) => private(refused(err)),
+    }
+}
+
 fn urlencode(s: &str) -> String {
     s.chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
@@ -450,14 +462,9 @@ pub async fn change_status(
     let note = Some(input.note).filter(|n| !n.trim().is_empty());
     // The application's clock, like the API: due dates and answers are judged on it.
     let now = state.intake.clock.now();
-    match staff::transition_at(&state.db, &s.principal, &reference, to, note, now).await {
-        Ok(_) => {
-            // A resident who asked for updates has an email waiting.
-            state.intake.wake_worker.notify_one();
-            back(&reference)
-        }
-        Err(err) => private(refused(err)),
-    }
+    // A resident who asked for updates has an email waiting.
+    let changed = staff::transition_at(&state.db, &s.principal, &reference, to, note, now).await;
+    queued(&state, &reference, changed)
 }
 
 #[derive(Deserialize)]
@@ -485,13 +492,8 @@ pub async fn reroute(
         }));
     };
     let note = Some(input.note).filter(|n| !n.trim().is_empty());
-    match staff::reroute(&state.db, &s.principal, &reference, contact, note).await {
-        Ok(_) => {
-            state.intake.wake_worker.notify_one();
-            back(&reference)
-        }
-        Err(err) => private(refused(err)),
-    }
+    let rerouted = staff::reroute(&state.db, &s.principal, &reference, contact, note).await;
+    queued(&state, &reference, rerouted)
 }
 
 /// `POST /staff/tips/{reference}/skicka-igen`.
@@ -500,13 +502,8 @@ pub async fn resend(
     Path(reference): Path<String>,
     Posted { session: s, .. }: Posted<CsrfOnly>,
 ) -> Response {
-    match staff::resend_dead(&state.db, &s.principal, &reference).await {
-        Ok(_) => {
-            state.intake.wake_worker.notify_one();
-            back(&reference)
-        }
-        Err(err) => private(refused(err)),
-    }
+    let resent = staff::resend_dead(&state.db, &s.principal, &reference).await;
+    queued(&state, &reference, resent)
 }
 
 #[derive(Deserialize)]
@@ -542,10 +539,6 @@ pub async fn reply(
 ) -> Response {
     let now = state.intake.clock.now();
     match staff::reply_to_resident(&state.db, &s.principal, &reference, &input.message, now).await {
-        Ok(_) => {
-            state.intake.wake_worker.notify_one();
-            back(&reference)
-        }
         Err(StaffError::Invalid {
             field: "message", ..
         }) => {
@@ -553,20 +546,19 @@ pub async fn reply(
                 error: Some(reply_error_sv(&input.message)),
                 text: input.message,
             };
-            match tip_page(
+            let again = tip_page(
                 &state,
                 &s,
                 &reference,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 form,
-            )
-            .await
-            {
+            );
+            match again.await {
                 Ok(r) => private(r),
                 Err(err) => private(refused(err)),
             }
         }
-        Err(err) => private(refused(err)),
+        sent => queued(&state, &reference, sent),
     }
 }
 
