@@ -68,14 +68,14 @@ pub enum StaffCommand {
 pub struct Scope {
     /// admin, editor or recipient.
     #[arg(long, value_parser = ["admin", "editor", "recipient"])]
-    role: String,
+    pub role: String,
     /// Municipality (kommunkod or slug) the account or token is limited to; repeat for
     /// several. An admin limited to municipalities manages only what belongs to them.
     #[arg(long = "municipality")]
-    municipalities: Vec<String>,
+    pub municipalities: Vec<String>,
     /// For recipients: the contact (seed key) whose tips the account or token reads.
     #[arg(long)]
-    contact: Option<String>,
+    pub contact: Option<String>,
 }
 
 impl Scope {

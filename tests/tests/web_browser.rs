@@ -173,7 +173,7 @@ fn emailed_links(dir: &std::path::Path, to: Option<&str>, marker: &str) -> Vec<S
 }
 
 async fn invite(app: &e2e::TestApp, email: &str, role: &str) {
-    use server::cli::{Command, StaffCommand};
+    use server::cli::{Command, Scope, StaffCommand};
     let config = server::config::Config {
         database_url: app.database_url.clone(),
         ..server::config::Config::default()
@@ -181,9 +181,11 @@ async fn invite(app: &e2e::TestApp, email: &str, role: &str) {
     server::cli::run_with_output(
         Command::Staff(StaffCommand::Invite {
             email: email.into(),
-            role: role.into(),
-            municipalities: vec!["mellerud".into()],
-            contact: None,
+            scope: Scope {
+                role: role.into(),
+                municipalities: vec!["mellerud".into()],
+                contact: None,
+            },
         }),
         config,
         &mut Vec::new(),

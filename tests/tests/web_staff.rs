@@ -10,7 +10,7 @@ use e2e::{
     tips::{quiet, reference, status_token, submit, tip_input},
 };
 use reqwest::{StatusCode, redirect::Policy};
-use server::cli::{Command, StaffCommand};
+use server::cli::{Command, Scope, StaffCommand};
 
 /// A browser without redirects or a cookie jar: the test carries the cookie itself.
 fn client() -> reqwest::Client {
@@ -29,9 +29,11 @@ async fn invite(app: &TestApp, email: &str, role: &str, municipality: &str) {
     server::cli::run_with_output(
         Command::Staff(StaffCommand::Invite {
             email: email.into(),
-            role: role.into(),
-            municipalities: vec![municipality.into()],
-            contact: None,
+            scope: Scope {
+                role: role.into(),
+                municipalities: vec![municipality.into()],
+                contact: None,
+            },
         }),
         config,
         &mut out,
