@@ -10,18 +10,25 @@ import { DESKTOP, layoutChecks } from "./layout.mjs";
 const require = createRequire(import.meta.url);
 const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 
+// How long any wait may take: as long as the Rust tests' `e2e::PATIENCE`, because a
+// 2-core machine running the suite is slow and a condition that holds is seen at once.
+export const PATIENCE_MS = 60000;
+
 export async function start(outDir) {
   mkdirSync(outDir, { recursive: true });
   const report = { pages: {}, checks: {}, cspViolations: [] };
   const browser = await puppeteer.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     headless: true,
+    timeout: PATIENCE_MS,
     args: ["--no-sandbox", "--disable-dev-shm-usage", "--lang=sv-SE"],
   });
 
   // `ownCookies`: a browser context of its own (one person's cookies).
   async function newPage({ javascript = true, ownCookies = false } = {}) {
     const page = ownCookies ? await (await browser.createBrowserContext()).newPage() : await browser.newPage();
+    page.setDefaultTimeout(PATIENCE_MS);
+    page.setDefaultNavigationTimeout(PATIENCE_MS);
     await page.setViewport(DESKTOP);
     await page.setJavaScriptEnabled(javascript);
     page.on("console", (msg) => {

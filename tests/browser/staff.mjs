@@ -7,7 +7,7 @@
 // RECIPIENT and EDITOR (addresses), LINKS_DIR (where the Rust test writes the newest
 // sign-in link it found in each address's email, as <address>.txt).
 import { readFileSync, existsSync, rmSync } from "node:fs";
-import { start } from "./harness.mjs";
+import { PATIENCE_MS, start } from "./harness.mjs";
 
 const [base, outDir] = process.argv.slice(2);
 const { INBOX_LINK, STATUS_PATH, RECIPIENT, EDITOR, LINKS_DIR } = process.env;
@@ -33,7 +33,7 @@ async function submit(page, formSelector) {
 // The newest sign-in link in `address`'s email, as the Rust test found it there.
 async function emailedLink(address) {
   const file = `${LINKS_DIR}/${address}.txt`;
-  for (let i = 0; i < 200; i++) {
+  for (const deadline = Date.now() + PATIENCE_MS; Date.now() < deadline; ) {
     if (existsSync(file)) return readFileSync(file, "utf8").trim();
     await new Promise((r) => setTimeout(r, 100));
   }

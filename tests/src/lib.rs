@@ -147,6 +147,28 @@ impl TestApp {
         format!("http://{}{path}", self.addr)
     }
 
+    /// Wait until this server has run no SQL statement for half a second (bounded by
+    /// [`PATIENCE`]): the retention sweep runs once at start-up, and its statements must
+    /// not be counted as those of what a test measures. Turn off the other background
+    /// work that runs statements (delivery worker, catalogue poll) in such tests.
+    pub async fn settled(&self) {
+        let quiet = Duration::from_millis(500);
+        let deadline = std::time::Instant::now() + PATIENCE;
+        let mut last = self.statements.get();
+        loop {
+            tokio::time::sleep(quiet).await;
+            let now = self.statements.get();
+            if now == last {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the server kept running statements for {PATIENCE:?}"
+            );
+            last = now;
+        }
+    }
+
     /// A GET of `path` on this server, to add headers to and [`Sent::sent`].
     pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
         self.http.get(self.url(path))

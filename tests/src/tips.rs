@@ -47,16 +47,22 @@ pub fn generous(config: &mut Config) {
     config.tip_limit_global = 10_000;
 }
 
-/// Fast retries, short leases and generous limits; SMTP to `smtp`, or the mail folder.
+/// Fast retries and generous limits; SMTP to `smtp`, or the mail folder.
+///
+/// The SMTP timeout is generous: a client timeout that fires after the relay recorded a
+/// message but before its reply was read makes the worker send the message again, and
+/// tests that count messages exactly would see the copy on a slow machine. The lease
+/// outlasts a timed-out send, as the server requires. Tests of the timeout itself, or
+/// of leases, set their own.
 pub fn quick(config: &mut Config, smtp: Option<&SmtpSink>) {
     generous(config);
     config.smtp_url = smtp.map(|s| Secret::new(s.url()));
     config.delivery_backoff_base_ms = 50;
     config.delivery_backoff_max_secs = 1;
     config.delivery_poll_interval_ms = 100;
-    config.smtp_timeout_secs = 2;
+    config.smtp_timeout_secs = 30;
     config.smtp_pool_size = 2;
-    config.delivery_lease_secs = 3;
+    config.delivery_lease_secs = 35;
 }
 
 /// A valid idea for Mellerud, validated by the service as the API would (for tests that
@@ -146,6 +152,20 @@ pub fn leased_now(rows: Vec<delivery::Model>, worker: Option<&str>) -> Vec<deliv
         .filter(|d| {
             d.status == entity::DeliveryStatus::Pending
                 && d.locked_until.is_some_and(|t| t > now)
+                && worker.is_none_or(|w| d.locked_by.as_deref() == Some(w))
+        })
+        .collect()
+}
+
+/// The rows a worker that is no longer running held when it stopped: still `PENDING`
+/// with a lease (`locked_until`, cleared whenever a worker finishes or fails an attempt)
+/// that no other worker has taken over, expired or not. Read after the process died;
+/// `worker` `None` when no other worker has run on the database.
+pub fn held_at_death(rows: Vec<delivery::Model>, worker: Option<&str>) -> Vec<delivery::Model> {
+    rows.into_iter()
+        .filter(|d| {
+            d.status == entity::DeliveryStatus::Pending
+                && d.locked_until.is_some()
                 && worker.is_none_or(|w| d.locked_by.as_deref() == Some(w))
         })
         .collect()

@@ -18,7 +18,7 @@ use std::{
 use e2e::{
     eventually,
     smtp::SmtpSink,
-    tips::{SUBMIT, assert_waited_for_leases, leased_now, reference, tip_input},
+    tips::{SUBMIT, assert_waited_for_leases, held_at_death, leased_now, reference, tip_input},
 };
 use entity::{DeliveryStatus, delivery};
 use sea_orm::{DatabaseConnection, EntityTrait};
@@ -135,10 +135,12 @@ async fn a_replica_killed_while_holding_leases_loses_nothing() {
         let replica = if i % 2 == 0 { &doomed } else { &survivor };
         submit_to(replica, i).await;
     }
-    // Kill the doomed replica while it holds leases (its worker wakes for its own tips).
-    let held_by = |rows, worker: &str| leased_now(rows, Some(worker));
-    eventually("the doomed replica holding leases", || async {
-        (!held_by(rows(&db).await, &doomed.worker).is_empty()).then_some(())
+    // Kill the doomed replica while it holds leases (its worker wakes for its own tips):
+    // at once when they are seen, as each timed-out attempt releases its lease for a
+    // moment before the next claim.
+    let leasing = eventually("the doomed replica holding leases", || async {
+        let leased = leased_now(rows(&db).await, Some(&doomed.worker));
+        (!leased.is_empty()).then_some(leased)
     })
     .await;
     let mut doomed = doomed;
@@ -149,8 +151,13 @@ async fn a_replica_killed_while_holding_leases_loses_nothing() {
         Some(9),
         "killed by SIGKILL, no shutdown"
     );
-    let held = held_by(rows(&db).await, &doomed.worker);
-    assert!(!held.is_empty(), "no lease was held when the replica died");
+    assert!(
+        !leasing.is_empty(),
+        "no lease was held just before the replica died"
+    );
+    // The leases it held as it died that the survivor has not yet taken over (it may
+    // only once they run out, seconds from now).
+    let held = held_at_death(rows(&db).await, Some(&doomed.worker));
     smtp.set_hang(false);
 
     // The survivor finishes everything.

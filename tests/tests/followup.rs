@@ -51,7 +51,10 @@ async fn a_tip_is_due_after_the_municipalitys_working_days() {
 
 #[tokio::test]
 async fn staff_see_the_due_date_and_whether_a_tip_is_overdue() {
-    let app = spawn_app_with(quiet).await;
+    // `overdue` is judged on the application's clock: fixed between the two due dates,
+    // so the answer does not change with the day the suite runs.
+    let clock = server::clock::Clock::fixed(Utc.with_ymd_and_hms(2027, 1, 15, 12, 0, 0).unwrap());
+    let app = e2e::spawn_app_with_clock(clock, quiet).await;
     let old = store_at(&app, Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap()).await;
     let future = store_at(&app, Utc.with_ymd_and_hms(2027, 3, 25, 11, 0, 0).unwrap()).await;
     let admin = app.staff_token(StaffRole::Admin, &[], None).await;

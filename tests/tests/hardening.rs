@@ -330,9 +330,12 @@ async fn readiness_reports_a_stuck_outbox_without_failing() {
 async fn the_optional_request_limit_answers_429_with_retry_after() {
     let app = spawn_app_with(|c| {
         c.request_limit_per_ip = 3;
-        c.request_limit_per_ip_window_secs = 60;
+        // A day, so no request is refilled while a slow machine runs the test: one
+        // every 8 hours.
+        c.request_limit_per_ip_window_secs = 86_400;
     })
     .await;
+    let first_sent = std::time::Instant::now();
     for _ in 0..3 {
         app.query("{ __typename }", json!({})).await;
     }
@@ -347,7 +350,13 @@ async fn the_optional_request_limit_answers_429_with_retry_after() {
         .expect("text")
         .parse()
         .expect("seconds");
-    assert!((1..=20).contains(&retry), "{retry}");
+    // When the first of the three has been refilled, rounded up to whole seconds.
+    let refill = 86_400 / 3;
+    let elapsed = first_sent.elapsed().as_secs();
+    assert!(
+        (refill - elapsed - 1..=refill).contains(&retry),
+        "{retry} s, {elapsed} s after the first request"
+    );
     let body: Value = response.json().await.expect("json");
     assert_eq!(error_codes(&body), ["RATE_LIMITED"]);
     // Off by default.

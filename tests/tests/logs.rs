@@ -1,8 +1,6 @@
 //! Logs never contain a resident's message, name, email, phone or IP: the whole cycle of
 //! submit → deliver → triage → status runs with verbose logging captured.
 
-use std::time::Duration;
-
 use e2e::{JsonBody, eventually, logs, smtp::SmtpSink, spawn_app_with};
 use entity::StaffRole;
 use serde_json::json;
@@ -44,7 +42,7 @@ async fn a_full_cycle_logs_no_personal_data() {
         .as_str()
         .expect("token")
         .to_owned();
-    assert_eq!(smtp.wait_for(2, Duration::from_secs(20)).await.len(), 2);
+    assert_eq!(smtp.wait_for(2, e2e::PATIENCE).await.len(), 2);
 
     let secret =
         server::service::staff::create_token(&app.db, "Triage", StaffRole::Admin, &[], None)

@@ -4,8 +4,6 @@
 //! bytes read back from the database and from the staff URL; the email through the real
 //! SMTP test server. On SQLite and PostgreSQL.
 
-use std::time::Duration;
-
 use e2e::{
     Sent, TestApp, error_codes,
     photos::{
@@ -20,7 +18,6 @@ use entity::{StaffRole, tip, tip_photo};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
-const WAIT: Duration = Duration::from_secs(20);
 const STAFF_TIP: &str = "query($r: String!) { tip(reference: $r) {
     place { address latitude longitude } photos { url contentType width height } } }";
 /// Where the fixture photos were taken: Mellerud's square.
@@ -353,7 +350,7 @@ async fn the_contacts_email_links_to_the_photos_and_carries_none() {
     ];
     let (_, answer) = body(submit_with_photos(&app, input, &files, true).await).await;
     let reference = reference(&answer);
-    let messages = smtp.wait_for(1, WAIT).await;
+    let messages = smtp.wait_for(1, e2e::PATIENCE).await;
     let to_contact = messages
         .iter()
         .filter_map(|m| mail_parser::MessageParser::default().parse(m))

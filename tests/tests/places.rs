@@ -1,8 +1,6 @@
 //! Where the problem is, and the Open311 GeoReport v2 door: the real server over HTTP,
 //! the real SMTP test server, on SQLite and PostgreSQL.
 
-use std::time::Duration;
-
 use e2e::{
     Sent, TestApp, error_codes, eventually,
     smtp::SmtpSink,
@@ -13,7 +11,6 @@ use entity::{StaffRole, tip};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
-const WAIT: Duration = Duration::from_secs(20);
 const STAFF_TIP: &str =
     "query($r: String!) { tip(reference: $r) { place { address latitude longitude } } }";
 
@@ -70,7 +67,7 @@ async fn a_place_reaches_the_recipient_and_staff_but_never_the_public() {
     );
 
     // The recipient reads it in the email and in the API.
-    let mail = contact_mail(&smtp.wait_for(1, WAIT).await);
+    let mail = contact_mail(&smtp.wait_for(1, e2e::PATIENCE).await);
     assert!(
         mail.contains("Plats: Storgatan vid skolan (58.712346, 12.460100)"),
         "{mail}"
@@ -251,7 +248,7 @@ async fn open311_clients_list_services_submit_and_follow_a_request() {
     );
 
     // Routed and delivered like any tip: the kommunpolis and a receipt to the resident.
-    let messages = smtp.wait_for(2, WAIT).await;
+    let messages = smtp.wait_for(2, e2e::PATIENCE).await;
     let mail = contact_mail(&messages);
     assert!(mail.contains("Klotter på skolans gavel"), "{mail}");
     assert!(

@@ -3,8 +3,6 @@
 //! mailboxes posing as people, backward paging on every connection, `node(id)` for staff
 //! tips, and the municipality's official name in emails.
 
-use std::time::Duration;
-
 use chrono::NaiveDate;
 use e2e::{TestApp, error_codes, spawn_app, spawn_app_with, tips};
 use entity::{StaffRole, contact, municipality, promise, promise_municipality};
@@ -247,7 +245,7 @@ async fn contacts_accept_tips_and_placeholders_never_pose_as_people() {
         json!({ "name": "Åsele kommun", "role": "Funktionsbrevlåda", "organisation": "Åsele kommun" }),
         "{body:#}"
     );
-    let messages = smtp.wait_for(2, Duration::from_secs(30)).await;
+    let messages = smtp.wait_for(2, e2e::PATIENCE).await;
     assert_eq!(messages.len(), 2);
     let receipt = messages
         .iter()
@@ -331,7 +329,7 @@ async fn emails_name_the_municipality_by_its_official_name() {
         assert!(body.get("errors").is_none(), "{body:#}");
     }
     let messages: Vec<String> = smtp
-        .wait_for(4, Duration::from_secs(30))
+        .wait_for(4, e2e::PATIENCE)
         .await
         .iter()
         .map(|m| decoded(m))

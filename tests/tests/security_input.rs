@@ -193,7 +193,7 @@ async fn receipt_until(app: &TestApp, r: &str, done: impl Fn(&Value) -> bool) ->
             .as_array()
             .and_then(|d| d.iter().find(|d| d["toContact"] == false).cloned())
             .unwrap_or(Value::Null);
-        if done(&receipt) || start.elapsed() > Duration::from_secs(15) {
+        if done(&receipt) || start.elapsed() > e2e::PATIENCE {
             return receipt;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -263,9 +263,10 @@ async fn a_message_that_cannot_be_built_is_dead_at_once() {
     smtp.set_down(true);
     let app = spawn_app_with(|c| {
         quick(c, Some(&smtp));
-        // A retry waits at least half a second: time to change the row between attempts.
-        c.delivery_backoff_base_ms = 1000;
-        c.delivery_backoff_max_secs = 2;
+        // A retry waits at least five seconds: time to change the row between attempts
+        // (the change below also makes it due at once).
+        c.delivery_backoff_base_ms = 10_000;
+        c.delivery_backoff_max_secs = 20;
     })
     .await;
     let r = reference(&submit(&app, json!({ "email": "boende@exempel.se" })).await);
@@ -274,15 +275,28 @@ async fn a_message_that_cannot_be_built_is_dead_at_once() {
     // (`attempts` counts at the claim; `lastError` is written once the attempt failed.)
     let waiting = receipt_until(&app, &r, |d| d["lastError"].is_string()).await;
     assert_eq!(waiting["status"], "PENDING", "{waiting}");
-    delivery::Entity::update_many()
-        .col_expr(
-            delivery::Column::RecipientEmail,
-            sea_orm::sea_query::Expr::value("b@[127.0.0.1]"),
-        )
-        .filter(delivery::Column::RecipientEmail.eq("boende@exempel.se"))
-        .exec(&app.db)
-        .await
-        .expect("update");
+    // Only while no worker holds it (one that had claimed it would send the address it
+    // read); a claimed attempt fails against the outage and lets go of it again.
+    let changed = e2e::eventually("the waiting receipt changed between attempts", || async {
+        let result = delivery::Entity::update_many()
+            .col_expr(
+                delivery::Column::RecipientEmail,
+                sea_orm::sea_query::Expr::value("b@[127.0.0.1]"),
+            )
+            .col_expr(
+                delivery::Column::NextAttemptAt,
+                sea_orm::sea_query::Expr::value(chrono::Utc::now()),
+            )
+            .filter(delivery::Column::RecipientEmail.eq("boende@exempel.se"))
+            .filter(delivery::Column::Status.eq(DeliveryStatus::Pending))
+            .filter(delivery::Column::LockedUntil.is_null())
+            .exec(&app.db)
+            .await
+            .expect("update");
+        (result.rows_affected > 0).then_some(result.rows_affected)
+    })
+    .await;
+    assert_eq!(changed, 1, "the receipt alone");
     smtp.set_down(false);
     let receipt = receipt_until(&app, &r, |d| d["status"] == "DEAD").await;
     assert_eq!(receipt["status"], "DEAD", "{receipt}");

@@ -2,7 +2,10 @@
 //! The real server over HTTP; many clients are simulated through a trusted proxy
 //! (`X-Forwarded-For` from 127.0.0.1).
 
-use std::time::Duration;
+use std::{
+    ops::RangeInclusive,
+    time::{Duration, Instant},
+};
 
 use e2e::{Sent, TestApp, error_codes, spawn_app_with};
 use entity::tip;
@@ -298,6 +301,7 @@ async fn replicas_share_the_email_window_through_the_database() {
         c.database_url = url;
     })
     .await;
+    let tip_sent = Instant::now();
     for (client, email) in [
         ("203.0.113.1", "anna@exempel.se"),
         ("203.0.113.2", "Anna+b@exempel.se"),
@@ -309,9 +313,25 @@ async fn replicas_share_the_email_window_through_the_database() {
     let secs = submit_from(&second, Some("203.0.113.3"), with_email("ANNA@exempel.se"))
         .await
         .limited();
-    assert!((3590..=3600).contains(&secs), "{secs}");
+    let expected = retry_after_range(3600, tip_sent, Instant::now());
+    assert!(expected.contains(&secs), "{secs} not in {expected:?}");
     let reply = submit_from(&second, Some("203.0.113.4"), with_email("bo@exempel.se")).await;
     assert!(reply.accepted(), "{}", reply.body);
+}
+
+/// How far the server's clock and the test's measurements may disagree: timestamps are
+/// stored to the microsecond, and wall-clock time may be slewed against the monotonic
+/// clock the test measures with.
+const CLOCK_SLACK: f64 = 0.01;
+
+/// The `Retry-After` a refusal may carry when the tip that fills a window of `window`
+/// seconds was sent after `tip_sent` and the refusal came back before `refusal_got`: the
+/// server saw the tip and the refusal between those instants, and rounds the wait up to
+/// whole seconds.
+fn retry_after_range(window: u64, tip_sent: Instant, refusal_got: Instant) -> RangeInclusive<u64> {
+    let elapsed = (refusal_got - tip_sent).as_secs_f64();
+    let lowest = (window as f64 - elapsed - CLOCK_SLACK).ceil().max(1.0) as u64;
+    lowest..=window
 }
 
 #[tokio::test]
@@ -323,39 +343,55 @@ async fn retry_after_is_when_the_window_frees_a_slot() {
     })
     .await;
     let client = Some("198.51.100.20");
+    let tip_sent = Instant::now();
     for _ in 0..2 {
         assert!(submit_from(&app, client, valid_tip()).await.accepted());
     }
+    let first_sent = Instant::now();
     let first = submit_from(&app, client, valid_tip()).await.limited();
+    let first_got = Instant::now();
     // The oldest of the two tips leaves the window 600 s after it came.
-    assert!((597..=600).contains(&first), "{first}");
-    // Refusals spend nothing and do not move the instant: it only comes closer.
+    let expected = retry_after_range(600, tip_sent, first_got);
+    assert!(expected.contains(&first), "{first} not in {expected:?}");
+    // Refusals spend nothing and do not move the instant: it only comes closer, by as
+    // much time as passed between the two refusals.
     for _ in 0..5 {
         submit_from(&app, client, valid_tip()).await.limited();
     }
     tokio::time::sleep(Duration::from_millis(2100)).await;
+    let second_sent = Instant::now();
     let second = submit_from(&app, client, valid_tip()).await.limited();
+    let second_got = Instant::now();
+    let closer = |from: Instant, to: Instant| (to - from).as_secs_f64();
+    let least = (closer(first_got, second_sent) - CLOCK_SLACK).floor() as u64;
+    let most = (closer(first_sent, second_got) + CLOCK_SLACK).ceil() as u64;
+    assert!(least >= 2, "the refusals were at least 2.1 s apart");
     assert!(
-        second < first && first - second <= 3,
-        "{first} then {second}"
+        second < first && (least..=most).contains(&(first - second)),
+        "{first} then {second}: {least}..={most} s apart"
     );
     assert_eq!(stored(&app).await.len(), 2);
 }
 
 #[tokio::test]
 async fn a_tip_is_accepted_when_retry_after_says() {
+    // A window long enough that it cannot run out between the refusals below however
+    // slowly the machine runs; the tip is accepted once it has.
+    const WINDOW: u64 = 20;
     let app = spawn_app_with(|c| {
         proxied(c);
         c.tip_limit_per_ip = 2;
-        c.tip_limit_per_ip_window_secs = 3;
+        c.tip_limit_per_ip_window_secs = WINDOW;
     })
     .await;
     let client = Some("198.51.100.21");
+    let tip_sent = Instant::now();
     for _ in 0..2 {
         assert!(submit_from(&app, client, valid_tip()).await.accepted());
     }
     let mut wait = submit_from(&app, client, valid_tip()).await.limited();
-    assert!((1..=3).contains(&wait), "{wait}");
+    let expected = retry_after_range(WINDOW, tip_sent, Instant::now());
+    assert!(expected.contains(&wait), "{wait} not in {expected:?}");
     // Refused attempts while waiting do not push the instant back.
     for _ in 0..3 {
         tokio::time::sleep(Duration::from_millis(300)).await;

@@ -23,8 +23,6 @@ const SUBMIT: &str = r#"mutation($input: SubmitTipInput!) {
 const STAFF_TIP: &str = r#"query($r: String!) {
     tip(reference: $r) { reference deliveries { toContact status attempts lastError } } }"#;
 
-const WAIT: Duration = Duration::from_secs(20);
-
 /// Every log line of this test binary at debug level, captured once for all its tests
 /// (each test uses its own password, so each can look for its own secret).
 fn log_text() -> String {
@@ -76,7 +74,7 @@ async fn deliveries_until(app: &TestApp, r: &str, done: impl Fn(&Value) -> bool)
         let all = data["tip"]["deliveries"]
             .as_array()
             .is_some_and(|d| d.len() == 2 && d.iter().all(&done));
-        if all || start.elapsed() > WAIT {
+        if all || start.elapsed() > e2e::PATIENCE {
             return data;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -92,7 +90,7 @@ async fn readyz_failure(app: &TestApp) -> Value {
     let start = Instant::now();
     loop {
         let body: Value = serde_json::from_str(&readyz(app).await).expect("JSON");
-        if !body["outbox"]["lastFailure"].is_null() || start.elapsed() > WAIT {
+        if !body["outbox"]["lastFailure"].is_null() || start.elapsed() > e2e::PATIENCE {
             return body;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -124,7 +122,9 @@ async fn delivers(mode: TlsMode, tls: Option<&str>, mechanisms: Vec<&'static str
         "{mode:?} {tls:?}: {data:#}"
     );
     assert!(
-        relay.wait_until(WAIT, |r| r.messages().len() >= 2).await,
+        relay
+            .wait_until(e2e::PATIENCE, |r| r.messages().len() >= 2)
+            .await,
         "both messages arrived"
     );
     let messages = relay.messages();

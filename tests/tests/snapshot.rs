@@ -33,20 +33,6 @@ async fn statements_for(app: &TestApp, query: &str, variables: Value, run: usize
     (app.statements.get() - before, data)
 }
 
-/// Waits until `app` has run no statement for a while: the retention sweep runs once at
-/// start-up, and its statements must not be counted as a read's.
-async fn settled(app: &TestApp) {
-    let mut last = app.statements.get();
-    loop {
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        let now = app.statements.get();
-        if now == last {
-            return;
-        }
-        last = now;
-    }
-}
-
 fn quiet_replica(config: &mut server::config::Config) {
     quiet(config);
     // Nothing in the background may run statements while they are counted.
@@ -59,7 +45,7 @@ async fn a_warm_replica_answers_public_reads_without_sql() {
     // Warm: the snapshot is built before the server serves; one read for good measure.
     app.query("{ municipalities { totalCount } }", json!({}))
         .await;
-    settled(&app).await;
+    app.settled().await;
     let mut run = 0;
     let zero = |name: &str, used: u64| {
         assert_eq!(used, 0, "{name} ran {used} SQL statements");
@@ -229,7 +215,7 @@ async fn an_edit_is_seen_at_once_here_and_within_a_poll_elsewhere() {
         .await;
     let (id, before) = title_of(&app, "mellerud-2023-2024").await;
     assert_eq!(title_of(&other, "mellerud-2023-2024").await.1, before);
-    settled(&app).await;
+    app.settled().await;
 
     for round in 1..=3 {
         let title = format!("Medborgarlöfte Mellerud, version {round}");
@@ -319,7 +305,7 @@ async fn a_contact_edit_moves_the_catalogue_version_like_a_promise_edit() {
     // Same text as before the edit: neither the response cache nor the old snapshot may answer.
     let here = roles(&app.query(CONTACTS, json!({})).await);
     assert!(here.contains(&(id.clone(), role.clone())), "{here:?}");
-    settled(&app).await;
+    app.settled().await;
     let (used, fresh) = statements_for(&app, CONTACTS, json!({}), 1).await;
     assert!(roles(&fresh).contains(&(id.clone(), role.clone())));
     assert_eq!(

@@ -1,7 +1,5 @@
 //! Tip intake end to end: the real server over HTTP, a real SMTP server over TCP.
 
-use std::time::Duration;
-
 use e2e::{
     Sent, TestApp, error_codes, eventually,
     smtp::SmtpSink,
@@ -31,8 +29,6 @@ async fn all_dead(app: &TestApp) -> Vec<delivery::Model> {
     })
     .await
 }
-
-const WAIT: Duration = Duration::from_secs(20);
 
 async fn focus_area_id(app: &TestApp, municipality: &str, title: &str) -> String {
     let data = app
@@ -92,7 +88,7 @@ async fn a_tip_reaches_the_kommunpolis_and_the_resident_gets_a_receipt() {
         "contact emails stay private"
     );
 
-    let messages = smtp.wait_for(2, WAIT).await;
+    let messages = smtp.wait_for(2, e2e::PATIENCE).await;
     assert_eq!(messages.len(), 2);
     let parser = MessageParser::default();
     let parsed: Vec<_> = messages
@@ -380,7 +376,7 @@ async fn header_injection_through_the_message_is_harmless() {
     let message = "Hej\r\nBcc: evil@example.com\r\nSubject: hacked\r\n\r\n<script>alert('x')</script> & mer text";
     let body = submit(&app, json!({ "municipality": "mellerud", "kind": "TIP", "message": message, "name": "Robert'); DROP TABLE tip;--" })).await;
     assert!(body.get("errors").is_none(), "{body}");
-    let messages = smtp.wait_for(1, WAIT).await;
+    let messages = smtp.wait_for(1, e2e::PATIENCE).await;
     assert_eq!(messages.len(), 1);
     let headers = header_block(&messages[0]);
     assert!(!headers.to_lowercase().contains("bcc:"), "{headers}");
@@ -622,15 +618,23 @@ async fn a_crashed_server_leaves_nothing_stuck() {
         let rows = delivery::Entity::find().all(&db).await.expect("rows");
         e2e::tips::leased_now(rows, None)
     };
-    // Kill the server while its worker holds leases and hangs in the middle of sending.
-    eventually("the first server's worker leasing deliveries", || async {
-        (!leased_now().await.is_empty()).then_some(())
+    // Kill the server while its worker holds leases and hangs in the middle of sending:
+    // at once when they are seen, as each timed-out attempt releases its lease for a
+    // moment before the next claim.
+    let leasing = eventually("the first server's worker leasing deliveries", || async {
+        let leased = leased_now().await;
+        (!leased.is_empty()).then_some(leased)
     })
     .await;
     kill_tx.send(()).expect("kill");
     crashed.join().expect("killed");
-    let held = leased_now().await;
-    assert!(!held.is_empty(), "no lease was held when the server died");
+    assert!(
+        !leasing.is_empty(),
+        "no lease was held just before the server died"
+    );
+    // The leases it held as it died (nothing has run on the database since).
+    let held =
+        e2e::tips::held_at_death(delivery::Entity::find().all(&db).await.expect("rows"), None);
     smtp.set_hang(false);
 
     let second = spawn_app_with(|c| {
@@ -745,7 +749,7 @@ async fn staff_reroute_a_tip_and_resend_given_up_email() {
         ["PENDING", "SENT"].contains(&deliveries[0]["status"].as_str().unwrap_or_default()),
         "no longer DEAD: {body}"
     );
-    let messages = smtp.wait_for(1, WAIT).await;
+    let messages = smtp.wait_for(1, e2e::PATIENCE).await;
     assert_eq!(messages.len(), 1);
     assert_eq!(all_sent(&app, 1).await.len(), 1);
 
@@ -779,7 +783,7 @@ async fn staff_reroute_a_tip_and_resend_given_up_email() {
             && history.contains("Gäller folkhälsa."),
         "{history}"
     );
-    let messages = smtp.wait_for(2, WAIT).await;
+    let messages = smtp.wait_for(2, e2e::PATIENCE).await;
     let parsed = MessageParser::default()
         .parse(&messages[1])
         .expect("parsable");
@@ -823,10 +827,14 @@ async fn the_global_ceiling_stops_new_clients_too_and_stores_nothing() {
     let app = spawn_app_with(|c| {
         quick(c, None);
         c.tip_limit_global = 3;
+        // A day, so the ceiling cannot refill a tip while a slow machine runs the test:
+        // one tip every 8 hours.
+        c.tip_limit_global_window_secs = 86_400;
         c.trusted_proxies = "127.0.0.1/32".into();
     })
     .await;
     // Three clients, one tip each: no per-client limit is anywhere near.
+    let first_sent = std::time::Instant::now();
     for i in 0..3 {
         let response = post_from(
             &app,
@@ -844,7 +852,15 @@ async fn the_global_ceiling_stops_new_clients_too_and_stores_nothing() {
         tip_input("orust", "Ett tips när taket är nått."),
     )
     .await;
-    assert_rate_limited(response).await;
+    let (retry_after, _) = assert_rate_limited(response).await;
+    // The next tip fits when the first of the three has been refilled: 8 hours after
+    // the first was spent, rounded up to whole seconds.
+    let refill = 86_400 / 3;
+    let elapsed = first_sent.elapsed().as_secs();
+    assert!(
+        (refill - elapsed - 1..=refill).contains(&retry_after),
+        "{retry_after} s, {elapsed} s after the first tip"
+    );
     assert_eq!(counts(&app).await, (3, 3), "nothing stored, nothing queued");
 }
 
@@ -895,7 +911,12 @@ async fn the_per_email_limit_stops_one_address_from_any_client_and_stores_nothin
 async fn a_relay_that_never_answers_fails_the_attempt_within_the_smtp_timeout() {
     let smtp = SmtpSink::start();
     smtp.set_hang(true);
-    let app = spawn_app_with(|c| quick(c, Some(&smtp))).await;
+    let app = spawn_app_with(|c| {
+        quick(c, Some(&smtp));
+        // Shorter than the relay hangs (5 s), so the attempt ends by the timeout.
+        c.smtp_timeout_secs = 2;
+    })
+    .await;
     let body = submit(&app, tip_input("orust", "Ett tips medan reläet hänger.")).await;
     assert!(body.get("errors").is_none(), "{body}");
     // The hung attempt ends as a retryable failure instead of holding the worker.

@@ -302,13 +302,38 @@ async fn an_expired_link_does_not_sign_in() {
 
 #[tokio::test]
 async fn an_idle_session_ends() {
+    use entity::staff_session;
+    use sea_orm::{EntityTrait, sea_query::Expr};
+    // Time passes in the database: the session's last activity is moved back, so no
+    // wall-clock wait has to fit inside the timeout on a slow machine.
+    const IDLE: i64 = 600;
     let mail = tempfile::tempdir().expect("dir");
-    let app = app_in(mail.path(), |c| c.staff_session_idle_secs = 1).await;
+    let app = app_in(mail.path(), |c| c.staff_session_idle_secs = IDLE as u64).await;
+    let db = &app.db;
+    let idle_since = |secs: i64| async move {
+        let at = chrono::Utc::now() - chrono::Duration::seconds(secs);
+        staff_session::Entity::update_many()
+            .col_expr(staff_session::Column::LastSeenAt, Expr::value(at))
+            .exec(db)
+            .await
+            .expect("last activity moved back");
+        at
+    };
     invite(&app, "polis@mellerud.se", "recipient", "mellerud").await;
     let link = link_for(&app, mail.path(), "polis@mellerud.se").await;
     let (cookie, _) = sign_in(&app, &link).await;
     assert_eq!(page(&app, &cookie, "/staff").await.0, StatusCode::OK);
-    tokio::time::sleep(Duration::from_millis(2200)).await;
+    // Idle for half the timeout: still signed in, and the request counts as activity.
+    let before = idle_since(IDLE / 2).await;
+    assert_eq!(page(&app, &cookie, "/staff").await.0, StatusCode::OK);
+    let sessions = staff_session::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("sessions");
+    assert_eq!(sessions.len(), 1);
+    assert!(sessions[0].last_seen_at > before, "{sessions:?}");
+    // Idle for longer than the timeout: the session has ended.
+    idle_since(IDLE + 1).await;
     assert_eq!(page(&app, &cookie, "/staff").await.0, StatusCode::SEE_OTHER);
 }
 
@@ -381,7 +406,7 @@ async fn the_routed_email_carries_the_inbox_link_and_it_opens_the_tip_after_sign
 
     // The actual email, through the real SMTP test server: the inbox link is built from
     // the default public base (the address the server listens on).
-    let raw = smtp.wait_for(1, Duration::from_secs(10)).await;
+    let raw = smtp.wait_for(1, e2e::PATIENCE).await;
     let texts = eventually("the tip email", || async {
         let texts = texts_to(&smtp.messages(), &to);
         (!texts.is_empty()).then_some(texts)
