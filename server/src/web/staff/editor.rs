@@ -191,9 +191,9 @@ impl Failed {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default)]
 pub struct SavedQuery {
-    #[serde(default)]
     sparat: String,
 }
 
@@ -348,17 +348,13 @@ async fn again(state: &AppState, s: &Session, promise_id: i32, failed: Failed) -
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default)]
 pub struct TextsInput {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     title: String,
-    #[serde(default)]
     summary: String,
-    #[serde(default)]
     situation: String,
-    #[serde(default)]
     goal: String,
 }
 
@@ -366,10 +362,7 @@ pub struct TextsInput {
 pub async fn save_texts(
     State(state): State<AppState>,
     Path(id): Path<i32>,
-    Posted {
-        session: s,
-        form: input,
-    }: Posted<TextsInput>,
+    Posted(s, input): Posted<TextsInput>,
 ) -> Response {
     let optional = |v: &str| Some(Some(v.to_owned()).filter(|v| !v.trim().is_empty()));
     let fields = PromiseFields {
@@ -407,11 +400,10 @@ pub async fn save_texts(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default)]
 pub struct StatusInput {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     status: String,
 }
 
@@ -419,10 +411,7 @@ pub struct StatusInput {
 pub async fn commitment_status(
     State(state): State<AppState>,
     Path(id): Path<i32>,
-    Posted {
-        session: s,
-        form: input,
-    }: Posted<StatusInput>,
+    Posted(s, input): Posted<StatusInput>,
 ) -> Response {
     let promise_id = match editing::view::promise_of_commitment(&state.db, &s.principal, id).await {
         Ok(p) => p,
@@ -446,13 +435,11 @@ pub async fn commitment_status(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default)]
 pub struct FollowUpInput {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     date: String,
-    #[serde(default)]
     text: String,
 }
 
@@ -516,10 +503,7 @@ async fn save_follow_up_with(
 pub async fn add_follow_up(
     State(state): State<AppState>,
     Path(id): Path<i32>,
-    Posted {
-        session: s,
-        form: input,
-    }: Posted<FollowUpInput>,
+    Posted(s, input): Posted<FollowUpInput>,
 ) -> Response {
     follow_up(&state, &s, FollowUpOf::Commitment(id), input).await
 }
@@ -528,10 +512,7 @@ pub async fn add_follow_up(
 pub async fn save_follow_up(
     State(state): State<AppState>,
     Path(id): Path<i32>,
-    Posted {
-        session: s,
-        form: input,
-    }: Posted<FollowUpInput>,
+    Posted(s, input): Posted<FollowUpInput>,
 ) -> Response {
     follow_up(&state, &s, FollowUpOf::Itself(id), input).await
 }

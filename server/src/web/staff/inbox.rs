@@ -101,11 +101,10 @@ struct Inbox {
     pages: u64,
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default)]
 pub struct InboxQuery {
-    #[serde(default)]
     status: String,
-    #[serde(default)]
     forsenade: String,
     sida: Option<u64>,
 }
@@ -412,13 +411,11 @@ async fn tip_page(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default)]
 pub struct StatusInput {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     status: String,
-    #[serde(default)]
     note: String,
 }
 
@@ -448,10 +445,7 @@ fn urlencode(s: &str) -> String {
 pub async fn change_status(
     State(state): State<AppState>,
     Path(reference): Path<String>,
-    Posted {
-        session: s,
-        form: input,
-    }: Posted<StatusInput>,
+    Posted(s, input): Posted<StatusInput>,
 ) -> Response {
     let Some(to) = status_param(&input.status) else {
         return private(refused(StaffError::Invalid {
@@ -467,12 +461,11 @@ pub async fn change_status(
     queued(&state, &reference, changed)
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default)]
 pub struct RerouteInput {
-    #[serde(default)]
     csrf: String,
     contact: Option<i32>,
-    #[serde(default)]
     note: String,
 }
 
@@ -480,10 +473,7 @@ pub struct RerouteInput {
 pub async fn reroute(
     State(state): State<AppState>,
     Path(reference): Path<String>,
-    Posted {
-        session: s,
-        form: input,
-    }: Posted<RerouteInput>,
+    Posted(s, input): Posted<RerouteInput>,
 ) -> Response {
     let Some(contact) = input.contact else {
         return private(refused(StaffError::Invalid {
@@ -500,17 +490,16 @@ pub async fn reroute(
 pub async fn resend(
     State(state): State<AppState>,
     Path(reference): Path<String>,
-    Posted { session: s, .. }: Posted<CsrfOnly>,
+    Posted(s, _): Posted<CsrfOnly>,
 ) -> Response {
     let resent = staff::resend_dead(&state.db, &s.principal, &reference).await;
     queued(&state, &reference, resent)
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default)]
 pub struct ReplyInput {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     message: String,
 }
 
@@ -532,10 +521,7 @@ fn reply_error_sv(text: &str) -> String {
 pub async fn reply(
     State(state): State<AppState>,
     Path(reference): Path<String>,
-    Posted {
-        session: s,
-        form: input,
-    }: Posted<ReplyInput>,
+    Posted(s, input): Posted<ReplyInput>,
 ) -> Response {
     let now = state.intake.clock.now();
     match staff::reply_to_resident(&state.db, &s.principal, &reference, &input.message, now).await {

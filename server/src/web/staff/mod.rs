@@ -189,9 +189,9 @@ macro_rules! csrf_forms {
 use csrf_forms;
 
 /// A form that carries nothing but its CSRF token (a button).
-#[derive(serde::Deserialize)]
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
 pub struct CsrfOnly {
-    #[serde(default)]
     csrf: String,
 }
 
@@ -199,10 +199,7 @@ csrf_forms!(CsrfOnly);
 
 /// A signed-in form POST: the form, then the session with the form's CSRF token checked
 /// against it (403 otherwise). The form is read first, as a plain `Form` would be.
-pub struct Posted<T> {
-    pub session: Session,
-    pub form: T,
-}
+pub struct Posted<T>(pub Session, pub T);
 
 impl<T> FromRequest<AppState> for Posted<T>
 where
@@ -219,7 +216,7 @@ where
         if !session.csrf_ok(form.csrf()) {
             return Err(csrf_refused());
         }
-        Ok(Self { session, form })
+        Ok(Self(session, form))
     }
 }
 

@@ -51,9 +51,9 @@ pub async fn form(Query(q): Query<SignInQuery>) -> Response {
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default)]
 pub struct SignInInput {
-    #[serde(default)]
     email: String,
 }
 
@@ -232,10 +232,7 @@ pub async fn redeem(
 }
 
 /// `POST /staff/logga-ut`: the session ends on the server, the cookie is removed.
-pub async fn sign_out(
-    State(state): State<AppState>,
-    Posted { session: s, .. }: Posted<CsrfOnly>,
-) -> Response {
+pub async fn sign_out(State(state): State<AppState>, Posted(s, _): Posted<CsrfOnly>) -> Response {
     if let Err(err) = staff_session::revoke(&state.db, &s.secret, chrono::Utc::now()).await {
         tracing::error!(error = %err, "a staff session could not be revoked");
         return internal_error();
