@@ -191,7 +191,11 @@ impl Application {
             limits: graphql::limits::Limits::from_config(config),
             graphql_timeout: Duration::from_millis(config.graphql_timeout_ms.max(1)),
             max_body_bytes: config.http_max_body_bytes,
-            uploads: Arc::new(tokio::sync::Semaphore::new(config.uploads_at_once.max(1))),
+            uploads: crate::http::multipart::Uploads::new(
+                config.uploads_at_once,
+                config.uploads_per_client,
+                config.rate_limit_ipv6_prefix,
+            ),
             cache,
             catalog: catalog.clone(),
             snapshots: snapshots.clone(),

@@ -145,6 +145,8 @@ pub struct Config {
     /// Requests with photos (multipart bodies) this replica reads at once; each may hold
     /// up to 24 MB until its tip is stored. More are answered 503 with `Retry-After`.
     pub uploads_at_once: usize,
+    /// Of those, how many one client (an IPv4 address or IPv6 prefix) may hold at once.
+    pub uploads_per_client: usize,
     /// A separate listener for `GET /metrics` (e.g. `127.0.0.1:9090`). When set, the
     /// public listener does not serve `/metrics` at all.
     pub metrics_addr: Option<SocketAddr>,
@@ -269,6 +271,7 @@ impl Default for Config {
             http_header_timeout_secs: 10,
             http_max_connections_per_ip: 64,
             uploads_at_once: 8,
+            uploads_per_client: 2,
             metrics_addr: None,
             metrics_token: None,
             metrics_operations: String::new(),

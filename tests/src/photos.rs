@@ -242,10 +242,35 @@ pub fn file_part(bytes: Vec<u8>, file_name: &str, content_type: &str) -> reqwest
 /// `preflight` adds the header that makes a browser ask first.
 pub async fn submit_with_photos(
     app: &TestApp,
-    mut input: Json,
+    input: Json,
     files: &[Upload<'_>],
     preflight: bool,
 ) -> reqwest::Response {
+    let mut request = photos_request(app, input, files);
+    if preflight {
+        request = request.header("apollo-require-preflight", "true");
+    }
+    request.send().await.expect("request sent")
+}
+
+/// [`submit_with_photos`] (with the preflight header) from the client `forwarded_for`,
+/// as a trusted proxy in front of the server would say.
+pub async fn submit_with_photos_from(
+    app: &TestApp,
+    forwarded_for: &str,
+    input: Json,
+    files: &[Upload<'_>],
+) -> reqwest::Response {
+    photos_request(app, input, files)
+        .header("apollo-require-preflight", "true")
+        .header("x-forwarded-for", forwarded_for)
+        .send()
+        .await
+        .expect("request sent")
+}
+
+/// The GraphQL multipart request of a `submitTip` with `files` as its photos.
+fn photos_request(app: &TestApp, mut input: Json, files: &[Upload<'_>]) -> reqwest::RequestBuilder {
     input["photos"] = Json::Array(files.iter().map(|_| Json::Null).collect());
     let operations = json!({
         "query": crate::tips::SUBMIT,
@@ -268,11 +293,47 @@ pub async fn submit_with_photos(
             file_part(file.bytes.to_vec(), file.file_name, file.content_type),
         );
     }
-    let mut request = app.post("/graphql").multipart(form);
-    if preflight {
-        request = request.header("apollo-require-preflight", "true");
+    app.post("/graphql").multipart(form)
+}
+
+/// A GraphQL multipart upload that sends the start of its body and then waits: it holds
+/// an upload slot until [`SlowUpload::finish`] ends its body (malformed, so it is 400).
+pub struct SlowUpload {
+    more: tokio::sync::mpsc::Sender<Vec<u8>>,
+    answer: tokio::task::JoinHandle<Result<u16, reqwest::Error>>,
+}
+
+impl SlowUpload {
+    /// Start one, from `forwarded_for` when given (through a trusted proxy).
+    pub async fn start(app: &TestApp, forwarded_for: Option<&str>) -> Self {
+        let (more, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
+        let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv()
+                .await
+                .map(|chunk| (Ok::<_, std::io::Error>(chunk), rx))
+        });
+        more.send(
+            b"--slow\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n".to_vec(),
+        )
+        .await
+        .expect("sent");
+        let mut request = app
+            .post("/graphql")
+            .header("content-type", "multipart/form-data; boundary=slow")
+            .header("apollo-require-preflight", "true");
+        if let Some(client) = forwarded_for {
+            request = request.header("x-forwarded-for", client);
+        }
+        let request = request.body(reqwest::Body::wrap_stream(stream));
+        let answer = tokio::spawn(async move { request.send().await.map(|r| r.status().as_u16()) });
+        Self { more, answer }
     }
-    request.send().await.expect("request sent")
+
+    /// End the body and return the HTTP status of the answer.
+    pub async fn finish(self) -> u16 {
+        drop(self.more);
+        self.answer.await.expect("joined").expect("answered")
+    }
 }
 
 /// Whether `bytes` hold any EXIF data that a reader finds.

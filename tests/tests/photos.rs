@@ -7,8 +7,8 @@
 use e2e::{
     Sent, TestApp, error_codes,
     photos::{
-        MAKE, SERIAL, Upload, file_part, has_exif, jpeg, jpeg_with_gps, png, png_bomb,
-        submit_with_photos,
+        MAKE, SERIAL, SlowUpload, Upload, file_part, has_exif, jpeg, jpeg_with_gps, png, png_bomb,
+        submit_with_photos, submit_with_photos_from,
     },
     smtp::SmtpSink,
     spawn_app_with,
@@ -568,21 +568,7 @@ async fn a_burst_of_uploads_is_answered_at_once_instead_of_buffered() {
     })
     .await;
     // An upload that takes its time: the body's start, then nothing until the test lets go.
-    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv()
-            .await
-            .map(|chunk| (Ok::<_, std::io::Error>(chunk), rx))
-    });
-    tx.send(b"--slow\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n".to_vec())
-        .await
-        .expect("sent");
-    let slow = app
-        .post("/graphql")
-        .header("content-type", "multipart/form-data; boundary=slow")
-        .header("apollo-require-preflight", "true")
-        .body(reqwest::Body::wrap_stream(stream));
-    let slow = tokio::spawn(async move { slow.send().await.map(|r| r.status().as_u16()) });
+    let slow = SlowUpload::start(&app, None).await;
 
     // While it holds the only slot, another upload is answered at once, through every door.
     let photo = jpeg(8, 8);
@@ -640,8 +626,7 @@ async fn a_burst_of_uploads_is_answered_at_once_instead_of_buffered() {
     );
 
     // The slow upload ends (malformed, as it happens); its slot is free again.
-    drop(tx);
-    assert_eq!(slow.await.expect("joined").expect("answered"), 400);
+    assert_eq!(slow.finish().await, 400);
     let (status, answer) = body(
         submit_with_photos(
             &app,
@@ -654,6 +639,64 @@ async fn a_burst_of_uploads_is_answered_at_once_instead_of_buffered() {
     .await;
     assert_eq!(status, 200, "{answer}");
     reference(&answer);
+}
+
+#[tokio::test]
+async fn one_client_cannot_take_every_upload_slot() {
+    let app = spawn_app_with(|c| {
+        quick(c, None);
+        c.trusted_proxies = "127.0.0.1/32".into();
+        c.uploads_at_once = 4;
+        c.uploads_per_client = 2;
+    })
+    .await;
+    let photo = jpeg(8, 8);
+    let (slow, other) = ("198.51.100.10", "198.51.100.20");
+    // One client holds its share of the slots with two uploads that take their time.
+    let first = SlowUpload::start(&app, Some(slow)).await;
+    let second = SlowUpload::start(&app, Some(slow)).await;
+    let refused = e2e::eventually("the slow client's share taken", || async {
+        let response = submit_with_photos_from(
+            &app,
+            slow,
+            tip_input("mellerud", "Ett tredje foto från samma adress."),
+            &[jpeg_upload(&photo)],
+        )
+        .await;
+        (response.status() == 503).then_some(response)
+    })
+    .await;
+    assert_eq!(refused.headers()["retry-after"], "10");
+    let (_, answer) = body(refused).await;
+    assert_eq!(error_codes(&answer), ["UNAVAILABLE"], "{answer}");
+    // Slots are left, and another client gets one at once.
+    let (status, answer) = body(
+        submit_with_photos_from(
+            &app,
+            other,
+            tip_input("mellerud", "Ett foto från en annan invånare."),
+            &[jpeg_upload(&photo)],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    reference(&answer);
+    // When one of the slow uploads ends, the client has a slot again.
+    assert_eq!(first.finish().await, 400);
+    let (status, answer) = body(
+        submit_with_photos_from(
+            &app,
+            slow,
+            tip_input("mellerud", "Nu går det att skicka fotot igen."),
+            &[jpeg_upload(&photo)],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    reference(&answer);
+    assert_eq!(second.finish().await, 400);
 }
 
 #[tokio::test]

@@ -57,8 +57,9 @@ pub struct AppState {
     pub limits: Limits,
     pub graphql_timeout: Duration,
     pub max_body_bytes: usize,
-    /// One permit per multipart body being read and handled (`UPLOADS_AT_ONCE`).
-    pub uploads: Arc<tokio::sync::Semaphore>,
+    /// One slot per multipart body being read and handled (`UPLOADS_AT_ONCE`,
+    /// `UPLOADS_PER_CLIENT`).
+    pub uploads: Arc<multipart::Uploads>,
     pub cache: Arc<ResponseCache>,
     /// The catalogue version the caches observe; read after staff mutations.
     pub catalog: Arc<crate::service::catalog_version::CatalogVersion>,

@@ -3,10 +3,17 @@
 //! Open311 door's `media`. One reader with the photo limits of
 //! [`crate::domain::photo`], so no door buffers more than a tip may hold.
 
+use std::{
+    collections::HashMap,
+    net::IpAddr,
+    sync::{Arc, Mutex, PoisonError},
+};
+
 use axum::{
     body::{Body, Bytes},
     http::{HeaderMap, header},
 };
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::domain::photo;
 
@@ -61,13 +68,67 @@ impl Form {
     }
 }
 
-/// A slot for reading and handling one body with photos, held until its answer is
-/// given: `None` when every slot is taken, so a burst of uploads is answered at once
-/// (503 and `Retry-After`) instead of buffering gigabytes.
-pub fn admission(
-    uploads: &std::sync::Arc<tokio::sync::Semaphore>,
-) -> Option<tokio::sync::OwnedSemaphorePermit> {
-    uploads.clone().try_acquire_owned().ok()
+/// The replica's slots for reading and handling bodies with photos: `UPLOADS_AT_ONCE` in
+/// all, and at most `UPLOADS_PER_CLIENT` held by one client (an IPv4 address or an IPv6
+/// prefix, as the rate limits key them), so a few slow uploads from one address cannot
+/// take every slot from everyone else.
+pub struct Uploads {
+    slots: Arc<Semaphore>,
+    per_client: usize,
+    ipv6_prefix: u8,
+    held: Mutex<HashMap<IpAddr, usize>>,
+}
+
+impl Uploads {
+    pub fn new(at_once: usize, per_client: usize, ipv6_prefix: u8) -> Arc<Self> {
+        Arc::new(Self {
+            slots: Arc::new(Semaphore::new(at_once.max(1))),
+            per_client: per_client.max(1),
+            ipv6_prefix,
+            held: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// A slot for one body from `client`, held until its answer is given: `None` when
+    /// the client holds its share or every slot is taken, so a burst is answered at once
+    /// (503 and `Retry-After`) instead of buffering gigabytes.
+    pub fn admit(self: &Arc<Self>, client: IpAddr) -> Option<UploadSlot> {
+        let client = crate::ratelimit::rate_key(client, self.ipv6_prefix);
+        let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        if held.get(&client).copied().unwrap_or(0) >= self.per_client {
+            return None;
+        }
+        let permit = self.slots.clone().try_acquire_owned().ok()?;
+        *held.entry(client).or_default() += 1;
+        Some(UploadSlot {
+            _permit: permit,
+            uploads: self.clone(),
+            client,
+        })
+    }
+}
+
+/// One taken upload slot; dropping it gives the slot back.
+pub struct UploadSlot {
+    _permit: OwnedSemaphorePermit,
+    uploads: Arc<Uploads>,
+    client: IpAddr,
+}
+
+impl Drop for UploadSlot {
+    fn drop(&mut self) {
+        let mut held = self
+            .uploads
+            .held
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(n) = held.get_mut(&self.client) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                held.remove(&self.client);
+            }
+        }
+    }
 }
 
 /// `Retry-After` for an upload refused because every slot was taken.

@@ -252,8 +252,9 @@ async fn create(
     }
     // Held until the answer is given: the photos stay in memory that long.
     let _upload = if super::multipart::is_multipart(&headers) {
-        match super::multipart::admission(&state.uploads) {
-            Some(permit) => Some(permit),
+        let client = super::client_ip::client_ip(peer.ip(), &headers, &state.trusted_proxies);
+        match state.uploads.admit(client) {
+            Some(slot) => Some(slot),
             None => {
                 return super::multipart::busy(error(
                     StatusCode::SERVICE_UNAVAILABLE,

@@ -459,8 +459,9 @@ pub async fn submit(
     };
     // Held until the answer is given: the photos stay in memory that long.
     let _upload = if crate::http::multipart::is_multipart(&headers) {
-        match crate::http::multipart::admission(&state.uploads) {
-            Some(permit) => Some(permit),
+        let client = crate::http::client_ip::client_ip(peer.ip(), &headers, &state.trusted_proxies);
+        match state.uploads.admit(client) {
+            Some(slot) => Some(slot),
             None => return uploads_busy(),
         }
     } else {

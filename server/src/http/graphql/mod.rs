@@ -112,8 +112,9 @@ pub async fn post(
     let mut _upload = None;
     let batch = if super::multipart::is_multipart(&headers) {
         if super::multipart::preflighted(&headers) {
-            match super::multipart::admission(&state.uploads) {
-                Some(permit) => _upload = Some(permit),
+            let client = super::client_ip::client_ip(peer.ip(), &headers, &state.trusted_proxies);
+            match state.uploads.admit(client) {
+                Some(slot) => _upload = Some(slot),
                 None => return uploads_busy(),
             }
         }
