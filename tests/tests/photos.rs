@@ -641,6 +641,18 @@ async fn a_burst_of_uploads_is_answered_at_once_instead_of_buffered() {
     reference(&answer);
 }
 
+/// A tip with one small photo from `client` (through the trusted proxy).
+async fn photo_from(app: &TestApp, client: &str, message: &str) -> reqwest::Response {
+    let photo = jpeg(8, 8);
+    submit_with_photos_from(
+        app,
+        client,
+        tip_input("mellerud", message),
+        &[jpeg_upload(&photo)],
+    )
+    .await
+}
+
 #[tokio::test]
 async fn one_client_cannot_take_every_upload_slot() {
     let app = spawn_app_with(|c| {
@@ -650,19 +662,12 @@ async fn one_client_cannot_take_every_upload_slot() {
         c.uploads_per_client = 2;
     })
     .await;
-    let photo = jpeg(8, 8);
     let (slow, other) = ("198.51.100.10", "198.51.100.20");
     // One client holds its share of the slots with two uploads that take their time.
     let first = SlowUpload::start(&app, Some(slow)).await;
     let second = SlowUpload::start(&app, Some(slow)).await;
     let refused = e2e::eventually("the slow client's share taken", || async {
-        let response = submit_with_photos_from(
-            &app,
-            slow,
-            tip_input("mellerud", "Ett tredje foto från samma adress."),
-            &[jpeg_upload(&photo)],
-        )
-        .await;
+        let response = photo_from(&app, slow, "Ett tredje foto från samma adress.").await;
         (response.status() == 503).then_some(response)
     })
     .await;
@@ -670,32 +675,14 @@ async fn one_client_cannot_take_every_upload_slot() {
     let (_, answer) = body(refused).await;
     assert_eq!(error_codes(&answer), ["UNAVAILABLE"], "{answer}");
     // Slots are left, and another client gets one at once.
-    let (status, answer) = body(
-        submit_with_photos_from(
-            &app,
-            other,
-            tip_input("mellerud", "Ett foto från en annan invånare."),
-            &[jpeg_upload(&photo)],
-        )
-        .await,
-    )
-    .await;
-    assert_eq!(status, 200, "{answer}");
-    reference(&answer);
+    let answer = body(photo_from(&app, other, "Ett foto från en annan invånare.").await).await;
+    assert_eq!(answer.0, 200, "{}", answer.1);
+    reference(&answer.1);
     // When one of the slow uploads ends, the client has a slot again.
     assert_eq!(first.finish().await, 400);
-    let (status, answer) = body(
-        submit_with_photos_from(
-            &app,
-            slow,
-            tip_input("mellerud", "Nu går det att skicka fotot igen."),
-            &[jpeg_upload(&photo)],
-        )
-        .await,
-    )
-    .await;
-    assert_eq!(status, 200, "{answer}");
-    reference(&answer);
+    let answer = body(photo_from(&app, slow, "Nu går det att skicka fotot igen.").await).await;
+    assert_eq!(answer.0, 200, "{}", answer.1);
+    reference(&answer.1);
     assert_eq!(second.finish().await, 400);
 }
 
