@@ -4,7 +4,7 @@
 // axe-core runs on each page.
 // Usage: node photos.mjs BASE_URL OUT_DIR PHOTO_WITH_GPS LYING_FILE REFERENCE COOKIE
 // (prints one JSON report on stdout; tests/tests/photos_browser.rs judges it)
-import { start } from "./harness.mjs";
+import { PATIENCE_MS, start } from "./harness.mjs";
 
 const [base, outDir, photo, lying, reference, cookie] = process.argv.slice(2);
 if (!cookie) {
@@ -50,6 +50,14 @@ try {
   const [name, value] = cookie.split("=");
   await staff.setCookie({ name, value, url: new URL("/staff", base).href });
   await staff.goto(new URL(`/staff/tips/${reference}`, base).href, { waitUntil: "load" });
+  // The photos are lazy images: the page's load event does not wait for them. Bring them
+  // into view and give them until they have loaded (or failed); the report says which.
+  await staff.$$eval(".photos img", (imgs) => imgs.forEach((i) => i.scrollIntoView()));
+  await staff
+    .waitForFunction(() => [...document.querySelectorAll(".photos img")].every((i) => i.complete), {
+      timeout: PATIENCE_MS,
+    })
+    .catch(() => {});
   report.checks.staffImages = await staff.$$eval(".photos img", (imgs) =>
     imgs.map((i) => ({ alt: i.alt, loaded: i.complete && i.naturalWidth > 0, width: i.naturalWidth })),
   );
