@@ -441,15 +441,16 @@ async fn a_default_recipient_escalates_to_the_admins_address() {
     assert!(!tip.escalation_flagged);
 }
 
-#[tokio::test]
-async fn after_erasure_a_reminder_carries_the_reference_and_link_only() {
-    let smtp = SmtpSink::start();
-    let clock = Clock::fixed(maundy_thursday());
-    let app = spawn_app_with_clock(clock.clone(), mailing(&smtp, false)).await;
-    let personal = json!({ "name": "Kim Boende", "email": "kim.boende@exempel.se", "phone": "070-123 45 67", "wantsReply": true });
-    let (erased, _) = submit(&app, personal.clone()).await;
-    let (kept, _) = submit(&app, personal).await;
-    all_sent(&app).await;
+/// Two tips from a resident who gave a name, email and phone (plus `extra`), all their
+/// email sent, and the first erased by an admin: (erased, kept).
+async fn one_erased(app: &TestApp, extra: serde_json::Value) -> (String, String) {
+    let mut personal = json!({ "name": "Kim Boende", "email": "kim.boende@exempel.se", "phone": "070-123 45 67", "wantsReply": true });
+    if let (Some(all), Some(more)) = (personal.as_object_mut(), extra.as_object()) {
+        all.extend(more.clone());
+    }
+    let (erased, _) = submit(app, personal.clone()).await;
+    let (kept, _) = submit(app, personal).await;
+    all_sent(app).await;
     let admin = app.staff_token(StaffRole::Admin, &[], None).await;
     app.query_as(
         &admin,
@@ -457,6 +458,39 @@ async fn after_erasure_a_reminder_carries_the_reference_and_link_only() {
         json!({ "r": erased }),
     )
     .await;
+    (erased, kept)
+}
+
+/// An email about an erased tip: its reference and inbox link, and nothing of the
+/// resident's (nor any of `also_absent`).
+fn assert_reference_only(text: &str, erased: &str, also_absent: &[&str]) {
+    assert!(text.contains(erased), "{text}");
+    let link = format!("https://medborgarloften.example/staff/tips/{erased}");
+    assert!(text.contains(&link), "{text}");
+    let personal = ["Kim Boende", "kim.boende", "070-123", "Gatlampan"];
+    for absent in personal.iter().chain(also_absent) {
+        assert!(!text.contains(absent), "{absent} in {text}");
+    }
+}
+
+/// An email about a tip that was not erased: the resident's data is all there.
+fn assert_personal_data_in(text: &str) {
+    for personal in [
+        "Kim Boende",
+        "kim.boende@exempel.se",
+        "070-123 45 67",
+        "Gatlampan",
+    ] {
+        assert!(text.contains(personal), "{personal} missing from {text}");
+    }
+}
+
+#[tokio::test]
+async fn after_erasure_a_reminder_carries_the_reference_and_link_only() {
+    let smtp = SmtpSink::start();
+    let clock = Clock::fixed(maundy_thursday());
+    let app = spawn_app_with_clock(clock.clone(), mailing(&smtp, false)).await;
+    let (erased, kept) = one_erased(&app, json!({})).await;
     // The worker sends what is due by the application's clock.
     clock.set(utc(2027, 4, 5, 9));
     let report = followup::run(&app.db, &settings(None), clock.now())
@@ -475,23 +509,8 @@ async fn after_erasure_a_reminder_carries_the_reference_and_link_only() {
             .map(|m| m.2.clone())
             .expect("a reminder")
     };
-    let gone = reminder(&erased);
-    assert!(gone.contains(&erased));
-    assert!(gone.contains(&format!(
-        "https://medborgarloften.example/staff/tips/{erased}"
-    )));
-    for personal in ["Kim Boende", "kim.boende", "070-123", "Gatlampan"] {
-        assert!(!gone.contains(personal), "{personal} in {gone}");
-    }
-    let still = reminder(&kept);
-    for personal in [
-        "Kim Boende",
-        "kim.boende@exempel.se",
-        "070-123 45 67",
-        "Gatlampan",
-    ] {
-        assert!(still.contains(personal), "{personal} missing from {still}");
-    }
+    assert_reference_only(&reminder(&erased), &erased, &[]);
+    assert_personal_data_in(&reminder(&kept));
 }
 
 #[tokio::test]
@@ -702,17 +721,7 @@ async fn after_erasure_an_escalation_carries_the_reference_and_link_only() {
     let app = spawn_app_with_clock(clock.clone(), mailing(&smtp, false)).await;
     // Routed to Glenn, so the escalation goes to the default recipient (Erika).
     let glenn = e2e::tips::contact_id(&app, "Glenn Nordling").await;
-    let personal = json!({ "recipient": glenn, "name": "Kim Boende", "email": "kim.boende@exempel.se", "phone": "070-123 45 67", "wantsReply": true });
-    let (erased, _) = submit(&app, personal.clone()).await;
-    let (kept, _) = submit(&app, personal).await;
-    all_sent(&app).await;
-    let admin = app.staff_token(StaffRole::Admin, &[], None).await;
-    app.query_as(
-        &admin,
-        "mutation($r: String!) { eraseTip(reference: $r) { reference } }",
-        json!({ "r": erased }),
-    )
-    .await;
+    let (erased, kept) = one_erased(&app, json!({ "recipient": glenn })).await;
     // Two working days after the due date (Monday 5 April): reminded and escalated.
     clock.set(utc(2027, 4, 7, 9));
     let report = followup::run(&app.db, &settings(None), clock.now())
@@ -733,32 +742,9 @@ async fn after_erasure_an_escalation_carries_the_reference_and_link_only() {
     };
     let (to, gone) = escalation(&erased);
     assert_eq!(to, "erika.gustavsson@polisen.example");
-    assert!(gone.contains(&erased), "{gone}");
-    assert!(
-        gone.contains(&format!(
-            "https://medborgarloften.example/staff/tips/{erased}"
-        )),
-        "{gone}"
-    );
     assert!(gone.contains("har raderats"), "{gone}");
-    for personal in [
-        "Kim Boende",
-        "kim.boende",
-        "070-123",
-        "Gatlampan",
-        "Meddelande:",
-    ] {
-        assert!(!gone.contains(personal), "{personal} in {gone}");
-    }
-    let (_, still) = escalation(&kept);
-    for personal in [
-        "Kim Boende",
-        "kim.boende@exempel.se",
-        "070-123 45 67",
-        "Gatlampan",
-    ] {
-        assert!(still.contains(personal), "{personal} missing from {still}");
-    }
+    assert_reference_only(&gone, &erased, &["Meddelande:"]);
+    assert_personal_data_in(&escalation(&kept).1);
 }
 
 #[tokio::test]
