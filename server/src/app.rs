@@ -175,6 +175,16 @@ impl Application {
             staff,
             shapes: std::sync::Arc::new(graphql::shape::Shapes::from_sdl(&graphql::sdl())),
             schema,
+            // A quarter of the cost limit: every normal page fits (a municipality's full
+            // page costs about 4,200), and what is larger takes the guarded schema, whose
+            // response budget counts the answer while it grows.
+            read_schema: graphql::build_read_schema(
+                db.clone(),
+                snapshots.clone(),
+                intake.clone(),
+                (config.graphql_max_complexity / 4).max(1),
+                config.graphql_max_depth,
+            ),
             persisted: Default::default(),
             internal_schema: graphql::build_schema(
                 db.clone(),

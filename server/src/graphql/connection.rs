@@ -214,16 +214,39 @@ pub fn connection<T>(items: Vec<T>, page: Page, total: u64) -> Paged<T> {
 macro_rules! connection_types {
     ($connection:ident, $edge:ident, $node:ident, $what:literal) => {
         #[doc = concat!("A page of ", $what, " (Relay cursor connection).")]
-        #[derive(async_graphql::SimpleObject)]
         pub struct $connection {
+            /// The page's items with their cursors. `edges` and `nodes` are built from
+            /// them only when selected, so `nodes` never copies an item.
+            items: Vec<(String, $node)>,
+            page_info: async_graphql::connection::PageInfo,
+            total_count: u64,
+        }
+
+        #[doc = concat!("A page of ", $what, " (Relay cursor connection).")]
+        #[async_graphql::Object]
+        impl $connection {
             /// The items of this page, each with its cursor.
-            pub edges: Vec<$edge>,
+            async fn edges(&self) -> Vec<$edge> {
+                self.items
+                    .iter()
+                    .map(|(cursor, node)| $edge {
+                        cursor: cursor.clone(),
+                        node: node.clone(),
+                    })
+                    .collect()
+            }
             /// The items of this page, without cursors.
-            pub nodes: Vec<$node>,
+            async fn nodes(&self) -> Vec<&$node> {
+                self.items.iter().map(|(_, node)| node).collect()
+            }
             /// Where this page lies in the whole list.
-            pub page_info: async_graphql::connection::PageInfo,
+            async fn page_info(&self) -> &async_graphql::connection::PageInfo {
+                &self.page_info
+            }
             /// Number of items in the whole list, across all pages.
-            pub total_count: u64,
+            async fn total_count(&self) -> u64 {
+                self.total_count
+            }
         }
 
         #[doc = concat!("One of ", $what, " with its cursor.")]
@@ -238,14 +261,8 @@ macro_rules! connection_types {
 
         impl From<$crate::graphql::connection::Paged<$node>> for $connection {
             fn from(paged: $crate::graphql::connection::Paged<$node>) -> Self {
-                let nodes = paged.edges.iter().map(|(_, node)| node.clone()).collect();
                 Self {
-                    edges: paged
-                        .edges
-                        .into_iter()
-                        .map(|(cursor, node)| $edge { cursor, node })
-                        .collect(),
-                    nodes,
+                    items: paged.edges,
                     page_info: paged.page_info,
                     total_count: paged.total_count,
                 }

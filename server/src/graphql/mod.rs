@@ -80,6 +80,35 @@ pub fn build_schema(
     builder.finish()
 }
 
+/// The schema anonymous catalogue reads run on first: the same types and data, with
+/// async-graphql's own complexity and depth limits and no extension at all.
+///
+/// Why a second schema: async-graphql resolves every field through a short path when a
+/// schema has no extension, and through `ResolveInfo`, a registry lookup and a boxed hook
+/// chain when it has one (`resolver_utils::container`). On a catalogue page that path was
+/// most of the execution time. The guarded schema's extension (`ErrorCodes`) stays where
+/// it is needed: errors, the response budget, deadlines inside execution and the cost.
+/// The HTTP layer sends here only what cannot need them (see `http::graphql`), and runs a
+/// request again on the guarded schema whenever this one answers with any error, so
+/// clients see one set of errors whichever schema answered.
+pub fn build_read_schema(
+    db: DatabaseConnection,
+    snapshots: std::sync::Arc<crate::service::snapshot::SnapshotStore>,
+    intake: mutation::TipIntake,
+    max_complexity: usize,
+    max_depth: usize,
+) -> AppSchema {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .data(db)
+        .data(snapshots)
+        .data(intake)
+        .limit_complexity(max_complexity)
+        .limit_depth(max_depth)
+        .disable_introspection()
+        .disable_suggestions()
+        .finish()
+}
+
 /// The exported SDL, as checked in at `schema.graphql`.
 pub fn sdl() -> String {
     Schema::build(Query::default(), Mutation::default(), EmptySubscription)

@@ -234,7 +234,7 @@ impl CatalogQuery {
             None => catalog::published_promise(db(ctx)?, row).await?,
         };
         match found {
-            Some(p) => Ok(Some(Promise(p))),
+            Some(p) => Ok(Some(Promise::from(p))),
             None => Err(ApiError::NotFound("promise")),
         }
     }
@@ -306,7 +306,7 @@ async fn fetch_node(ctx: &Context<'_>, kind: NodeType, row: i32) -> ApiResult<Op
     Ok(visible.map(|v| match v {
         Visible::Municipality(m) => Node::Municipality(Municipality(m)),
         Visible::PoliceArea(a) => Node::PoliceArea(PoliceArea(a)),
-        Visible::Promise(p) => Node::Promise(Promise(p)),
+        Visible::Promise(p) => Node::Promise(Promise::from(p)),
         Visible::FocusArea(f) => Node::FocusArea(FocusArea(f)),
         Visible::Commitment(c) => Node::Commitment(Commitment(c)),
         Visible::FollowUp(f) => Node::FollowUp(FollowUp(f)),

@@ -17,7 +17,7 @@
 //! for every field of the schema, present and future, because nothing in it names a
 //! field. See docs/decisions.md.
 
-use std::collections::HashMap;
+use std::{cell::RefCell, collections::HashMap, rc::Rc};
 
 use async_graphql::parser::Positioned;
 use async_graphql::{
@@ -143,6 +143,7 @@ impl Shapes {
             operation,
             variables,
             errors: &response.errors,
+            collected: Default::default(),
         };
         let data = std::mem::take(&mut response.data);
         let data = match data {
@@ -177,9 +178,27 @@ struct Walk<'a> {
     operation: &'a OperationDefinition,
     variables: &'a Variables,
     errors: &'a [ServerError],
+    /// CollectFields of one object type over one selection set, computed once per walk:
+    /// every item of a list shares it. Keyed by the addresses of the type's name and of
+    /// the set, which live as long as the walk.
+    collected: RefCell<HashMap<(usize, usize), Rc<Collected<'a>>>>,
 }
 
 impl<'a> Walk<'a> {
+    /// The path of the value being completed is only read to find errors, so an answer
+    /// without errors does not build it.
+    fn enter(&self, path: &mut Vec<PathSegment>, segment: impl FnOnce() -> PathSegment) {
+        if !self.errors.is_empty() {
+            path.push(segment());
+        }
+    }
+
+    fn leave(&self, path: &mut Vec<PathSegment>) {
+        if !self.errors.is_empty() {
+            path.pop();
+        }
+    }
+
     /// Whether an error was raised at `path` or below it (`strictly`: below only).
     fn error_at(&self, path: &[PathSegment], strictly: bool) -> bool {
         self.errors.iter().any(|e| {
@@ -191,7 +210,7 @@ impl<'a> Walk<'a> {
     fn value(
         &self,
         value: Option<Value>,
-        ty: &Type,
+        ty: &'a Type,
         sets: &[&'a SelectionSet],
         path: &mut Vec<PathSegment>,
     ) -> Result<Value, NullInNonNull> {
@@ -218,9 +237,9 @@ impl<'a> Walk<'a> {
             (BaseType::List(item), Value::List(items)) => {
                 let mut completed = Vec::with_capacity(items.len());
                 for (index, value) in items.into_iter().enumerate() {
-                    path.push(PathSegment::Index(index));
+                    self.enter(path, || PathSegment::Index(index));
                     let item = self.value(Some(value), item, sets, path);
-                    path.pop();
+                    self.leave(path);
                     completed.push(item);
                 }
                 completed
@@ -241,7 +260,7 @@ impl<'a> Walk<'a> {
     fn object(
         &self,
         value: Value,
-        type_name: &str,
+        type_name: &'a str,
         sets: &[&'a SelectionSet],
         path: &mut Vec<PathSegment>,
     ) -> Result<Value, NullInNonNull> {
@@ -251,21 +270,45 @@ impl<'a> Walk<'a> {
         let Some((concrete, fields)) = self.concrete(type_name, &map, sets, path) else {
             return Ok(Value::Object(map));
         };
+        let collected = self.collect_once(concrete, sets);
+        if map.len() == collected.len()
+            && map
+                .keys()
+                .zip(collected.iter())
+                .all(|(present, (key, ..))| present.as_str() == *key)
+        {
+            // Every key is present and in order (the usual answer): complete the values
+            // where they are.
+            for (value, (key, field, subsets)) in map.values_mut().zip(collected.iter()) {
+                if let Some(ty) = fields.get(*field) {
+                    self.enter(path, || PathSegment::Field((*key).to_owned()));
+                    let completed = self.value(Some(std::mem::take(value)), ty, subsets, path);
+                    self.leave(path);
+                    *value = completed?;
+                }
+            }
+            return Ok(Value::Object(map));
+        }
         let mut completed = IndexMap::with_capacity(map.len());
-        for (key, field, subsets) in self.collect(concrete, sets) {
-            let value = map.shift_remove(key);
-            let value = if field == "__typename" {
+        for (key, field, subsets) in collected.iter() {
+            // The old map's order is not kept, so taking a key out of it is O(1), and
+            // its name is used again.
+            let (name, value) = match map.swap_remove_full(*key) {
+                Some((_, name, value)) => (name, Some(value)),
+                None => (Name::new(key), None),
+            };
+            let value = if *field == "__typename" {
                 value.unwrap_or_else(|| Value::String(concrete.to_owned()))
-            } else if let Some(ty) = fields.get(field) {
-                path.push(PathSegment::Field(key.to_owned()));
-                let value = self.value(value, ty, &subsets, path);
-                path.pop();
+            } else if let Some(ty) = fields.get(*field) {
+                self.enter(path, || PathSegment::Field((*key).to_owned()));
+                let value = self.value(value, ty, subsets, path);
+                self.leave(path);
                 value?
             } else {
                 // `__schema`, `__type`: answered by async-graphql, never failing.
                 value.unwrap_or(Value::Null)
             };
-            completed.insert(Name::new(key), value);
+            completed.insert(name, value);
         }
         Ok(Value::Object(completed))
     }
@@ -324,6 +367,24 @@ impl<'a> Walk<'a> {
                 _ => None,
             })
         })
+    }
+
+    /// [`Walk::collect`], remembered for a single selection set (the usual case: merged
+    /// sets come only from a response key selected twice).
+    fn collect_once(&self, object: &str, sets: &[&'a SelectionSet]) -> Rc<Collected<'a>> {
+        let [set] = sets else {
+            return Rc::new(self.collect(object, sets));
+        };
+        let key = (
+            object.as_ptr() as usize,
+            std::ptr::from_ref::<SelectionSet>(set) as usize,
+        );
+        if let Some(found) = self.collected.borrow().get(&key) {
+            return found.clone();
+        }
+        let found = Rc::new(self.collect(object, sets));
+        self.collected.borrow_mut().insert(key, found.clone());
+        found
     }
 
     /// CollectFields for the object type `object` over the merged selection sets.

@@ -38,6 +38,9 @@ use crate::{
 pub struct AppState {
     /// The schema clients use, with complexity and depth limits.
     pub schema: AppSchema,
+    /// The same types without extensions, tried first for anonymous catalogue reads
+    /// (see [`crate::graphql::build_read_schema`]).
+    pub read_schema: AppSchema,
     /// The schema's types, for completing answers as the specification shapes them.
     pub shapes: Arc<crate::graphql::shape::Shapes>,
     /// Automatic persisted queries: documents by their SHA-256.

@@ -66,7 +66,7 @@ pub struct Snapshot {
     police_areas: Vec<police_area::Model>,
     police_area_by_id: HashMap<i32, usize>,
     /// Published promises, newest period first (then id).
-    promises: Vec<promise::Model>,
+    promises: Vec<Arc<promise::Model>>,
     promise_by_id: HashMap<i32, usize>,
     /// Municipality ids each published promise is made in.
     promise_municipality_ids: HashMap<i32, Vec<i32>>,
@@ -189,7 +189,7 @@ impl Snapshot {
                 + opt_len(&p.follow_up)
                 + opt_len(&p.renewal_note);
         }
-        s.promises = promises;
+        s.promises = promises.into_iter().map(Arc::new).collect();
         let published: HashMap<i32, ()> = s.promise_by_id.keys().map(|&id| (id, ())).collect();
 
         let mut links = promise_municipality::Entity::find()
@@ -215,7 +215,7 @@ impl Snapshot {
                 s.promises_of_municipality
                     .entry(m)
                     .or_default()
-                    .push(p.clone());
+                    .push(promise::Model::clone(p));
             }
         }
 
@@ -401,7 +401,7 @@ impl Snapshot {
     pub fn published_promise(&self, id: i32) -> Option<promise::Model> {
         self.promise_by_id
             .get(&id)
-            .map(|&i| self.promises[i].clone())
+            .map(|&i| promise::Model::clone(&self.promises[i]))
     }
 
     fn promise_matches(&self, p: &promise::Model, q: &PromiseQuery) -> bool {
@@ -462,7 +462,7 @@ impl Snapshot {
         q: &PromiseQuery,
         offset: u64,
         limit: u64,
-    ) -> (Vec<promise::Model>, u64) {
+    ) -> (Vec<Arc<promise::Model>>, u64) {
         let offset = usize::try_from(offset).unwrap_or(usize::MAX);
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
         let mut total = 0u64;

@@ -510,6 +510,6 @@ async fn reorder(ctx: &Context<'_>, list: List, order: &[i32]) -> ApiResult<Prom
         .await?
         .ok_or(ApiError::NotFound("promise"))?;
     Ok(PromisePayload {
-        promise: Promise(saved),
+        promise: Promise::from(saved),
     })
 }

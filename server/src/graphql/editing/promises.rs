@@ -116,7 +116,7 @@ impl PromisesQuery {
                 Ok::<_, ApiError>(promises::editable(db, p, offset, limit).await?)
             })
             .await?;
-        Ok(connection(rows.into_iter().map(Promise).collect(), page, total).into())
+        Ok(connection(rows.into_iter().map(Promise::from).collect(), page, total).into())
     }
 }
 
@@ -153,7 +153,7 @@ impl PromisesMutation {
         };
         let saved = promises::create_promise(db(ctx)?, p, &input.key, fields).await?;
         Ok(PromisePayload {
-            promise: Promise(saved),
+            promise: Promise::from(saved),
         })
     }
 
@@ -185,7 +185,7 @@ impl PromisesMutation {
         };
         let saved = promises::update_promise(db(ctx)?, p, id, fields).await?;
         Ok(PromisePayload {
-            promise: Promise(saved),
+            promise: Promise::from(saved),
         })
     }
 
@@ -228,6 +228,6 @@ async fn publish(ctx: &Context<'_>, input: IdInput, published: bool) -> ApiResul
     let id = decode_as(&input.id, NodeType::Promise, "id")?;
     let saved = promises::set_published(db(ctx)?, p, id, published).await?;
     Ok(PromisePayload {
-        promise: Promise(saved),
+        promise: Promise::from(saved),
     })
 }

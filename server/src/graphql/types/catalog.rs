@@ -3,6 +3,8 @@
 //! Over 600 lines: one `#[Object]` per public catalogue type, each a list of short field
 //! resolvers; splitting them would scatter one type family over several files.
 
+use std::sync::Arc;
+
 use async_graphql::{ComplexObject, Context, ID, Interface, Object, SimpleObject};
 use chrono::NaiveDate;
 use entity::{
@@ -111,7 +113,7 @@ pub(crate) async fn promise_page(
     ctx: &Context<'_>,
     args: PageArgs,
     query: &PromiseQuery,
-) -> ApiResult<(Vec<promise::Model>, crate::graphql::connection::Page, u64)> {
+) -> ApiResult<(Vec<Arc<promise::Model>>, crate::graphql::connection::Page, u64)> {
     if let Some(snapshot) = snapshot(ctx) {
         let snapshot = &snapshot;
         return args
@@ -122,7 +124,8 @@ pub(crate) async fn promise_page(
     }
     let db = crate::graphql::context::db(ctx)?;
     args.fetch(|offset, limit| async move {
-        Ok::<_, ApiError>(catalog::promises(db, query, offset, limit).await?)
+        let (rows, total) = catalog::promises(db, query, offset, limit).await?;
+        Ok::<_, ApiError>((rows.into_iter().map(Arc::new).collect(), total))
     })
     .await
 }
@@ -210,7 +213,7 @@ impl Municipality {
                     PromiseStatus::from(period::status(p.valid_from, p.valid_to, today)) == s
                 })
             })
-            .map(Promise)
+            .map(Promise::from)
             .collect();
         let (items, page, total) = args.slice(matching);
         Ok(connection(items, page, total).into())
@@ -229,7 +232,7 @@ impl Municipality {
                 period::status(p.valid_from, p.valid_to, today) == period::PeriodStatus::Active
             })
             .unwrap_or(0);
-        Ok((chosen < all.len()).then(|| Promise(all.swap_remove(chosen))))
+        Ok((chosen < all.len()).then(|| Promise::from(all.swap_remove(chosen))))
     }
     /// Public contacts residents can turn to (kontaktpersoner): the people the pages name.
     /// Placeholder mailboxes that only route tips are left out (tips still reach them
@@ -291,7 +294,14 @@ impl PoliceArea {
 /// A citizen promise (medborgarlöfte): a public commitment between local police and one or
 /// more municipalities for one or two years.
 #[derive(Clone)]
-pub struct Promise(pub promise::Model);
+pub struct Promise(pub Arc<promise::Model>);
+
+/// A promise read from the database; the snapshot's promises are shared as they are.
+impl From<promise::Model> for Promise {
+    fn from(model: promise::Model) -> Self {
+        Self(Arc::new(model))
+    }
+}
 
 /// A citizen promise (medborgarlöfte): a public commitment between local police and one or
 /// more municipalities for one or two years.
@@ -553,7 +563,7 @@ impl FocusArea {
     }
     /// The promise this focus area belongs to.
     async fn promise(&self, ctx: &Context<'_>) -> ApiResult<Option<Promise>> {
-        Ok(one(ctx, PromiseById(self.0.promise_id)).await?.map(Promise))
+        Ok(one(ctx, PromiseById(self.0.promise_id)).await?.map(Promise::from))
     }
 }
 
@@ -658,7 +668,7 @@ impl Commitment {
     }
     /// The promise it belongs to.
     async fn promise(&self, ctx: &Context<'_>) -> ApiResult<Option<Promise>> {
-        Ok(one(ctx, PromiseById(self.0.promise_id)).await?.map(Promise))
+        Ok(one(ctx, PromiseById(self.0.promise_id)).await?.map(Promise::from))
     }
     /// The contact responsible for it, when one is named.
     async fn contact(&self, ctx: &Context<'_>) -> ApiResult<Option<Contact>> {

@@ -17,8 +17,9 @@ use respond::{content_type_for, respond, serialise};
 
 use std::{net::SocketAddr, time::Instant};
 
-use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, OperationType, Selection,
+use async_graphql::parser::{
+    Positioned,
+    types::{DocumentOperations, ExecutableDocument, OperationType, Selection},
 };
 use axum::{
     body::Bytes,
@@ -286,9 +287,9 @@ async fn run_inner(
         .and_then(|d| selected_operation(d, request.operation_name.as_deref()));
     let is_mutation = operation
         .as_ref()
-        .is_some_and(|op| op.0 == OperationType::Mutation);
+        .is_some_and(|op| op.ty == OperationType::Mutation);
     if operation_name.is_none() {
-        *operation_name = operation.as_ref().and_then(|op| op.2.clone());
+        *operation_name = operation.as_ref().and_then(|op| op.name.clone());
     }
     if method == Method::Get && is_mutation {
         let mut outcome = Outcome::error(
@@ -302,8 +303,13 @@ async fn run_inner(
     // Only anonymous queries made of catalogue fields are stored.
     let cacheable = operation
         .as_ref()
-        .is_some_and(|op| op.0 == OperationType::Query && op.1);
+        .is_some_and(|op| op.ty == OperationType::Query && op.catalog_only);
     let cache_key = cache_key.filter(|_| cacheable);
+    // The same reads, minus introspection, answer from the schema without extensions
+    // first (see `graphql::build_read_schema`).
+    let read_first = cache_key.is_some()
+        && request.uploads.is_empty()
+        && operation.as_ref().is_some_and(|op| !op.introspection);
     // An answer is cached under the generation its snapshot was built for: while a
     // rebuild is under way after the version moved, answers from the old snapshot are
     // not stored under the new generation.
@@ -318,16 +324,26 @@ async fn run_inner(
     };
     let variables = request.variables.clone();
     let selected = request.operation_name.clone();
-    // The document was parsed once for the limits: execution takes that parse instead of
-    // parsing the text again (a clone of the tree costs a fraction of a parse).
-    let mut request = request;
-    if let Some(document) = &document {
-        request.set_parsed_query(document.clone());
-    }
-    let request = prepare_request(request, &state.db)
-        .data(ClientIp(ip))
-        .data(caller);
-    let mut response = execute(state, request).await?;
+    let read = match (&document, read_first) {
+        (Some(document), true) => execute_read(state, &request, document, ip).await?,
+        _ => None,
+    };
+    let mut response = match read {
+        Some(response) => response,
+        None => {
+            // The document was parsed once for the limits: execution takes that parse
+            // instead of parsing the text again (a clone of the tree costs a fraction of
+            // a parse).
+            let mut request = request;
+            if let Some(document) = &document {
+                request.set_parsed_query(document.clone());
+            }
+            let request = prepare_request(request, &state.db)
+                .data(ClientIp(ip))
+                .data(caller);
+            execute(state, request).await?
+        }
+    };
     if let Some(document) = &document {
         state
             .shapes
@@ -475,6 +491,47 @@ fn check_document(
     Ok(document)
 }
 
+/// Step 4a, for anonymous catalogue reads: execute on the schema without extensions.
+/// `None` when that answer has any error (a limit, a validation error, a field error):
+/// the request then runs on the guarded schema, whose errors are the ones clients get.
+/// A read has no side effects, so running it twice changes nothing but the time, and
+/// only requests that fail pay it.
+async fn execute_read(
+    state: &AppState,
+    request: &async_graphql::Request,
+    document: &ExecutableDocument,
+    ip: std::net::IpAddr,
+) -> Result<Option<async_graphql::Response>, Outcome> {
+    let mut read = async_graphql::Request::new(request.query.clone())
+        .variables(request.variables.clone());
+    read.operation_name.clone_from(&request.operation_name);
+    read.set_parsed_query(document.clone());
+    let read = prepare_request(read, &state.db)
+        .data(ClientIp(ip))
+        .data(Caller::Anonymous);
+    match tokio::time::timeout(state.graphql_timeout, state.read_schema.execute(read)).await {
+        Ok(response) if response.errors.is_empty() => Ok(Some(response)),
+        Ok(_) => Ok(None),
+        Err(_) => Err(timed_out(state)),
+    }
+}
+
+/// The answer to a request that ran past `GRAPHQL_TIMEOUT_MS`.
+fn timed_out(state: &AppState) -> Outcome {
+    tracing::warn!(
+        timeout_ms = state.graphql_timeout.as_millis() as u64,
+        "a GraphQL request timed out"
+    );
+    Outcome::error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Timeout,
+        &format!(
+            "the request took longer than {} ms",
+            state.graphql_timeout.as_millis()
+        ),
+    )
+}
+
 /// Step 4: execute within the request's time and size budget.
 async fn execute(
     state: &AppState,
@@ -496,20 +553,7 @@ async fn execute(
         });
     match executed {
         Some(response) => Ok(add_error_codes(response)),
-        None => {
-            tracing::warn!(
-                timeout_ms = state.graphql_timeout.as_millis() as u64,
-                "a GraphQL request timed out"
-            );
-            Err(Outcome::error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                ErrorCode::Timeout,
-                &format!(
-                    "the request took longer than {} ms",
-                    state.graphql_timeout.as_millis()
-                ),
-            ))
-        }
+        None => Err(timed_out(state)),
     }
 }
 
@@ -557,12 +601,26 @@ fn is_request_error(response: &async_graphql::Response) -> bool {
         })
 }
 
-/// The operation a request selects: its type, whether every root field is a catalogue
-/// field (so an anonymous answer may be cached), and its name.
-fn selected_operation(
-    document: &ExecutableDocument,
-    name: Option<&str>,
-) -> Option<(OperationType, bool, Option<String>)> {
+/// The name of a root selection that is a field.
+fn root_field(selection: &Positioned<Selection>) -> Option<&str> {
+    match &selection.node {
+        Selection::Field(f) => Some(f.node.name.node.as_str()),
+        _ => None,
+    }
+}
+
+/// What the HTTP layer needs to know of the operation a request selects.
+struct Selected {
+    ty: OperationType,
+    /// Every root field is a catalogue field, so an anonymous answer may be cached.
+    catalog_only: bool,
+    /// A root field is `__schema` or `__type`.
+    introspection: bool,
+    name: Option<String>,
+}
+
+/// The operation a request selects, if the request selects one.
+fn selected_operation(document: &ExecutableDocument, name: Option<&str>) -> Option<Selected> {
     let (op, op_name) = match (&document.operations, name) {
         (DocumentOperations::Single(op), _) => (op, None),
         (DocumentOperations::Multiple(ops), Some(name)) => (ops.get(name)?, Some(name.to_owned())),
@@ -572,17 +630,17 @@ fn selected_operation(
         }
         (DocumentOperations::Multiple(_), None) => return None,
     };
-    let catalog_only = op
-        .node
-        .selection_set
-        .node
-        .items
-        .iter()
-        .all(|s| match &s.node {
-            Selection::Field(f) => CATALOG_FIELDS.contains(&f.node.name.node.as_str()),
-            _ => false,
-        });
-    Some((op.node.ty, catalog_only, op_name))
+    let roots = &op.node.selection_set.node.items;
+    Some(Selected {
+        ty: op.node.ty,
+        catalog_only: roots
+            .iter()
+            .all(|s| root_field(s).is_some_and(|name| CATALOG_FIELDS.contains(&name))),
+        introspection: roots
+            .iter()
+            .any(|s| matches!(root_field(s), Some("__schema" | "__type"))),
+        name: op_name,
+    })
 }
 
 /// Who is calling: a staff principal for a valid `Authorization: Bearer` token.
