@@ -167,6 +167,9 @@ fn register_series() {
         )
         .increment(0);
     }
+    for outcome in READ_SCHEMA_OUTCOMES {
+        metrics::counter!("graphql_read_schema_total", "outcome" => *outcome).increment(0);
+    }
     drop(metrics::histogram!("graphql_request_duration_seconds", "operation" => "anonymous"));
     outbox(0, 0, None);
 }
@@ -182,6 +185,14 @@ pub fn graphql_request(operation: &str, status: u16, elapsed: Duration, cached: 
     metrics::histogram!("graphql_request_duration_seconds", "operation" => operation.to_owned())
         .record(elapsed.as_secs_f64());
 }
+
+/// How an anonymous catalogue read went on the schema without extensions: `answered`,
+/// or `fell_back` to the guarded schema (see `graphql::build_read_schema`).
+pub fn read_schema(outcome: &'static str) {
+    metrics::counter!("graphql_read_schema_total", "outcome" => outcome).increment(1);
+}
+
+const READ_SCHEMA_OUTCOMES: &[&str] = &["answered", "fell_back"];
 
 /// One error returned to a client, by `extensions.code`.
 pub fn graphql_error(code: &str) {

@@ -113,7 +113,11 @@ pub(crate) async fn promise_page(
     ctx: &Context<'_>,
     args: PageArgs,
     query: &PromiseQuery,
-) -> ApiResult<(Vec<Arc<promise::Model>>, crate::graphql::connection::Page, u64)> {
+) -> ApiResult<(
+    Vec<Arc<promise::Model>>,
+    crate::graphql::connection::Page,
+    u64,
+)> {
     if let Some(snapshot) = snapshot(ctx) {
         let snapshot = &snapshot;
         return args
@@ -131,6 +135,8 @@ pub(crate) async fn promise_page(
 }
 
 /// An object with a global id (Relay Node interface).
+// One value per `node` lookup, returned at once: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Interface)]
 #[graphql(field(name = "id", ty = "ID", desc = "Globally unique, opaque id."))]
 pub enum Node {
@@ -563,7 +569,9 @@ impl FocusArea {
     }
     /// The promise this focus area belongs to.
     async fn promise(&self, ctx: &Context<'_>) -> ApiResult<Option<Promise>> {
-        Ok(one(ctx, PromiseById(self.0.promise_id)).await?.map(Promise::from))
+        Ok(one(ctx, PromiseById(self.0.promise_id))
+            .await?
+            .map(Promise::from))
     }
 }
 
@@ -668,7 +676,9 @@ impl Commitment {
     }
     /// The promise it belongs to.
     async fn promise(&self, ctx: &Context<'_>) -> ApiResult<Option<Promise>> {
-        Ok(one(ctx, PromiseById(self.0.promise_id)).await?.map(Promise::from))
+        Ok(one(ctx, PromiseById(self.0.promise_id))
+            .await?
+            .map(Promise::from))
     }
     /// The contact responsible for it, when one is named.
     async fn contact(&self, ctx: &Context<'_>) -> ApiResult<Option<Contact>> {

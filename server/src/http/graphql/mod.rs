@@ -502,16 +502,22 @@ async fn execute_read(
     document: &ExecutableDocument,
     ip: std::net::IpAddr,
 ) -> Result<Option<async_graphql::Response>, Outcome> {
-    let mut read = async_graphql::Request::new(request.query.clone())
-        .variables(request.variables.clone());
+    let mut read =
+        async_graphql::Request::new(request.query.clone()).variables(request.variables.clone());
     read.operation_name.clone_from(&request.operation_name);
     read.set_parsed_query(document.clone());
     let read = prepare_request(read, &state.db)
         .data(ClientIp(ip))
         .data(Caller::Anonymous);
     match tokio::time::timeout(state.graphql_timeout, state.read_schema.execute(read)).await {
-        Ok(response) if response.errors.is_empty() => Ok(Some(response)),
-        Ok(_) => Ok(None),
+        Ok(response) if response.errors.is_empty() => {
+            crate::metrics::read_schema("answered");
+            Ok(Some(response))
+        }
+        Ok(_) => {
+            crate::metrics::read_schema("fell_back");
+            Ok(None)
+        }
         Err(_) => Err(timed_out(state)),
     }
 }
