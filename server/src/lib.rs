@@ -15,6 +15,7 @@ pub mod email;
 pub mod error_code;
 pub mod graphql;
 pub mod http;
+pub mod memory;
 pub mod metrics;
 pub mod ratelimit;
 pub mod seed;

@@ -617,6 +617,10 @@ impl SnapshotStore {
                 let rows = snapshot.rows();
                 self.current.store(Some(Arc::new(snapshot)));
                 self.built_for.store(generation, Ordering::Release);
+                // The build's rows and, once its last reader is done, the old snapshot
+                // are freed: give the pages back rather than let every rebuild raise the
+                // peak (see `crate::memory`).
+                tokio::task::spawn_blocking(crate::memory::release_freed);
                 tracing::debug!(
                     rows,
                     millis = started.elapsed().as_millis() as u64,
