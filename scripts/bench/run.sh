@@ -256,7 +256,12 @@ measure c "$SERVER_PID" "$SERVER_ADDR" submit_tip.lua "$TIP_DURATION"
 # The same load from one address: the shared per-IP window then holds every tip of the
 # last second, and each check counts them. Reported, not a target.
 BENCH_TIP_CLIENTS=1 measure c1 "$SERVER_PID" "$SERVER_ADDR" submit_tip.lua "$TIP_DURATION"
+# Each step resets the high-water mark before it runs, so the process's peak is the
+# largest of the steps' marks (the mark read now covers only the last step).
 SERVER_PEAK_KB="$(hwm_kb "$SERVER_PID")"
+for step in a am b bm w ae c c1; do
+  [ "${RES[$step.hwm]}" -gt "$SERVER_PEAK_KB" ] && SERVER_PEAK_KB="${RES[$step.hwm]}"
+done
 stop "$FLOOR_PID"
 stop "$SERVER_PID"
 
@@ -356,7 +361,7 @@ A_RATIO="$(awk -v a="$(field rps "$A_LINE")" -v f="$FLOOR_RPS" 'BEGIN {print a /
   echo "| (c) tips accepted (counted in the database) | $(tips_cell c) | ≥ 1,000/s: $(verdict "$TIPS_PER_S >= 1000") |"
   echo "| (c) from one address, tips accepted | $(tips_cell c1) | reported only |"
   echo "| delivery to local SMTP sink | $SENT emails ($DEAD dead, sink counted ${SINK_COUNT:-0}) in $WALL_S s wall = **$EMAILS_WALL emails/s** (first-to-last \`sent_at\`: $EMAILS_SPAN/s) | ≥ 200/s: $(verdict "$EMAILS_WALL >= 200") |"
-  echo "| server peak RSS, (a)+(b)+(c) process (with the edits) | $(mb "$SERVER_PEAK_KB") MB (idle after start: $(mb "$IDLE_RSS_KB") MB) | < 100 MB: $(verdict "$SERVER_PEAK_KB < 102400") |"
+  echo "| server peak RSS, (a)+(b)+(c) process (with the edits; the largest of the steps) | $(mb "$SERVER_PEAK_KB") MB (idle after start: $(mb "$IDLE_RSS_KB") MB) | < 100 MB: $(verdict "$SERVER_PEAK_KB < 102400") |"
   echo "| server peak RSS, delivery process | $(mb "$DELIVERY_PEAK_KB") MB | < 100 MB: $(verdict "$DELIVERY_PEAK_KB < 102400") |"
   echo "| (a) response | $A_PROMISES active promises, $A_FOCUS focus areas, $A_COMMIT commitments, $A_CONTACTS contacts, $A_BYTES bytes | |"
   echo "| (b) response | $B_PROMISES promises, $B_BYTES bytes | |"

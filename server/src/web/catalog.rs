@@ -1,6 +1,6 @@
-//! What the pages show, read through the public GraphQL schema (the internal copy
-//! without the abuse limits, as the export uses) and typed with serde, so a template can
-//! only use what the API really says.
+//! What the pages show, read through the public GraphQL schema (the read schema, then
+//! the internal copy without the abuse limits, as the export uses) and typed with serde,
+//! so a template can only use what the API really says.
 
 use serde::{Deserialize, de::DeserializeOwned};
 use serde_json::{Value, json};
@@ -19,12 +19,20 @@ async fn read<T: DeserializeOwned>(
     query: &str,
     variables: Value,
 ) -> Result<T, ReadError> {
-    let request = async_graphql::Request::new(query)
-        .variables(async_graphql::Variables::from_json(variables));
-    let response = state
-        .internal_schema
-        .execute(prepare_request(request, &state.db))
-        .await;
+    let variables = async_graphql::Variables::from_json(variables);
+    let request = |variables| {
+        prepare_request(
+            async_graphql::Request::new(query).variables(variables),
+            &state.db,
+        )
+    };
+    // As the HTTP layer does for anonymous catalogue reads: the schema without
+    // extensions first, the internal one for anything it does not answer without error
+    // (a page that does not exist, above all), so its errors are the ones read below.
+    let mut response = state.read_schema.execute(request(variables.clone())).await;
+    if !response.errors.is_empty() {
+        response = state.internal_schema.execute(request(variables)).await;
+    }
     let not_found = response.errors.iter().any(|e| {
         e.extensions
             .as_ref()
